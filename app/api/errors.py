@@ -1,0 +1,83 @@
+"""Error responses a person can read: `message` in words, `detail` in FastAPI's structure.
+
+Validation errors never echo the raw input back (a NaN in it would not encode as JSON), and
+unexpected errors are logged with their cause and answered without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api.json import JSONResponse
+
+log = logging.getLogger("app.errors")
+
+_UNION_TAGS = {"gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, (bool, int, float)) or value is None:
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:40] + "…")
+    return type(value).__name__
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    # Drop the tag that pydantic inserts for discriminated unions: optimizer.gd.eta → optimizer.eta
+    parts = [p for i, p in enumerate(parts) if not (i > 0 and parts[i - 1] == "optimizer" and p in _UNION_TAGS)]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
+    return text or "body"
+
+
+def _readable(error: dict[str, Any]) -> dict[str, Any]:
+    loc = tuple(error.get("loc", ()))
+    msg = str(error.get("msg", "invalid value"))
+    if "input" in error and error.get("type") not in ("missing", "json_invalid"):
+        msg = f"{msg} (got {_describe(error['input'])})"
+    return {"loc": [str(p) for p in loc], "msg": msg, "type": error.get("type", "value_error")}
+
+
+def error_response(status_code: int, message: str, detail: Any = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status_code,
+        content={"message": message, "detail": detail if detail is not None else message},
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [_readable(e) for e in exc.errors()]
+    message = "; ".join(f"{_location(tuple(e['loc']))}: {e['msg']}" for e in errors)
+    return error_response(422, message or "Invalid request", errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+    response = error_response(exc.status_code, message, exc.detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "Internal server error: the failure was logged.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,288 @@
+"""First-order optimizers as pure (init, update) pairs, following torch.optim's formulas.
+
+A parameter vector θ is a pair (x, y) whose entries are floats or numpy arrays of one shape,
+so one optimizer serves a single run and a vectorised batch of runs. `update` never mutates:
+it returns the step Δθ (θ_{t+1} = θ_t + Δθ) and a new state, and the state holds exactly what a
+learner may want to see (velocity, moments, step count).
+
+Names and defaults of every hyperparameter besides the step size `eta` match torch.optim
+(SGD, Adagrad, RMSprop, Adam), so a path can be checked against PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple, TypeAlias
+
+import numpy as np
+
+from app.core.surface import Scalar
+
+Vec: TypeAlias = tuple[Scalar, Scalar]
+
+MAX_ETA = 1e4
+
+
+def _each(fn: Callable[..., Scalar], *vecs: Vec) -> Vec:
+    """Apply a scalar formula to the x and the y components."""
+    return fn(*(v[0] for v in vecs)), fn(*(v[1] for v in vecs))
+
+
+def _zeros(theta: Vec) -> Vec:
+    return 0.0 * theta[0], 0.0 * theta[1]
+
+
+def _filled(theta: Vec, value: float) -> Vec:
+    return 0.0 * theta[0] + value, 0.0 * theta[1] + value
+
+
+def _check(name: str, value: float, ok: bool, rule: str) -> None:
+    if not ok:
+        raise ValueError(f"Invalid {name}: {value!r} ({name} must be {rule})")
+
+
+def _check_eta(eta: float) -> None:
+    _check("eta", eta, bool(np.isfinite(eta)) and 0.0 < eta <= MAX_ETA, f"> 0 and <= {MAX_ETA:g}")
+
+
+def _check_unit(name: str, value: float, *, closed: bool = True) -> None:
+    ok = bool(np.isfinite(value)) and 0.0 <= value and (value <= 1.0 if closed else value < 1.0)
+    _check(name, value, ok, "in [0, 1]" if closed else "in [0, 1)")
+
+
+def _check_nonnegative(name: str, value: float) -> None:
+    _check(name, value, bool(np.isfinite(value)) and value >= 0.0, ">= 0 and finite")
+
+
+def _with_weight_decay(grad: Vec, theta: Vec, weight_decay: float) -> Vec:
+    if weight_decay == 0.0:
+        return grad
+    return _each(lambda g, p: g + weight_decay * p, grad, theta)
+
+
+class GDState(NamedTuple):
+    step: int
+
+
+class MomentumState(NamedTuple):
+    step: int
+    velocity: Vec  # torch's momentum_buffer
+
+
+class AdagradState(NamedTuple):
+    step: int
+    sum: Vec  # running sum of squared gradients
+
+
+class RMSpropState(NamedTuple):
+    step: int
+    square_avg: Vec
+    grad_avg: Vec  # used when centered
+    momentum_buffer: Vec  # used when momentum > 0
+
+
+class AdamState(NamedTuple):
+    step: int
+    exp_avg: Vec  # first moment m
+    exp_avg_sq: Vec  # second moment v
+    max_exp_avg_sq: Vec  # used when amsgrad
+
+
+@dataclass(frozen=True)
+class GD:
+    """Plain gradient descent: θ ← θ − η∇L."""
+
+    eta: float = 0.01
+    name: ClassVar[str] = "gd"
+
+    def __post_init__(self) -> None:
+        _check_eta(self.eta)
+
+    def init(self, theta: Vec) -> GDState:
+        return GDState(step=0)
+
+    def update(self, grad: Vec, state: GDState, theta: Vec) -> tuple[Vec, GDState]:
+        eta = self.eta
+        return (-eta * grad[0], -eta * grad[1]), GDState(step=state.step + 1)
+
+
+@dataclass(frozen=True)
+class Momentum:
+    """Heavy ball, as torch.optim.SGD(momentum=…): v ← μv + (1−τ)g (v₁ = g), θ ← θ − ηv."""
+
+    eta: float = 0.01
+    momentum: float = 0.9
+    dampening: float = 0.0
+    weight_decay: float = 0.0
+    name: ClassVar[str] = "momentum"
+    nesterov: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        _check_eta(self.eta)
+        _check_unit("momentum", self.momentum)
+        _check_unit("dampening", self.dampening)
+        _check_nonnegative("weight_decay", self.weight_decay)
+
+    def init(self, theta: Vec) -> MomentumState:
+        return MomentumState(step=0, velocity=_zeros(theta))
+
+    def update(self, grad: Vec, state: MomentumState, theta: Vec) -> tuple[Vec, MomentumState]:
+        g = _with_weight_decay(grad, theta, self.weight_decay)
+        mu, keep = self.momentum, 1.0 - self.dampening
+        if state.step == 0:
+            velocity = g
+        else:
+            velocity = _each(lambda v, gi: mu * v + keep * gi, state.velocity, g)
+        direction = _each(lambda gi, v: gi + mu * v, g, velocity) if self.nesterov else velocity
+        eta = self.eta
+        step = _each(lambda d: -eta * d, direction)
+        return step, MomentumState(step=state.step + 1, velocity=velocity)
+
+
+@dataclass(frozen=True)
+class Nesterov(Momentum):
+    """torch.optim.SGD(momentum=…, nesterov=True): θ ← θ − η(g + μv)."""
+
+    name: ClassVar[str] = "nesterov"
+    nesterov: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check("dampening", self.dampening, self.dampening == 0.0, "0 for Nesterov momentum")
+
+
+@dataclass(frozen=True)
+class Adagrad:
+    """torch.optim.Adagrad: s ← s + g², θ ← θ − η/(1 + (t−1)·lr_decay) · g/(√s + ε)."""
+
+    eta: float = 0.01
+    lr_decay: float = 0.0
+    weight_decay: float = 0.0
+    initial_accumulator_value: float = 0.0
+    eps: float = 1e-10
+    name: ClassVar[str] = "adagrad"
+
+    def __post_init__(self) -> None:
+        _check_eta(self.eta)
+        for field_name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+            _check_nonnegative(field_name, getattr(self, field_name))
+
+    def init(self, theta: Vec) -> AdagradState:
+        return AdagradState(step=0, sum=_filled(theta, self.initial_accumulator_value))
+
+    def update(self, grad: Vec, state: AdagradState, theta: Vec) -> tuple[Vec, AdagradState]:
+        g = _with_weight_decay(grad, theta, self.weight_decay)
+        t = state.step + 1
+        clr = self.eta / (1.0 + (t - 1) * self.lr_decay)
+        total = _each(lambda s, gi: s + gi * gi, state.sum, g)
+        eps = self.eps
+        step = _each(lambda gi, s: -clr * gi / (np.sqrt(s) + eps), g, total)
+        return step, AdagradState(step=t, sum=total)
+
+
+@dataclass(frozen=True)
+class RMSprop:
+    """torch.optim.RMSprop: v ← αv + (1−α)g², θ ← θ − η g/(√v + ε), optionally centred and with
+    momentum."""
+
+    eta: float = 0.01
+    alpha: float = 0.99
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    momentum: float = 0.0
+    centered: bool = False
+    name: ClassVar[str] = "rmsprop"
+
+    def __post_init__(self) -> None:
+        _check_eta(self.eta)
+        _check_unit("alpha", self.alpha)
+        _check_unit("momentum", self.momentum)
+        _check_nonnegative("eps", self.eps)
+        _check_nonnegative("weight_decay", self.weight_decay)
+
+    def init(self, theta: Vec) -> RMSpropState:
+        zeros = _zeros(theta)
+        return RMSpropState(step=0, square_avg=zeros, grad_avg=zeros, momentum_buffer=zeros)
+
+    def update(self, grad: Vec, state: RMSpropState, theta: Vec) -> tuple[Vec, RMSpropState]:
+        g = _with_weight_decay(grad, theta, self.weight_decay)
+        a, eps, mu, eta = self.alpha, self.eps, self.momentum, self.eta
+        square_avg = _each(lambda v, gi: a * v + (1.0 - a) * gi * gi, state.square_avg, g)
+        grad_avg = state.grad_avg
+        if self.centered:
+            grad_avg = _each(lambda m, gi: m + (1.0 - a) * (gi - m), state.grad_avg, g)
+            avg = _each(lambda v, m: np.sqrt(v - m * m) + eps, square_avg, grad_avg)
+        else:
+            avg = _each(lambda v: np.sqrt(v) + eps, square_avg)
+        buffer = state.momentum_buffer
+        if mu > 0.0:
+            buffer = _each(lambda b, gi, d: mu * b + gi / d, state.momentum_buffer, g, avg)
+            step = _each(lambda b: -eta * b, buffer)
+        else:
+            step = _each(lambda gi, d: -eta * gi / d, g, avg)
+        new_state = RMSpropState(state.step + 1, square_avg, grad_avg, buffer)
+        return step, new_state
+
+
+@dataclass(frozen=True)
+class Adam:
+    """torch.optim.Adam: bias-corrected moving averages of g and g², optionally AMSGrad."""
+
+    eta: float = 0.001
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    amsgrad: bool = False
+    name: ClassVar[str] = "adam"
+
+    def __post_init__(self) -> None:
+        _check_eta(self.eta)
+        _check_unit("beta1", self.beta1, closed=False)
+        _check_unit("beta2", self.beta2, closed=False)
+        _check_nonnegative("eps", self.eps)
+        _check_nonnegative("weight_decay", self.weight_decay)
+
+    def init(self, theta: Vec) -> AdamState:
+        zeros = _zeros(theta)
+        return AdamState(step=0, exp_avg=zeros, exp_avg_sq=zeros, max_exp_avg_sq=zeros)
+
+    def update(self, grad: Vec, state: AdamState, theta: Vec) -> tuple[Vec, AdamState]:
+        g = _with_weight_decay(grad, theta, self.weight_decay)
+        b1, b2, eps = self.beta1, self.beta2, self.eps
+        t = state.step + 1
+        exp_avg = _each(lambda m, gi: m + (1.0 - b1) * (gi - m), state.exp_avg, g)
+        exp_avg_sq = _each(lambda v, gi: b2 * v + (1.0 - b2) * gi * gi, state.exp_avg_sq, g)
+        step_size = self.eta / (1.0 - b1**t)
+        bias_correction2_sqrt = (1.0 - b2**t) ** 0.5
+        max_sq = state.max_exp_avg_sq
+        if self.amsgrad:
+            max_sq = _each(np.maximum, state.max_exp_avg_sq, exp_avg_sq)
+            second = max_sq
+        else:
+            second = exp_avg_sq
+        step = _each(
+            lambda m, v: -step_size * m / (np.sqrt(v) / bias_correction2_sqrt + eps),
+            exp_avg,
+            second,
+        )
+        return step, AdamState(t, exp_avg, exp_avg_sq, max_sq)
+
+
+Optimizer: TypeAlias = GD | Momentum | Nesterov | Adagrad | RMSprop | Adam
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (GD, Momentum, Nesterov, Adagrad, RMSprop, Adam)
+}
+
+
+def make_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
+    """Build an optimizer by name; ValueError names an unknown optimizer or a bad value."""
+    try:
+        cls = OPTIMIZERS[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown optimizer {name!r}. Valid names: {', '.join(OPTIMIZERS)}."
+        ) from None
+    return cls(**hyperparameters)

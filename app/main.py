@@ -1,0 +1,32 @@
+"""The application factory: routers, static files, pages and error handlers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.api.errors import install_error_handlers
+from app.api.json import JSONResponse
+from app.api.routes import descent, health, surfaces
+
+DESCRIPTION = """Run gradient-descent optimizers on 2-D loss surfaces and watch the iterates.
+
+Every number in a response is finite: JSON has no NaN or Infinity, so a value that is not finite
+is `null` on a grid and ends a run as *diverged*."""
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Descent Lab",
+        version=__version__,
+        description=DESCRIPTION,
+        default_response_class=JSONResponse,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(surfaces.router)
+    app.include_router(descent.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,40 @@
+"""Settings from environment variables, read once through a cached getter that tests override."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"Environment variable {name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_steps: int = 10_000  # cap on max_steps of one run (DESCENT_MAX_STEPS)
+    grid_max_n: int = 400  # cap on grid points per axis
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        return cls(
+            host=env.get("HOST") or cls.host,
+            port=_int(env, "PORT", cls.port),
+            max_steps=_int(env, "DESCENT_MAX_STEPS", cls.max_steps),
+            grid_max_n=_int(env, "DESCENT_GRID_MAX_N", cls.grid_max_n),
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings.from_env()
