@@ -8,6 +8,8 @@ from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.json import JSONResponse
 from app.api.routes import descent, health, surfaces
+from app.web import http, pages
+from app.web.static import VersionedStaticFiles
 
 DESCRIPTION = """Run gradient-descent optimizers on 2-D loss surfaces and watch the iterates.
 
@@ -26,6 +28,10 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(surfaces.router)
     app.include_router(descent.router)
+    app.include_router(pages.router)
+    app.mount("/static", VersionedStaticFiles(pages.STATIC), name="static")
+    app.add_middleware(http.ConditionalGetMiddleware)
+    app.add_middleware(http.GZipMiddleware, **http.GZIP_OPTIONS)
     return app
 
 

@@ -44,6 +44,11 @@ def _location(loc: tuple[Any, ...]) -> str:
 def _readable(error: dict[str, Any]) -> dict[str, Any]:
     loc = tuple(error.get("loc", ()))
     msg = str(error.get("msg", "invalid value"))
+    if error.get("type") == "json_invalid":
+        position = loc[-1] if len(loc) > 1 else "?"
+        reason = (error.get("ctx") or {}).get("error", "")
+        msg = f"The body is not valid JSON (at character {position}{': ' + reason if reason else ''})"
+        loc = ("body",)
     if "input" in error and error.get("type") not in ("missing", "json_invalid"):
         msg = f"{msg} (got {_describe(error['input'])})"
     return {"loc": [str(p) for p in loc], "msg": msg, "type": error.get("type", "value_error")}
@@ -66,6 +71,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+    if exc.status_code == 400 and message == "There was an error parsing the body":
+        message = "The request body could not be read: send JSON encoded as UTF-8."
     response = error_response(exc.status_code, message, exc.detail)
     if exc.headers:
         response.headers.update(exc.headers)

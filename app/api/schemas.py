@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.optimizers import MAX_ETA
+from app.settings import get_settings
 
 SurfaceId = Literal[
     "quadratic",
@@ -29,7 +30,7 @@ MAX_ABS_COORDINATE = 1e6
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 Coordinate = Annotated[float, Field(ge=-MAX_ABS_COORDINATE, le=MAX_ABS_COORDINATE)]
@@ -116,8 +117,21 @@ class DescentRequest(StrictModel):
     optimizer: OptimizerParams | None = Field(
         None, description="Optimizer and its hyperparameters; default: GD with the surface's η"
     )
-    max_steps: int = Field(1000, ge=0, le=1_000_000, description="Stop after this many updates")
+    max_steps: int = Field(
+        1000,
+        ge=0,
+        le=get_settings().max_steps,
+        description="Stop after this many updates (at most the server's cap, DESCENT_MAX_STEPS)",
+    )
     tol: float = Field(1e-6, ge=0.0, le=1e6, description="Converged when ‖∇L‖ ≤ tol")
+
+    @field_validator("max_steps", mode="before")
+    @classmethod
+    def _integral_float_is_an_integer(cls, value: Any) -> Any:
+        # JSON Schema counts 300.0 as an integer; strict mode alone would refuse it.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
     model_config = ConfigDict(
         json_schema_extra={

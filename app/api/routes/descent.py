@@ -16,7 +16,10 @@ from app.settings import Settings
 router = APIRouter(prefix="/api/descent", tags=["descent"])
 
 Request = Annotated[DescentRequest, Body(openapi_examples=DESCENT_EXAMPLES)]
-BAD_INPUT = {422: {"model": ErrorOut, "description": "Invalid request, explained in `message`"}}
+BAD_INPUT = {
+    400: {"model": ErrorOut, "description": "The body is not readable (e.g. not UTF-8 JSON)"},
+    422: {"model": ErrorOut, "description": "Invalid request, explained in `message`"},
+}
 LINES_PER_WRITE = 256  # batch JSON Lines: one network write per many iterates
 TAIL = 5  # recent losses kept to tell "still falling" from "oscillating"
 

@@ -1,0 +1,55 @@
+// Fetch wrappers for the REST API. Every failure becomes an ApiError with a readable message.
+
+export class ApiError extends Error {
+  constructor(status, message, detail) {
+    super(message);
+    this.status = status;
+    this.detail = Array.isArray(detail) ? detail : [];
+  }
+}
+
+async function failure(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    /* not JSON: fall through to the status text */
+  }
+  const message = (body && body.message) || `${response.status} ${response.statusText}`;
+  return new ApiError(response.status, message, body && body.detail);
+}
+
+async function getJSON(url, signal) {
+  const response = await fetch(url, { signal });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+export const fetchSurfaces = () => getJSON("/api/surfaces");
+
+export const fetchGrid = (id, n, signal) =>
+  getJSON(`/api/surfaces/${encodeURIComponent(id)}/grid?n=${n}`, signal);
+
+// POST /api/descent/stream and hand each batch of parsed JSON Lines to onLines as it arrives.
+export async function streamDescent(body, { signal, onLines }) {
+  const response = await fetch("/api/descent/stream", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+  if (!response.ok) throw await failure(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let rest = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    rest += value;
+    const cut = rest.lastIndexOf("\n");
+    if (cut < 0) continue;
+    const lines = rest.slice(0, cut).split("\n");
+    rest = rest.slice(cut + 1);
+    onLines(lines.map((line) => JSON.parse(line)));
+  }
+  if (rest.trim()) onLines([JSON.parse(rest)]);
+}
