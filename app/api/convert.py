@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.resolve import resolve_surface
 from app.api.schemas import DescentRequest, GDParams, OptimizerParams
 from app.core.optimizers import Optimizer, make_optimizer
-from app.core.presets import get_preset
 from app.core.runner import Iterate, StopRules
 from app.core.summary import NearestMinimum, RunSummary
 from app.core.surface import Minimum, Point, Surface
@@ -26,7 +26,7 @@ class Run:
     """A descent request resolved into core objects."""
 
     def __init__(self, request: DescentRequest) -> None:
-        self.surface = get_preset(request.surface)
+        self.surface = resolve_surface(request.surface)
         self.optimizer = optimizer_from(request.optimizer, self.surface)
         start = request.theta0 or self.surface.default_start
         self.theta0 = (float(start[0]), float(start[1]))

@@ -111,8 +111,34 @@ OptimizerParams = Annotated[
 ]
 
 
+# A surface is a preset id or, in later additions, an object that describes one (a dataset loss,
+# a formula). Every endpoint that takes a surface accepts all of them: see app/api/resolve.py.
+SurfaceSpec = SurfaceId
+
+SURFACE_DOC = "Id of a preset surface (see GET /api/surfaces)"
+
+
+class GridRequest(StrictModel):
+    surface: SurfaceSpec = Field(description=SURFACE_DOC)
+    n: int = Field(100, ge=10, le=400, description="Points per axis")
+    xmin: Coordinate | None = None
+    xmax: Coordinate | None = None
+    ymin: Coordinate | None = None
+    ymax: Coordinate | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"surface": "rosenbrock", "n": 100}]}
+    )
+
+
+class SurfaceRequest(StrictModel):
+    surface: SurfaceSpec = Field(description=SURFACE_DOC)
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"surface": "himmelblau"}]})
+
+
 class DescentRequest(StrictModel):
-    surface: SurfaceId = Field(description="Id of a preset surface (see GET /api/surfaces)")
+    surface: SurfaceSpec = Field(description=SURFACE_DOC)
     theta0: Theta | None = Field(None, description="Start point θ₀; default: the surface's")
     optimizer: OptimizerParams | None = Field(
         None, description="Optimizer and its hyperparameters; default: GD with the surface's η"

@@ -235,11 +235,28 @@ def test_settings_read_the_environment() -> None:
 
 def test_openapi_has_an_example_for_every_operation(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
+    components = spec["components"]["schemas"]
+
+    def schema_has_example(schema: dict) -> bool:
+        if "$ref" in schema:
+            schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+        return "examples" in schema or "example" in schema
+
     for path, operations in spec["paths"].items():
         for method, op in operations.items():
-            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
             params = op.get("parameters", [])
-            has_example = bool(body.get("examples") or body.get("example")) or any(
-                "example" in p or "examples" in p or "examples" in p.get("schema", {}) for p in params
-            )
-            assert has_example or (not body and not params), f"{method.upper()} {path} has no example"
+            if body is not None:
+                assert body.get("examples") or schema_has_example(body["schema"]), f"{method} {path}"
+            for p in params:
+                if p["required"]:
+                    assert "example" in p or "examples" in p or "examples" in p["schema"], (path, p)
+
+
+def test_post_grid_and_describe_equal_their_get_forms(client: TestClient) -> None:
+    got = client.get("/api/surfaces/beale/grid", params={"n": 15, "ymin": 0}).json()
+    posted = client.post("/api/grid", json={"surface": "beale", "n": 15, "ymin": 0}).json()
+    assert posted == got
+    assert client.post("/api/surface", json={"surface": "beale"}).json() == client.get(
+        "/api/surfaces/beale").json()
+    assert client.post("/api/grid", json={"surface": "beale", "n": 5000}).status_code == 422

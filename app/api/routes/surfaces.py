@@ -1,16 +1,25 @@
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Body, HTTPException, Path, Query
 
 from app.api.convert import surface_to_dict
 from app.api.deps import SettingsDep
 from app.api.json import JSONResponse
-from app.api.schemas import MAX_ABS_COORDINATE, ErrorOut, GridOut, SurfaceOut
+from app.api.resolve import resolve_surface
+from app.api.schemas import (
+    MAX_ABS_COORDINATE,
+    ErrorOut,
+    GridOut,
+    GridRequest,
+    SurfaceOut,
+    SurfaceRequest,
+)
 from app.core.grid import sample
-from app.core.presets import PRESETS, get_preset
+from app.core.presets import PRESETS
 from app.core.surface import Domain, Surface
+from app.settings import Settings
 
-router = APIRouter(prefix="/api/surfaces", tags=["surfaces"])
+router = APIRouter(prefix="/api", tags=["surfaces"])
 
 SurfacePath = Annotated[str, Path(description="Surface id", examples=["himmelblau"])]
 Bound = Annotated[
@@ -18,31 +27,61 @@ Bound = Annotated[
     Query(ge=-MAX_ABS_COORDINATE, le=MAX_ABS_COORDINATE, allow_inf_nan=False),
 ]
 NOT_FOUND = {404: {"model": ErrorOut, "description": "Unknown surface id"}}
+BAD_INPUT = {
+    400: {"model": ErrorOut, "description": "The body is not readable (e.g. not UTF-8 JSON)"},
+    422: {"model": ErrorOut, "description": "Invalid request, explained in `message`"},
+}
 
 
-def _surface(surface_id: str) -> Surface:
+def _grid(
+    surface: Surface,
+    settings: Settings,
+    n: int,
+    bounds: tuple[float | None, float | None, float | None, float | None],
+) -> JSONResponse:
+    if n > settings.grid_max_n:
+        raise HTTPException(422, f"n = {n} is above this server's cap of {settings.grid_max_n}")
+    xmin, xmax, ymin, ymax = bounds
+    d = surface.domain
+    x = (d.x[0] if xmin is None else xmin, d.x[1] if xmax is None else xmax)
+    y = (d.y[0] if ymin is None else ymin, d.y[1] if ymax is None else ymax)
     try:
-        return get_preset(surface_id)
-    except KeyError as exc:
-        raise HTTPException(404, exc.args[0]) from None
+        domain = Domain(x, y)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    grid = sample(surface, n, domain)
+    return JSONResponse({"x": grid.x, "y": grid.y, "z": grid.z})
 
 
-@router.get("", response_model=list[SurfaceOut], summary="List the preset surfaces")
+@router.get("/surfaces", response_model=list[SurfaceOut], summary="List the preset surfaces")
 def list_surfaces() -> JSONResponse:
     """Every preset with its formula, lesson, domain, minima, saddles and default start."""
     return JSONResponse([surface_to_dict(s) for s in PRESETS.values()])
 
 
-@router.get("/{surface_id}", response_model=SurfaceOut, responses=NOT_FOUND, summary="One surface")
+@router.get(
+    "/surfaces/{surface_id}", response_model=SurfaceOut, responses=NOT_FOUND, summary="One surface"
+)
 def get_surface(surface_id: SurfacePath) -> JSONResponse:
-    return JSONResponse(surface_to_dict(_surface(surface_id)))
+    return JSONResponse(surface_to_dict(resolve_surface(surface_id)))
+
+
+@router.post(
+    "/surface",
+    response_model=SurfaceOut,
+    responses={**NOT_FOUND, **BAD_INPUT},
+    summary="Describe any surface: a preset, a dataset loss or a formula",
+)
+def describe_surface(request: SurfaceRequest) -> JSONResponse:
+    """The same description as `GET /api/surfaces/{id}`, for any surface a descent accepts."""
+    return JSONResponse(surface_to_dict(resolve_surface(request.surface)))
 
 
 @router.get(
-    "/{surface_id}/grid",
+    "/surfaces/{surface_id}/grid",
     response_model=GridOut,
-    responses={**NOT_FOUND, 422: {"model": ErrorOut, "description": "Bad grid parameters"}},
-    summary="Sample a surface on an n × n grid",
+    responses={**NOT_FOUND, 422: BAD_INPUT[422]},
+    summary="Sample a preset on an n × n grid",
 )
 def get_grid(
     surface_id: SurfacePath,
@@ -55,15 +94,17 @@ def get_grid(
 ) -> JSONResponse:
     """`z[j][i] = f(x[i], y[j])`; values that are not finite are `null`. Bounds default to the
     surface's plot domain."""
-    surface = _surface(surface_id)
-    if n > settings.grid_max_n:
-        raise HTTPException(422, f"n = {n} is above this server's cap of {settings.grid_max_n}")
-    d = surface.domain
-    x = (d.x[0] if xmin is None else xmin, d.x[1] if xmax is None else xmax)
-    y = (d.y[0] if ymin is None else ymin, d.y[1] if ymax is None else ymax)
-    try:
-        domain = Domain(x, y)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
-    grid = sample(surface, n, domain)
-    return JSONResponse({"x": grid.x, "y": grid.y, "z": grid.z})
+    return _grid(resolve_surface(surface_id), settings, n, (xmin, xmax, ymin, ymax))
+
+
+@router.post(
+    "/grid",
+    response_model=GridOut,
+    responses={**NOT_FOUND, **BAD_INPUT},
+    summary="Sample any surface on an n × n grid",
+)
+def post_grid(request: Annotated[GridRequest, Body()], settings: SettingsDep) -> JSONResponse:
+    """Like `GET /api/surfaces/{id}/grid`, for any surface a descent accepts."""
+    surface = resolve_surface(request.surface)
+    bounds = (request.xmin, request.xmax, request.ymin, request.ymax)
+    return _grid(surface, settings, request.n, bounds)
