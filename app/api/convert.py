@@ -6,38 +6,70 @@ from typing import Any
 
 from app.api.resolve import resolve_surface
 from app.api.schemas import DescentRequest, GDParams, OptimizerParams
-from app.core.optimizers import Optimizer, make_optimizer
-from app.core.runner import Iterate, StopRules
+from app.core.optimizers import Optimizer, make_optimizer, state_from_dict, state_to_dict
+from app.core.runner import Iterate, LineSearch, Resume, StopRules
+from app.core.schedules import CONSTANT, Schedule, make_schedule
 from app.core.summary import NearestMinimum, RunSummary
 from app.core.surface import Minimum, Point, Surface
+
+_NOT_HYPERPARAMETERS = {"name", "schedule", "line_search"}
 
 
 def optimizer_from(params: OptimizerParams | None, surface: Surface) -> Optimizer:
     chosen = params if params is not None else GDParams(name="gd", eta=surface.default_eta)
-    fields = chosen.model_dump(exclude={"name"})
-    return make_optimizer(chosen.name, **fields)
+    return make_optimizer(chosen.name, **chosen.model_dump(exclude=_NOT_HYPERPARAMETERS))
 
 
-def optimizer_to_dict(optimizer: Optimizer) -> dict[str, Any]:
-    return {"name": optimizer.name, **vars(optimizer)}
+def schedule_from(params: OptimizerParams | None) -> Schedule:
+    if params is None or params.schedule is None:
+        return CONSTANT
+    return make_schedule(params.schedule.name, **params.schedule.model_dump(exclude={"name"}))
+
+
+def line_search_from(params: OptimizerParams | None) -> LineSearch | None:
+    if isinstance(params, GDParams) and params.line_search is not None:
+        return LineSearch(**params.line_search.model_dump())
+    return None
+
+
+def optimizer_to_dict(run: Run) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": run.optimizer.name, **vars(run.optimizer)}
+    out["schedule"] = {"name": run.schedule.name, **vars(run.schedule)}
+    if run.line_search is not None:
+        out["line_search"] = vars(run.line_search)
+    return out
 
 
 class Run:
-    """A descent request resolved into core objects."""
+    """A descent request resolved into core objects; ValueError explains a bad combination."""
 
     def __init__(self, request: DescentRequest) -> None:
         self.surface = resolve_surface(request.surface)
         self.optimizer = optimizer_from(request.optimizer, self.surface)
+        self.schedule = schedule_from(request.optimizer)
+        self.line_search = line_search_from(request.optimizer)
         start = request.theta0 or self.surface.default_start
         self.theta0 = (float(start[0]), float(start[1]))
         self.rules = StopRules(max_steps=request.max_steps, tol=request.tol)
+        self.resume: Resume | None = None
+        if request.resume is not None:
+            saved = request.resume
+            same = saved.optimizer == self.optimizer.name
+            state = state_from_dict(saved.optimizer, saved.state.model_dump()) if same else None
+            theta = (float(saved.theta[0]), float(saved.theta[1]))
+            self.resume = Resume(saved.t, theta, saved.optimizer, state)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return {"schedule": self.schedule, "line_search": self.line_search, "resume": self.resume}
 
     def start_line(self) -> dict[str, Any]:
         return {
             "type": "start",
             "surface": self.surface.id,
-            "theta0": list(self.theta0),
-            "optimizer": optimizer_to_dict(self.optimizer),
+            "theta0": list(self.resume.theta if self.resume else self.theta0),
+            "start_t": self.resume.t if self.resume else 0,
+            "optimizer": optimizer_to_dict(self),
             "max_steps": self.rules.max_steps,
             "tol": self.rules.tol,
         }
@@ -74,10 +106,26 @@ def surface_to_dict(s: Surface) -> dict[str, Any]:
 
 
 def step_to_dict(it: Iterate) -> dict[str, Any]:
-    return {"type": "step", "t": it.t, "theta": it.theta, "loss": it.loss, "grad": it.grad}
+    return {
+        "type": "step",
+        "t": it.t,
+        "theta": it.theta,
+        "loss": it.loss,
+        "grad": it.grad,
+        "eta": it.eta,
+    }
 
 
-def summary_fields(summary: RunSummary) -> dict[str, Any]:
+def resume_to_dict(run: Run, final: Iterate) -> dict[str, Any]:
+    return {
+        "t": final.t,
+        "theta": final.theta,
+        "optimizer": run.optimizer.name,
+        "state": state_to_dict(final.state),
+    }
+
+
+def summary_fields(run: Run, summary: RunSummary) -> dict[str, Any]:
     final = summary.final
     return {
         "status": summary.status,
@@ -85,18 +133,22 @@ def summary_fields(summary: RunSummary) -> dict[str, Any]:
         "steps": summary.steps,
         "final": {"theta": final.theta, "loss": final.loss, "grad_norm": final.grad_norm},
         "nearest_minimum": nearest_to_dict(summary.nearest_minimum),
+        "resume": resume_to_dict(run, final),
     }
 
 
-def result_to_dict(iterates: list[Iterate], summary: RunSummary) -> dict[str, Any]:
-    fields = summary_fields(summary)
+def result_to_dict(run: Run, iterates: list[Iterate], summary: RunSummary) -> dict[str, Any]:
+    fields = summary_fields(run, summary)
     return {
         "status": fields["status"],
         "message": fields["message"],
         "steps": fields["steps"],
+        "start_t": iterates[0].t,
         "path": [it.theta for it in iterates],
         "loss": [it.loss for it in iterates],
         "grad": [it.grad for it in iterates],
+        "eta": [it.eta for it in iterates[:-1]],
         "final": fields["final"],
         "nearest_minimum": fields["nearest_minimum"],
+        "resume": fields["resume"],
     }

@@ -18,7 +18,11 @@ from app.api.json import JSONResponse
 
 log = logging.getLogger("app.errors")
 
-_UNION_TAGS = {"gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}
+_UNION_TAGS = {
+    "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton",
+    "constant", "step", "exponential", "cosine", "inverse_sqrt",
+}
+_UNIONS = {"optimizer", "schedule"}
 
 
 def _describe(value: Any) -> str:
@@ -34,7 +38,9 @@ def _describe(value: Any) -> str:
 def _location(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
     # Drop the tag that pydantic inserts for discriminated unions: optimizer.gd.eta → optimizer.eta
-    parts = [p for i, p in enumerate(parts) if not (i > 0 and parts[i - 1] == "optimizer" and p in _UNION_TAGS)]
+    parts = [
+        p for i, p in enumerate(parts) if not (i > 0 and parts[i - 1] in _UNIONS and p in _UNION_TAGS)
+    ]
     text = ""
     for part in parts:
         text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)

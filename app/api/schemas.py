@@ -6,11 +6,11 @@ mirror those of the core optimizers (a test keeps them in step).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
-from app.core.optimizers import MAX_ETA
+from app.core.optimizers import MAX_ETA, STATE_TYPES
 from app.settings import get_settings
 
 SurfaceId = Literal[
@@ -29,6 +29,17 @@ SurfaceId = Literal[
 MAX_ABS_COORDINATE = 1e6
 
 
+def _integral_float_to_int(value: Any) -> Any:
+    # JSON Schema counts 300.0 as an integer; strict mode alone would refuse it.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer that may arrive written as 300.0; booleans and 2.5 are still refused.
+Whole = Annotated[int, BeforeValidator(_integral_float_to_int)]
+
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
@@ -44,14 +55,68 @@ OpenUnitInterval = Annotated[float, Field(ge=0.0, lt=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0, le=1e6)]
 
 
-class GDParams(StrictModel):
-    """Plain gradient descent: θ ← θ − η∇L."""
+class ConstantSchedule(StrictModel):
+    """η_t = η."""
+
+    name: Literal["constant"]
+
+
+class StepSchedule(StrictModel):
+    """torch's StepLR: η_t = η · gamma^⌊t / step_size⌋."""
+
+    name: Literal["step"]
+    step_size: Whole = Field(10, ge=1, le=1_000_000)
+    gamma: float = Field(0.1, gt=0.0, le=1.0)
+
+
+class ExponentialSchedule(StrictModel):
+    """torch's ExponentialLR: η_t = η · gamma^t."""
+
+    name: Literal["exponential"]
+    gamma: float = Field(0.99, gt=0.0, le=1.0)
+
+
+class CosineSchedule(StrictModel):
+    """torch's CosineAnnealingLR: η_t = eta_min + (η − eta_min)(1 + cos(π t / t_max)) / 2."""
+
+    name: Literal["cosine"]
+    t_max: Whole = Field(100, ge=1, le=1_000_000)
+    eta_min: float = Field(0.0, ge=0.0, le=MAX_ETA)
+
+
+class InverseSqrtSchedule(StrictModel):
+    """η_t = η · min((t+1)/warmup, √(warmup/(t+1))); with warmup = 0, η/√(t+1)."""
+
+    name: Literal["inverse_sqrt"]
+    warmup: Whole = Field(0, ge=0, le=1_000_000)
+
+
+ScheduleParams = Annotated[
+    ConstantSchedule | StepSchedule | ExponentialSchedule | CosineSchedule | InverseSqrtSchedule,
+    Field(discriminator="name", description="Step-size schedule, stepped once per iteration"),
+]
+
+
+class LineSearchParams(StrictModel):
+    """Backtracking: shrink the trial step until L(θ − η∇L) ≤ L(θ) − c·η·‖∇L‖² (Armijo)."""
+
+    c: float = Field(1e-4, gt=0.0, lt=1.0)
+    shrink: float = Field(0.5, gt=0.0, lt=1.0)
+
+
+class OptimizerBase(StrictModel):
+    schedule: ScheduleParams | None = None
+
+
+class GDParams(OptimizerBase):
+    """Plain gradient descent: θ ← θ − η∇L, optionally with a backtracking line search."""
 
     name: Literal["gd"]
     eta: Eta = 0.01
+    line_search: LineSearchParams | None = None
 
 
-class MomentumParams(StrictModel):
+class MomentumParams(OptimizerBase):
     """Heavy-ball momentum, as torch.optim.SGD(momentum=…)."""
 
     name: Literal["momentum"]
@@ -61,7 +126,7 @@ class MomentumParams(StrictModel):
     weight_decay: NonNegative = 0.0
 
 
-class NesterovParams(StrictModel):
+class NesterovParams(OptimizerBase):
     """Nesterov momentum, as torch.optim.SGD(momentum=…, nesterov=True)."""
 
     name: Literal["nesterov"]
@@ -70,7 +135,7 @@ class NesterovParams(StrictModel):
     weight_decay: NonNegative = 0.0
 
 
-class AdagradParams(StrictModel):
+class AdagradParams(OptimizerBase):
     """torch.optim.Adagrad."""
 
     name: Literal["adagrad"]
@@ -81,7 +146,7 @@ class AdagradParams(StrictModel):
     eps: NonNegative = 1e-10
 
 
-class RMSpropParams(StrictModel):
+class RMSpropParams(OptimizerBase):
     """torch.optim.RMSprop."""
 
     name: Literal["rmsprop"]
@@ -93,7 +158,7 @@ class RMSpropParams(StrictModel):
     centered: bool = False
 
 
-class AdamParams(StrictModel):
+class AdamParams(OptimizerBase):
     """torch.optim.Adam (beta1, beta2 are torch's betas)."""
 
     name: Literal["adam"]
@@ -105,8 +170,23 @@ class AdamParams(StrictModel):
     amsgrad: bool = False
 
 
+class NewtonParams(OptimizerBase):
+    """Newton's method θ ← θ − η H⁻¹∇L; where the Hessian is not positive-definite, its
+    eigenvalues are replaced by max(|λ|, min_curvature) (saddle-free Newton)."""
+
+    name: Literal["newton"]
+    eta: Eta = 1.0
+    min_curvature: float = Field(1e-2, gt=0.0, le=1e6)
+
+
 OptimizerParams = Annotated[
-    GDParams | MomentumParams | NesterovParams | AdagradParams | RMSpropParams | AdamParams,
+    GDParams
+    | MomentumParams
+    | NesterovParams
+    | AdagradParams
+    | RMSpropParams
+    | AdamParams
+    | NewtonParams,
     Field(discriminator="name"),
 ]
 
@@ -120,7 +200,7 @@ SURFACE_DOC = "Id of a preset surface (see GET /api/surfaces)"
 
 class GridRequest(StrictModel):
     surface: SurfaceSpec = Field(description=SURFACE_DOC)
-    n: int = Field(100, ge=10, le=400, description="Points per axis")
+    n: Whole = Field(100, ge=10, le=400, description="Points per axis")
     xmin: Coordinate | None = None
     xmax: Coordinate | None = None
     ymin: Coordinate | None = None
@@ -137,27 +217,53 @@ class SurfaceRequest(StrictModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"surface": "himmelblau"}]})
 
 
+Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
+
+
+def _resume_model(optimizer: str, state_type: type) -> type[StrictModel]:
+    """`resume` for one optimizer: its state's fields, typed (built from the core NamedTuple)."""
+    fields: dict[str, Any] = {
+        name: (Whole, Field(ge=0)) if name == "step" else (
+            (float, Field(ge=0.0)) if name == "damped_steps" else (Pair, ...)
+        )
+        for name in state_type._fields
+    }
+    state = create_model(f"{state_type.__name__}In", __base__=StrictModel, **fields)
+    return create_model(
+        f"Resume{optimizer.title()}",
+        __base__=StrictModel,
+        __doc__="Everything needed to continue a run: copy `resume` from a response's end.",
+        optimizer=(Literal[optimizer], Field(description="The optimizer that made the state")),
+        t=(Whole, Field(ge=0, le=1_000_000_000, description="Steps so far (the schedule's position)")),
+        theta=(Theta, ...),
+        state=(state, Field(description="The optimizer's state: step count, velocity, moments…")),
+    )
+
+
+ResumeIn = Annotated[
+    Union[tuple(_resume_model(name, cls) for name, cls in STATE_TYPES.items())],  # noqa: UP007
+    Field(discriminator="optimizer"),
+]
+
+
 class DescentRequest(StrictModel):
     surface: SurfaceSpec = Field(description=SURFACE_DOC)
     theta0: Theta | None = Field(None, description="Start point θ₀; default: the surface's")
     optimizer: OptimizerParams | None = Field(
         None, description="Optimizer and its hyperparameters; default: GD with the surface's η"
     )
-    max_steps: int = Field(
+    max_steps: Whole = Field(
         1000,
         ge=0,
         le=get_settings().max_steps,
         description="Stop after this many updates (at most the server's cap, DESCENT_MAX_STEPS)",
     )
     tol: float = Field(1e-6, ge=0.0, le=1e6, description="Converged when ‖∇L‖ ≤ tol")
-
-    @field_validator("max_steps", mode="before")
-    @classmethod
-    def _integral_float_is_an_integer(cls, value: Any) -> Any:
-        # JSON Schema counts 300.0 as an integer; strict mode alone would refuse it.
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        return value
+    resume: ResumeIn | None = Field(
+        None,
+        description="Continue a run from its `resume` object (θ₀ is then ignored); the new "
+        "optimizer settings apply from here, and `max_steps` counts the new steps",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -192,6 +298,29 @@ DESCENT_EXAMPLES: dict[str, Any] = {
             "theta0": [-1.5, 2.0],
             "optimizer": {"name": "adam", "eta": 0.05, "beta1": 0.9, "beta2": 0.999},
             "max_steps": 5000,
+        },
+    },
+    "schedule": {
+        "summary": "GD with a step-decay schedule",
+        "value": {
+            "surface": "ravine",
+            "optimizer": {"name": "gd", "eta": 0.05, "schedule": {"name": "step", "step_size": 20, "gamma": 0.5}},
+        },
+    },
+    "line_search": {
+        "summary": "GD with backtracking line search",
+        "value": {"surface": "rosenbrock", "optimizer": {"name": "gd", "eta": 1.0, "line_search": {"c": 1e-4, "shrink": 0.5}}},
+    },
+    "newton": {
+        "summary": "Newton's method: one step on a quadratic",
+        "value": {"surface": "ravine", "optimizer": {"name": "newton"}},
+    },
+    "resume": {
+        "summary": "Continue a run with a new η",
+        "value": {
+            "surface": "himmelblau",
+            "optimizer": {"name": "gd", "eta": 0.005},
+            "resume": {"t": 5, "theta": [-2.41888, 3.03554], "optimizer": "gd", "state": {"step": 5}},
         },
     },
     "diverges": {
@@ -255,15 +384,25 @@ class FinalOut(BaseModel):
 RunStatus = Literal["converged", "diverged", "max_steps"]
 
 
+class ResumeOut(BaseModel):
+    t: int
+    theta: list[float]
+    optimizer: str
+    state: dict[str, int | float | list[float]]
+
+
 class DescentResult(BaseModel):
     status: RunStatus
     message: str
     steps: int = Field(description="Updates made; path, loss and grad hold θ_0 … θ_steps")
+    start_t: int = Field(description="t of the first iterate: 0, or where a resumed run began")
     path: list[list[float]]
     loss: list[float]
     grad: list[list[float]]
+    eta: list[float] = Field(description="eta[k]: the step size used from path[k] to path[k+1]")
     final: FinalOut
     nearest_minimum: NearestMinimumOut | None
+    resume: ResumeOut
 
 
 class StreamStart(BaseModel):
@@ -281,6 +420,7 @@ class StreamStep(BaseModel):
     theta: list[float]
     loss: float
     grad: list[float]
+    eta: float | None = Field(description="Step size used to leave θ_t; null on the last step")
 
 
 class StreamEnd(BaseModel):
@@ -290,6 +430,7 @@ class StreamEnd(BaseModel):
     steps: int
     final: FinalOut
     nearest_minimum: NearestMinimumOut | None
+    resume: ResumeOut
 
 
 class ErrorOut(BaseModel):

@@ -11,6 +11,7 @@ Names and defaults of every hyperparameter besides the step size `eta` match tor
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, TypeAlias
@@ -102,8 +103,10 @@ class GD:
     def init(self, theta: Vec) -> GDState:
         return GDState(step=0)
 
-    def update(self, grad: Vec, state: GDState, theta: Vec) -> tuple[Vec, GDState]:
-        eta = self.eta
+    def update(
+        self, grad: Vec, state: GDState, theta: Vec, eta: float | None = None
+    ) -> tuple[Vec, GDState]:
+        eta = self.eta if eta is None else eta
         return (-eta * grad[0], -eta * grad[1]), GDState(step=state.step + 1)
 
 
@@ -127,7 +130,9 @@ class Momentum:
     def init(self, theta: Vec) -> MomentumState:
         return MomentumState(step=0, velocity=_zeros(theta))
 
-    def update(self, grad: Vec, state: MomentumState, theta: Vec) -> tuple[Vec, MomentumState]:
+    def update(
+        self, grad: Vec, state: MomentumState, theta: Vec, eta: float | None = None
+    ) -> tuple[Vec, MomentumState]:
         g = _with_weight_decay(grad, theta, self.weight_decay)
         mu, keep = self.momentum, 1.0 - self.dampening
         if state.step == 0:
@@ -135,8 +140,8 @@ class Momentum:
         else:
             velocity = _each(lambda v, gi: mu * v + keep * gi, state.velocity, g)
         direction = _each(lambda gi, v: gi + mu * v, g, velocity) if self.nesterov else velocity
-        eta = self.eta
-        step = _each(lambda d: -eta * d, direction)
+        lr = self.eta if eta is None else eta
+        step = _each(lambda d: -lr * d, direction)
         return step, MomentumState(step=state.step + 1, velocity=velocity)
 
 
@@ -171,10 +176,12 @@ class Adagrad:
     def init(self, theta: Vec) -> AdagradState:
         return AdagradState(step=0, sum=_filled(theta, self.initial_accumulator_value))
 
-    def update(self, grad: Vec, state: AdagradState, theta: Vec) -> tuple[Vec, AdagradState]:
+    def update(
+        self, grad: Vec, state: AdagradState, theta: Vec, eta: float | None = None
+    ) -> tuple[Vec, AdagradState]:
         g = _with_weight_decay(grad, theta, self.weight_decay)
         t = state.step + 1
-        clr = self.eta / (1.0 + (t - 1) * self.lr_decay)
+        clr = (self.eta if eta is None else eta) / (1.0 + (t - 1) * self.lr_decay)
         total = _each(lambda s, gi: s + gi * gi, state.sum, g)
         eps = self.eps
         step = _each(lambda gi, s: -clr * gi / (np.sqrt(s) + eps), g, total)
@@ -205,9 +212,12 @@ class RMSprop:
         zeros = _zeros(theta)
         return RMSpropState(step=0, square_avg=zeros, grad_avg=zeros, momentum_buffer=zeros)
 
-    def update(self, grad: Vec, state: RMSpropState, theta: Vec) -> tuple[Vec, RMSpropState]:
+    def update(
+        self, grad: Vec, state: RMSpropState, theta: Vec, eta: float | None = None
+    ) -> tuple[Vec, RMSpropState]:
         g = _with_weight_decay(grad, theta, self.weight_decay)
-        a, eps, mu, eta = self.alpha, self.eps, self.momentum, self.eta
+        a, eps, mu = self.alpha, self.eps, self.momentum
+        lr = self.eta if eta is None else eta
         square_avg = _each(lambda v, gi: a * v + (1.0 - a) * gi * gi, state.square_avg, g)
         grad_avg = state.grad_avg
         if self.centered:
@@ -218,9 +228,9 @@ class RMSprop:
         buffer = state.momentum_buffer
         if mu > 0.0:
             buffer = _each(lambda b, gi, d: mu * b + gi / d, state.momentum_buffer, g, avg)
-            step = _each(lambda b: -eta * b, buffer)
+            step = _each(lambda b: -lr * b, buffer)
         else:
-            step = _each(lambda gi, d: -eta * gi / d, g, avg)
+            step = _each(lambda gi, d: -lr * gi / d, g, avg)
         new_state = RMSpropState(state.step + 1, square_avg, grad_avg, buffer)
         return step, new_state
 
@@ -248,13 +258,15 @@ class Adam:
         zeros = _zeros(theta)
         return AdamState(step=0, exp_avg=zeros, exp_avg_sq=zeros, max_exp_avg_sq=zeros)
 
-    def update(self, grad: Vec, state: AdamState, theta: Vec) -> tuple[Vec, AdamState]:
+    def update(
+        self, grad: Vec, state: AdamState, theta: Vec, eta: float | None = None
+    ) -> tuple[Vec, AdamState]:
         g = _with_weight_decay(grad, theta, self.weight_decay)
         b1, b2, eps = self.beta1, self.beta2, self.eps
         t = state.step + 1
         exp_avg = _each(lambda m, gi: m + (1.0 - b1) * (gi - m), state.exp_avg, g)
         exp_avg_sq = _each(lambda v, gi: b2 * v + (1.0 - b2) * gi * gi, state.exp_avg_sq, g)
-        step_size = self.eta / (1.0 - b1**t)
+        step_size = (self.eta if eta is None else eta) / (1.0 - b1**t)
         bias_correction2_sqrt = (1.0 - b2**t) ** 0.5
         max_sq = state.max_exp_avg_sq
         if self.amsgrad:
@@ -270,11 +282,81 @@ class Adam:
         return step, AdamState(t, exp_avg, exp_avg_sq, max_sq)
 
 
-Optimizer: TypeAlias = GD | Momentum | Nesterov | Adagrad | RMSprop | Adam
+class NewtonState(NamedTuple):
+    step: int
+    damped_steps: Scalar  # steps at which the Hessian had to be modified (see Newton)
+
+
+def _where(condition: Scalar, a: Scalar, b: Scalar) -> Scalar:
+    if isinstance(condition, np.ndarray):
+        return np.where(condition, a, b)
+    return a if condition else b
+
+
+@dataclass(frozen=True)
+class Newton:
+    """Newton's method: θ ← θ − η H⁻¹∇L, with H the Hessian.
+
+    Where H is not safely positive-definite (an eigenvalue below `min_curvature`), the step uses
+    H̃ = V diag(max(|λᵢ|, min_curvature)) Vᵀ instead ("saddle-free Newton"): negative curvature is
+    flipped and flat directions are bounded, so every step still goes downhill. The state counts
+    the steps at which that happened.
+    """
+
+    eta: float = 1.0
+    min_curvature: float = 1e-2
+    name: ClassVar[str] = "newton"
+    needs_hessian: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        _check_eta(self.eta)
+        _check("min_curvature", self.min_curvature,
+               bool(np.isfinite(self.min_curvature)) and self.min_curvature > 0, "> 0 and finite")
+
+    def init(self, theta: Vec) -> NewtonState:
+        return NewtonState(step=0, damped_steps=0 * theta[0] if isinstance(theta[0], np.ndarray) else 0)
+
+    def update(
+        self,
+        grad: Vec,
+        state: NewtonState,
+        theta: Vec,
+        eta: float | None = None,
+        hess: tuple[Scalar, Scalar, Scalar] | None = None,
+    ) -> tuple[Vec, NewtonState]:
+        if hess is None:
+            raise ValueError("Newton's method needs the Hessian")
+        lr = self.eta if eta is None else eta
+        a, b, c = hess
+        gx, gy = grad
+        # Eigen-decomposition of [[a, b], [b, c]] in closed form, so it broadcasts over batches.
+        mean, radius = (a + c) / 2.0, np.hypot((a - c) / 2.0, b)
+        low, high = mean - radius, mean + radius
+        safe = low >= self.min_curvature
+        det = a * c - b * b
+        with np.errstate(all="ignore"):
+            newton_x, newton_y = (c * gx - b * gy) / det, (a * gy - b * gx) / det
+        phi = np.arctan2(2.0 * b, a - c) / 2.0  # angle of the eigenvector of `high`
+        ux, uy = np.cos(phi), np.sin(phi)
+        along_high = (ux * gx + uy * gy) / np.maximum(np.abs(high), self.min_curvature)
+        along_low = (-uy * gx + ux * gy) / np.maximum(np.abs(low), self.min_curvature)
+        modified_x = ux * along_high - uy * along_low
+        modified_y = uy * along_high + ux * along_low
+        dx = _where(safe, newton_x, modified_x)
+        dy = _where(safe, newton_y, modified_y)
+        damped = state.damped_steps + _where(safe, 0, 1)
+        return (-lr * dx, -lr * dy), NewtonState(state.step + 1, damped)
+
+
+Optimizer: TypeAlias = GD | Momentum | Nesterov | Adagrad | RMSprop | Adam | Newton
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (GD, Momentum, Nesterov, Adagrad, RMSprop, Adam)
+    cls.name: cls for cls in (GD, Momentum, Nesterov, Adagrad, RMSprop, Adam, Newton)
 }
+
+
+def needs_hessian(optimizer: Optimizer) -> bool:
+    return getattr(optimizer, "needs_hessian", False)
 
 
 def make_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
@@ -286,3 +368,62 @@ def make_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
             f"Unknown optimizer {name!r}. Valid names: {', '.join(OPTIMIZERS)}."
         ) from None
     return cls(**hyperparameters)
+
+
+def state_to_dict(state: Any) -> dict[str, Any]:
+    """An optimizer state as plain JSON-ready values (pairs become lists)."""
+    out: dict[str, Any] = {}
+    for field, value in state._asdict().items():
+        if isinstance(value, tuple):
+            out[field] = [float(v) for v in value]
+        elif field == "step":
+            out[field] = int(value)
+        else:
+            out[field] = float(value)
+    return out
+
+
+STATE_TYPES: dict[str, type] = {
+    "gd": GDState,
+    "momentum": MomentumState,
+    "nesterov": MomentumState,
+    "adagrad": AdagradState,
+    "rmsprop": RMSpropState,
+    "adam": AdamState,
+    "newton": NewtonState,
+}
+
+
+def state_from_dict(optimizer: str, data: dict[str, Any]) -> Any:
+    """Rebuild the state of `optimizer` from `state_to_dict`'s output; ValueError says what is
+    wrong."""
+    if optimizer not in STATE_TYPES:
+        valid = ", ".join(STATE_TYPES)
+        raise ValueError(f"Unknown optimizer {optimizer!r}. Valid names: {valid}.")
+    cls = STATE_TYPES[optimizer]
+    expected = set(cls._fields)
+    if set(data) != expected:
+        raise ValueError(
+            f"The saved state of {optimizer} needs exactly the fields {', '.join(cls._fields)}; "
+            f"got {', '.join(sorted(data)) or 'none'}"
+        )
+    values: dict[str, Any] = {}
+    for field in cls._fields:
+        value = data[field]
+        if field == "step":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"Invalid state.step: {value!r} (a whole number >= 0)")
+            values[field] = value
+        elif isinstance(value, (list, tuple)):
+            if len(value) != 2 or not all(_finite_number(v) for v in value):
+                raise ValueError(f"Invalid state.{field}: {value!r} (two finite numbers)")
+            values[field] = (float(value[0]), float(value[1]))
+        elif _finite_number(value):
+            values[field] = float(value)
+        else:
+            raise ValueError(f"Invalid state.{field}: {value!r} (a finite number)")
+    return cls(**values)
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

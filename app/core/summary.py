@@ -47,9 +47,9 @@ def _steps(n: int) -> str:
     return f"{n} step" if n == 1 else f"{n} steps"
 
 
-def _converged(surface: Surface, final: Iterate, near: NearestMinimum | None) -> str:
+def _converged(surface: Surface, final: Iterate, near: NearestMinimum | None, steps: int) -> str:
     x, y = final.theta
-    where = f"Converged in {_steps(final.t)}"
+    where = f"Converged in {_steps(steps)}"
     radius = _NEAR * surface.domain.diagonal
     saddle = _nearest_saddle(surface, x, y)
     if saddle is not None and saddle[1] <= radius and (near is None or saddle[1] < near.distance):
@@ -92,6 +92,16 @@ def _max_steps(history_tail: list[float], final: Iterate, rules: StopRules) -> s
     return base + " The loss is not falling steadily: it may be oscillating, so try a smaller η."
 
 
+def _newton_note(final: Iterate) -> str:
+    damped = int(getattr(final.state, "damped_steps", 0) or 0)
+    if damped == 0:
+        return ""
+    return (
+        f" At {_steps(damped)} the Hessian was not positive-definite, so Newton used |λ| for its "
+        "eigenvalues there (saddle-free Newton): each such step still went downhill."
+    )
+
+
 def summarize(
     surface: Surface,
     optimizer: Optimizer,
@@ -99,13 +109,16 @@ def summarize(
     rules: StopRules,
     final: Iterate,
     recent_losses: list[float],
+    start_t: int = 0,
 ) -> RunSummary:
-    """Describe a finished run. `recent_losses` are the last few losses, oldest first."""
+    """Describe a finished run. `recent_losses` are the last few losses, oldest first; a resumed
+    run began at step `start_t`."""
     if final.status is None:
         raise ValueError("summarize() needs the final iterate of a run")
     near = nearest_minimum(surface, *final.theta)
+    steps = final.t - start_t
     if final.status == "converged":
-        message = _converged(surface, final, near)
+        message = _converged(surface, final, near, steps)
     elif final.status == "diverged":
         if final.loss < -rules.max_abs_loss:
             hint = "The surface is unbounded below: no step size helps, there is no minimum to find."
@@ -114,4 +127,4 @@ def summarize(
         message = f"Diverged {final.reason}. {hint}"
     else:
         message = _max_steps(recent_losses, final, rules)
-    return RunSummary(final.status, message, final.t, final, near)
+    return RunSummary(final.status, message + _newton_note(final), steps, final, near)

@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from app.core.optimizers import (
-    GD, OPTIMIZERS, Adagrad, Adam, Momentum, Nesterov, RMSprop, make_optimizer,
+    GD, OPTIMIZERS, Adagrad, Adam, Momentum, Nesterov, Newton, RMSprop, make_optimizer, needs_hessian,
 )
 
 # A fixed gradient sequence, so each step can be computed by hand.
@@ -133,13 +133,22 @@ def test_amsgrad_uses_the_largest_second_moment_so_far() -> None:
     assert steps[2][1] == pytest.approx(expected_y, rel=1e-12)
 
 
+HESS = (3.0, 0.5, -1.0)  # an indefinite Hessian, for Newton
+
+
+def _update(optimizer, grad, state, theta, hess=HESS):
+    if needs_hessian(optimizer):
+        return optimizer.update(grad, state, theta, None, hess)
+    return optimizer.update(grad, state, theta)
+
+
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_update_is_pure(name: str) -> None:
     """Same input, same output; the state passed in is never changed."""
     optimizer = make_optimizer(name, eta=0.1)
     state = optimizer.init(THETA)
-    step1, new1 = optimizer.update(G[0], state, THETA)
-    step2, new2 = optimizer.update(G[0], state, THETA)
+    step1, new1 = _update(optimizer, G[0], state, THETA)
+    step2, new2 = _update(optimizer, G[0], state, THETA)
     assert step1 == step2 and new1 == new2
     assert state == optimizer.init(THETA)
 
@@ -153,13 +162,16 @@ def test_one_optimizer_serves_scalars_and_arrays(name: str) -> None:
     grads = [rng.normal(size=(2, 5)) for _ in range(4)]
     batch_state = optimizer.init((thetas[0], thetas[1]))
     batch_steps = []
-    for g in grads:
-        step, batch_state = optimizer.update((g[0], g[1]), batch_state, (thetas[0], thetas[1]))
+    hessians = [rng.normal(size=(3, 5)) for _ in range(4)]
+    for g, h in zip(grads, hessians):
+        step, batch_state = _update(optimizer, (g[0], g[1]), batch_state, (thetas[0], thetas[1]),
+                                    tuple(h))
         batch_steps.append(np.array(step))
     for k in range(5):
         state = optimizer.init((thetas[0, k], thetas[1, k]))
-        for g, expected in zip(grads, batch_steps):
-            step, state = optimizer.update((g[0, k], g[1, k]), state, (thetas[0, k], thetas[1, k]))
+        for g, h, expected in zip(grads, hessians, batch_steps):
+            step, state = _update(optimizer, (g[0, k], g[1, k]), state,
+                                  (thetas[0, k], thetas[1, k]), tuple(h[:, k]))
             assert_allclose(step, expected[:, k], rtol=1e-15)
 
 
@@ -181,3 +193,19 @@ def test_bad_hyperparameters_are_rejected_naming_the_value(name: str, field: str
 def test_unknown_optimizer_lists_the_valid_names() -> None:
     with pytest.raises(ValueError, match="adam"):
         make_optimizer("sgdx")
+
+
+def test_newton_solves_a_positive_definite_system() -> None:
+    """With H positive-definite the step is exactly −η H⁻¹ g."""
+    hess = (4.0, 1.0, 3.0)
+    step, state = Newton(eta=1.0).update((1.0, 2.0), Newton().init(THETA), THETA, None, hess)
+    expected = -np.linalg.solve([[4.0, 1.0], [1.0, 3.0]], [1.0, 2.0])
+    assert_allclose(step, expected, rtol=1e-15)
+    assert state.damped_steps == 0
+
+
+def test_newton_flips_negative_curvature() -> None:
+    """H = diag(2, −4): the y-step uses |−4|, so it goes downhill (against g) instead of uphill."""
+    step, state = Newton(eta=1.0).update((2.0, 8.0), Newton().init(THETA), THETA, None, (2.0, 0.0, -4.0))
+    assert_allclose(step, (-1.0, -2.0), rtol=1e-14)
+    assert state.damped_steps == 1

@@ -49,7 +49,7 @@ def _resolve(request: DescentRequest, settings: Settings) -> Run:
 
 
 def _first(run: Run) -> tuple[Iterate, Iterator[Iterate]]:
-    iterates = descend(run.surface, run.optimizer, run.theta0, run.rules)
+    iterates = descend(run.surface, run.optimizer, run.theta0, run.rules, **run.options)
     try:
         return next(iterates), iterates
     except ValueError as exc:
@@ -75,8 +75,9 @@ def run_descent(request: Request, settings: SettingsDep) -> JSONResponse:
         run.rules,
         iterates[-1],
         [it.loss for it in iterates[-TAIL:]],
+        start_t=first.t,
     )
-    return JSONResponse(result_to_dict(iterates, summary))
+    return JSONResponse(result_to_dict(run, iterates, summary))
 
 
 def _lines(run: Run, first: Iterate, rest: Iterator[Iterate]) -> Iterator[bytes]:
@@ -91,8 +92,10 @@ def _lines(run: Run, first: Iterate, rest: Iterator[Iterate]) -> Iterator[bytes]
         if len(batch) >= LINES_PER_WRITE:
             yield b"".join(batch)
             batch.clear()
-    summary = summarize(run.surface, run.optimizer, run.theta0, run.rules, last, list(tail))
-    batch.append(dumps_line({"type": "end", **summary_fields(summary)}))
+    summary = summarize(
+        run.surface, run.optimizer, run.theta0, run.rules, last, list(tail), start_t=first.t
+    )
+    batch.append(dumps_line({"type": "end", **summary_fields(run, summary)}))
     yield b"".join(batch)
 
 
