@@ -1,0 +1,143 @@
+// The settings form: fill it from a state, read a state back, show API errors next to fields.
+import { latexToText, short } from "./format.js";
+import { OPTIMIZERS } from "./state.js";
+import { SPEEDS } from "./player.js";
+
+const $ = (id) => document.getElementById(id);
+const ETA_MIN = -4; // the slider spans 10^-4 … 10^1
+const ETA_MAX = 1;
+
+const toSlider = (eta) => Math.round(((Math.log10(eta) - ETA_MIN) / (ETA_MAX - ETA_MIN)) * 1000);
+const fromSlider = (v) => Number((10 ** (ETA_MIN + (v / 1000) * (ETA_MAX - ETA_MIN))).toPrecision(2));
+
+export class Controls {
+  constructor(surfaces) {
+    this.surfaces = surfaces;
+    $("surface").replaceChildren(...[...surfaces.values()].map((s) => new Option(s.name, s.id)));
+    $("optimizer").replaceChildren(...Object.entries(OPTIMIZERS).map(([k, o]) => new Option(o.label, k)));
+    $("speed").replaceChildren(...SPEEDS.map((s) => new Option(s === "auto" ? "auto" : `${s} /s`, String(s))));
+    this.hyperFor = null;
+  }
+
+  // onChange(kind): "surface", "optimizer" or "run" (any other setting), after the form changed.
+  listen(onChange) {
+    $("surface").addEventListener("change", () => onChange("surface"));
+    $("optimizer").addEventListener("change", () => onChange("optimizer"));
+    $("eta-slider").addEventListener("input", () => {
+      $("eta").value = String(fromSlider(Number($("eta-slider").value)));
+      onChange("eta-live");
+    });
+    $("eta-slider").addEventListener("change", () => onChange("eta-commit"));
+    for (const id of ["eta", "x0", "y0", "steps", "tol"]) $(id).addEventListener("change", () => onChange("run"));
+    $("hyper").addEventListener("change", () => onChange("run"));
+  }
+
+  renderHyper(name, hyper) {
+    const fields = Object.entries(OPTIMIZERS[name].params).map(([key, p]) => {
+      const wrap = document.createElement("div");
+      wrap.className = p.type === "bool" ? "field check" : "field";
+      const input = document.createElement("input");
+      input.id = `h-${key}`;
+      input.dataset.param = key;
+      if (p.type === "bool") {
+        input.type = "checkbox";
+        input.checked = hyper[key] ?? p.value;
+      } else {
+        Object.assign(input, { type: "number", min: p.min, max: p.max, step: p.step, value: short(hyper[key] ?? p.value) });
+      }
+      const label = document.createElement("label");
+      label.htmlFor = input.id;
+      label.textContent = p.label;
+      const error = document.createElement("p");
+      error.className = "error";
+      error.dataset.errorFor = key;
+      wrap.append(...(p.type === "bool" ? [input, label] : [label, input]), error);
+      return wrap;
+    });
+    $("hyper").replaceChildren(...fields);
+    this.hyperFor = name;
+  }
+
+  write(state) {
+    const surface = this.surfaces.get(state.surface);
+    $("surface").value = state.surface;
+    $("formula").textContent = latexToText(surface.formula);
+    $("lesson").textContent = surface.description;
+    $("optimizer").value = state.optimizer;
+    this.renderHyper(state.optimizer, state.hyper);
+    $("eta").value = short(state.eta);
+    $("eta-slider").value = String(toSlider(state.eta));
+    this.writeTheta0(state.theta0);
+    $("steps").value = String(state.maxSteps);
+    $("tol").value = short(state.tol);
+    this.clearErrors();
+  }
+
+  writeTheta0([x, y]) {
+    $("x0").value = short(x);
+    $("y0").value = short(y);
+  }
+
+  // The form as run settings; null (with the errors shown) when a box holds no number.
+  read() {
+    this.clearErrors();
+    let ok = true;
+    const number = (el, field) => {
+      const v = el.valueAsNumber;
+      if (Number.isFinite(v)) return v;
+      this.showError(field, "Enter a number.");
+      ok = false;
+      return NaN;
+    };
+    const hyper = {};
+    for (const el of $("hyper").querySelectorAll("input[data-param]")) {
+      hyper[el.dataset.param] = el.type === "checkbox" ? el.checked : number(el, el.dataset.param);
+    }
+    const run = {
+      surface: $("surface").value,
+      optimizer: $("optimizer").value,
+      eta: number($("eta"), "eta"),
+      hyper,
+      theta0: [number($("x0"), "x0"), number($("y0"), "y0")],
+      maxSteps: Math.round(number($("steps"), "steps")),
+      tol: number($("tol"), "tol"),
+    };
+    if (Number.isFinite(run.eta) && run.eta > 0) $("eta-slider").value = String(toSlider(run.eta));
+    return ok ? run : null;
+  }
+
+  clearErrors() {
+    for (const el of document.querySelectorAll("[data-error-for]")) el.textContent = "";
+    for (const el of document.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  }
+
+  // Returns false when no field matches, so the caller shows the message elsewhere.
+  showError(field, message) {
+    const slot = document.querySelector(`[data-error-for="${field}"]`);
+    if (!slot) return false;
+    slot.textContent = message;
+    const input = field in { eta: 1, x0: 1, y0: 1, steps: 1, tol: 1 } ? $(field) : $(`h-${field}`);
+    if (input) input.setAttribute("aria-invalid", "true");
+    return true;
+  }
+
+  // Map an API error to the fields it concerns: `detail[].loc` for validation errors, else the
+  // field named at the start of `message` ("max_steps = 20000 is above …").
+  showApiError(error) {
+    const alias = { theta0: null, max_steps: "steps", tol: "tol", eta: "eta" };
+    let shown = false;
+    for (const d of error.detail) {
+      const loc = (d.loc || []).filter((p) => p !== "body");
+      let field = String(loc.at(-1));
+      if (loc[0] === "theta0") field = loc[1] === 1 || loc[1] === "1" ? "y0" : "x0";
+      else if (field in alias && alias[field]) field = alias[field];
+      shown = this.showError(field, d.msg) || shown;
+    }
+    if (!shown) {
+      const m = /^([a-z_0-9]+)/.exec(error.message);
+      const field = m && (alias[m[1]] || m[1]);
+      if (field) shown = this.showError(field, error.message);
+    }
+    return shown;
+  }
+}

@@ -1,0 +1,49 @@
+// θ₀ by click and drag on the contour, with Plotly's public APIs: θ₀ is an editable shape
+// (config.edits.shapePosition) whose final position arrives in plotly_relayout, and a click
+// anywhere arrives as plotly_click with layout.clickanywhere. Plotly emits nothing while a shape is
+// being dragged, so the pointer's own events, mapped through the axis ranges of the public layout,
+// drive the live recomputation in between.
+
+const GRAB_RADIUS = 14; // px around θ₀ that start a drag
+
+export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
+  const gd = view.div;
+  let dragging = false;
+  let moved = false;
+
+  gd.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0) return;
+    const [px, py] = view.toPixels(...getTheta0());
+    dragging = Math.hypot(e.clientX - px, e.clientY - py) <= GRAB_RADIUS;
+    moved = false;
+  }, true);
+
+  window.addEventListener("pointermove", (e) => {
+    if (!dragging || !(e.buttons & 1)) return;
+    moved = true;
+    onMove(view.toData(e.clientX, e.clientY), e.timeStamp);
+  });
+
+  window.addEventListener("pointerup", (e) => {
+    if (!dragging) return;
+    dragging = false;
+    // Plotly follows with plotly_relayout (the shape's final anchor); this is only a fallback for
+    // a drag that Plotly did not count as one.
+    if (moved) setTimeout(() => { if (moved) { moved = false; onEnd(view.toData(e.clientX, e.clientY)); } }, 50);
+  });
+
+  gd.on("plotly_relayout", (update) => {
+    if (!("shapes[0].xanchor" in update || "shapes[0].yanchor" in update)) return;
+    const [x0, y0] = getTheta0();
+    const point = [update["shapes[0].xanchor"] ?? x0, update["shapes[0].yanchor"] ?? y0];
+    moved = false;
+    onEnd(point);
+  });
+
+  gd.on("plotly_click", (ev) => {
+    const point = ev.xvals && ev.yvals ? [ev.xvals[0], ev.yvals[0]] : view.toData(ev.event.clientX, ev.event.clientY);
+    if (point.every(Number.isFinite)) onClick(point);
+  });
+
+  return { get dragging() { return dragging; } };
+}

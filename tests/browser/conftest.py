@@ -1,0 +1,128 @@
+"""Fixtures for the browser tests: the app served by uvicorn on a free port, and Debian's chromium
+driven by Playwright. A missing browser fails the tests: it never skips them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Chromium's software WebGL reports GPU stalls on readPixels; they are not errors of the page.
+BENIGN_CONSOLE = ("GL Driver Message", "GPU stall", "willReadFrequently")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def base_url() -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"the app exited: {server.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the app did not start within 30 s")
+            time.sleep(0.05)  # polling the server's start-up, not waiting on the page
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium is not installed at {CHROMIUM}: apt-get install chromium")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
+
+
+class PageProblems:
+    """Console errors, uncaught exceptions and failed requests seen by a page."""
+
+    def __init__(self, page: Page) -> None:
+        self.errors: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+        page.on("requestfailed", self._failed)
+        page.on("response", lambda r: r.status >= 400 and self.errors.append(f"{r.status} {r.url}"))
+
+    def _console(self, msg: ConsoleMessage) -> None:
+        if msg.type == "error" and not any(b in msg.text for b in BENIGN_CONSOLE):
+            self.errors.append(f"console: {msg.text}")
+
+    def _failed(self, request: Request) -> None:
+        failure = request.failure or ""
+        if "ERR_ABORTED" not in failure:  # requests the page cancels on purpose (AbortController)
+            self.errors.append(f"failed: {request.url} {failure}")
+
+
+@pytest.fixture
+def context(browser: Browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, accept_downloads=True)
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context) -> Page:
+    page = context.new_page()
+    page.problems = PageProblems(page)  # type: ignore[attr-defined]
+    return page
+
+
+def open_page(page: Page, url: str) -> Page:
+    """Load the page and wait until its first run has finished streaming."""
+    page.goto(url)
+    page.wait_for_function("document.getElementById('app').dataset.state === 'ready'")
+    wait_settled(page)
+    return page
+
+
+def wait_settled(page: Page) -> None:
+    """Wait until the run on show is complete and matches the current settings."""
+    page.wait_for_function("window.descentLab.settled()")

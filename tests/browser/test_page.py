@@ -1,0 +1,229 @@
+"""The page in a real browser: the acceptance checks of the page's issue."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import open_page, wait_settled
+
+STATE = "window.descentLab.state"
+
+
+def theta0(page: Page) -> list[float]:
+    return page.evaluate(f"{STATE}.theta0")
+
+
+def pixels_of(page: Page, x: float, y: float) -> tuple[float, float]:
+    px, py = page.evaluate("([x, y]) => window.descentLab.contour.toPixels(x, y)", [x, y])
+    return px, py
+
+
+def drag(page: Page, start: tuple[float, float], end: tuple[float, float], steps: int = 12) -> None:
+    """Drag θ₀ with the mouse from `start` to `end` (data coordinates), asserting that the path was
+    recomputed and redrawn before the button is released."""
+    x0, y0 = pixels_of(page, *start)
+    x1, y1 = pixels_of(page, *end)
+    before = page.evaluate("window.descentLab.stats.redraws")
+    page.mouse.move(x0 - 3, y0)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for k in range(1, steps + 1):
+        page.mouse.move(x0 + (x1 - x0) * k / steps, y0 + (y1 - y0) * k / steps)
+    page.wait_for_function(f"window.descentLab.stats.redraws > {before}")  # redrawn while dragging
+    page.mouse.up()
+
+
+def test_page_loads_without_errors_and_draws_the_contour(page: Page, base_url: str) -> None:
+    open_page(page, base_url + "/")
+    expect(page).to_have_title("Descent Lab")
+    expect(page.locator("#status")).to_have_attribute("data-status", "converged")
+    expect(page.locator("#status-message")).to_contain_text("global minimum")
+    assert page.locator("#contour .contourlayer path").count() > 10
+    assert page.locator(".overlay polyline.path").get_attribute("visibility") == "visible"
+    page.locator("body").press("End")
+    expect(page.locator("#r-t")).to_have_text("22")
+    assert page.problems.errors == []  # type: ignore[attr-defined]
+
+
+def test_surface_has_a_webgl_context_and_pixels(page: Page, base_url: str) -> None:
+    open_page(page, base_url + "/")
+    has_gl = page.evaluate(
+        """() => [...document.querySelectorAll('#surface3d canvas')].some((c) => {
+             const gl = c.getContext('webgl') || c.getContext('webgl2') || c.getContext('experimental-webgl');
+             return gl !== null && !gl.isContextLost() && c.width > 0 && c.height > 0;
+           })"""
+    )
+    assert has_gl, "no live WebGL context in the 3-D view"
+    png = page.locator("#surface3d").screenshot()
+    colours = page.evaluate(
+        """async (b64) => {
+             const img = new Image();
+             img.src = 'data:image/png;base64,' + b64;
+             await img.decode();
+             const c = document.createElement('canvas');
+             c.width = img.width; c.height = img.height;
+             const ctx = c.getContext('2d');
+             ctx.drawImage(img, 0, 0);
+             const d = ctx.getImageData(0, 0, c.width, c.height).data;
+             const seen = new Set();
+             for (let i = 0; i < d.length; i += 4 * 7) seen.add((d[i] >> 3) << 10 | (d[i + 1] >> 3) << 5 | (d[i + 2] >> 3));
+             return seen.size;
+           }""",
+        base64.b64encode(png).decode(),
+    )
+    assert colours > 50, f"the 3-D view looks blank ({colours} colours)"
+
+
+def test_dragging_theta0_to_another_basin_changes_the_minimum(page: Page, base_url: str) -> None:
+    open_page(page, base_url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
+    expect(page.locator("#status-message")).to_contain_text("(-2.805, 3.131)")
+    drag(page, (-1, 1), (2, 1))
+    page.wait_for_function(f"Math.abs({STATE}.theta0[0] - 2) < 0.3 && Math.abs({STATE}.theta0[1] - 1) < 0.3")
+    expect(page.locator("#status")).to_have_attribute("data-status", "converged")
+    expect(page.locator("#status-message")).to_contain_text("global minimum (3, 2)")
+    x, y = theta0(page)
+    assert float(page.input_value("#x0")) == pytest.approx(x, abs=1e-4)
+    assert parse_qs(urlparse(page.url).query)["x0"] == [page.input_value("#x0")]
+    assert page.problems.errors == []  # type: ignore[attr-defined]
+
+
+def test_click_moves_theta0(page: Page, base_url: str) -> None:
+    open_page(page, base_url + "/")
+    px, py = pixels_of(page, -3, -3)
+    page.mouse.move(px + 4, py)
+    page.mouse.click(px, py)
+    page.wait_for_function(f"Math.hypot({STATE}.theta0[0] + 3, {STATE}.theta0[1] + 3) < 0.25")
+    wait_settled(page)
+    expect(page.locator("#status-message")).to_contain_text("(-3.779, -3.283)")
+
+
+def test_eta_past_two_over_lambda_diverges_on_the_quadratic(page: Page, base_url: str) -> None:
+    open_page(page, base_url + "/?surface=quadratic")
+    expect(page.locator("#status")).to_have_attribute("data-status", "converged")
+    page.fill("#eta", "0.95")
+    page.press("#eta", "Enter")
+    wait_settled(page)
+    expect(page.locator("#status")).to_have_attribute("data-status", "converged")
+    page.fill("#eta", "1.05")
+    page.press("#eta", "Enter")
+    expect(page.locator("#status")).to_have_attribute("data-status", "diverged")
+    expect(page.locator("#status-message")).to_contain_text("Diverged")
+    assert parse_qs(urlparse(page.url).query)["eta"] == ["1.05"]
+
+
+def current_marker(page: Page) -> tuple[float, float]:
+    box = page.locator(".overlay circle.current").bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def assert_marker_at_iterate(page: Page, t: int) -> None:
+    expect(page.locator("#r-t")).to_have_text(str(t))
+    x, y = page.evaluate(f"window.descentLab.run.path[{t}]")
+    assert current_marker(page) == pytest.approx(pixels_of(page, x, y), abs=1.0)
+
+
+def test_play_pause_and_step_move_the_current_iterate(page: Page, base_url: str) -> None:
+    open_page(page, base_url + "/")
+    page.select_option("#speed", "2")
+    page.click("#restart")
+    page.wait_for_function("window.descentLab.player.playing && window.descentLab.player.t >= 1")
+    page.click("#play")  # pause
+    expect(page.locator("#play")).to_have_attribute("data-playing", "false")
+    t = page.evaluate("window.descentLab.player.t")
+    # Still in place a few frames later.
+    page.evaluate("() => new Promise((r) => { let n = 0; const f = () => (++n > 10 ? r() : requestAnimationFrame(f)); f(); })")
+    assert page.evaluate("window.descentLab.player.t") == t
+    assert_marker_at_iterate(page, t)
+
+    page.keyboard.press("ArrowRight")
+    assert_marker_at_iterate(page, t + 1)
+    page.click("#forward")
+    assert_marker_at_iterate(page, t + 2)
+    page.keyboard.press("ArrowLeft")
+    page.click("#back")
+    assert_marker_at_iterate(page, t)
+    x, y = page.evaluate(f"window.descentLab.run.path[{t}]")
+    assert page.inner_text("#r-theta").startswith(f"({x:.3g}".replace("-", "−"))
+
+    page.select_option("#speed", "50")
+    page.keyboard.press(" ")  # play again, to the end
+    expect(page.locator("#play")).to_have_attribute("data-playing", "true")
+    page.wait_for_function("!window.descentLab.player.playing")
+    assert_marker_at_iterate(page, 22)
+    expect(page.locator("#t-label")).to_have_text("t = 22 / 22")
+
+    page.locator("#scrubber").fill("5")
+    assert_marker_at_iterate(page, 5)
+
+
+def test_a_copied_url_reproduces_the_run_in_a_fresh_page(page: Page, base_url: str, context) -> None:
+    open_page(page, base_url + "/")
+    page.fill("#eta", "0.02")
+    page.press("#eta", "Enter")
+    wait_settled(page)
+    page.fill("#x0", "3.5")
+    page.press("#x0", "Enter")
+    page.fill("#y0", "-3")
+    page.press("#y0", "Enter")
+    wait_settled(page)
+    page.click("#keep")
+    expect(page.locator("#pins li")).to_have_count(1)
+    message = page.inner_text("#status-message")
+    url = page.url
+
+    fresh = context.browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+    try:
+        open_page(fresh, url)
+        assert fresh.evaluate(f"{STATE}.theta0") == [3.5, -3]
+        assert fresh.evaluate(f"{STATE}.eta") == 0.02
+        expect(fresh.locator("#status-message")).to_have_text(message)
+        expect(fresh.locator("#pins li")).to_have_count(1)
+        expect(fresh.locator("#pins li")).to_contain_text("η = 0.02")
+    finally:
+        fresh.context.close()
+
+    page.go_back()  # before "keep": no pins
+    expect(page.locator("#pins li")).to_have_count(0)
+    page.go_back()  # before y0 = -3
+    page.wait_for_function(f"{STATE}.theta0[1] === 1")
+    expect(page.locator("#y0")).to_have_value("1")
+
+
+def test_downloads_hold_the_path(page: Page, base_url: str) -> None:
+    open_page(page, base_url + "/")
+    path = page.evaluate("window.descentLab.run.path")
+    with page.expect_download() as info:
+        page.click("#export-csv")
+    rows = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
+    assert rows[0] == ["t", "x", "y", "loss", "grad_x", "grad_y"]
+    assert len(rows) - 1 == len(path) == 23
+    assert [float(v) for v in rows[1][1:3]] == path[0] == [-1, 1]
+    assert [float(v) for v in rows[-1][1:3]] == pytest.approx(path[-1])
+
+    with page.expect_download() as info:
+        page.click("#export-json")
+    data = json.loads(open(info.value.path(), encoding="utf-8").read())
+    assert data["path"] == path
+    assert data["status"] == "converged"
+    assert data["request"]["theta0"] == [-1, 1]
+    assert info.value.suggested_filename.endswith(".json")
+
+
+def test_an_api_error_is_shown_next_to_its_field(page: Page, base_url: str) -> None:
+    open_page(page, base_url + "/")
+    page.fill("#eta", "-1")
+    page.press("#eta", "Enter")
+    expect(page.locator('[data-error-for="eta"]')).to_contain_text("greater than 0")
+    expect(page.locator("#eta")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#status")).to_have_attribute("data-status", "error")
+    page.fill("#steps", "20000")
+    page.press("#steps", "Enter")
+    expect(page.locator('[data-error-for="steps"]')).to_contain_text("10000")
