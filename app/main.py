@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.json import JSONResponse
-from app.api.routes import descent, explore, health, surfaces
+from app.api.routes import descent, explore, expressions, health, surfaces
 from app.web import http, pages
 from app.web.static import VersionedStaticFiles
 
@@ -29,6 +29,7 @@ def create_app() -> FastAPI:
     app.include_router(surfaces.router)
     app.include_router(descent.router)
     app.include_router(explore.router)
+    app.include_router(expressions.router)
     app.include_router(pages.router)
     app.mount("/static", VersionedStaticFiles(pages.STATIC), name="static")
     app.add_middleware(http.ConditionalGetMiddleware)

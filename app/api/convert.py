@@ -6,6 +6,7 @@ from typing import Any
 
 from app.api.resolve import resolve_surface
 from app.api.schemas import DescentRequest, GDParams, OptimizerParams
+from app.core.critical import StationaryPoint, stationary_points
 from app.core.optimizers import Optimizer, make_optimizer, state_from_dict, state_to_dict
 from app.core.runner import Iterate, LineSearch, Resume, StopRules
 from app.core.schedules import CONSTANT, Schedule, make_schedule
@@ -102,7 +103,13 @@ def surface_to_dict(s: Surface) -> dict[str, Any]:
         "default_start": list(s.default_start),
         "default_eta": s.default_eta,
         "log_colors": s.log_colors,
+        "stationary_points": [stationary_to_dict(p) for p in stationary_points(s)],
     }
+
+
+def stationary_to_dict(p: StationaryPoint) -> dict[str, Any]:
+    return {"x": p.x, "y": p.y, "value": p.value, "kind": p.kind, "degenerate": p.degenerate,
+            "eigenvalues": list(p.eigenvalues)}
 
 
 def step_to_dict(it: Iterate) -> dict[str, Any]:

@@ -77,6 +77,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+    if isinstance(exc.detail, list):  # structured errors, e.g. a formula's, each with its msg
+        msgs = [str(e["msg"]) for e in exc.detail if isinstance(e, dict) and "msg" in e]
+        message = "; ".join(msgs) or message
     if exc.status_code == 400 and message == "There was an error parsing the body":
         message = "The request body could not be read: send JSON encoded as UTF-8."
     response = error_response(exc.status_code, message, exc.detail)

@@ -9,9 +9,23 @@ from __future__ import annotations
 
 from fastapi import HTTPException
 
-from app.api.schemas import SurfaceSpec
+from app.api.schemas import ExpressionSurface, SurfaceSpec
+from app.core.expression_errors import ExpressionError, FormulaBusyError
+from app.core.formulas import Formula, formula_surface
 from app.core.presets import get_preset
-from app.core.surface import Surface
+from app.core.surface import Domain, Surface
+
+
+def resolve_formula(spec: ExpressionSurface, loc: tuple[str, ...]) -> Formula:
+    """The compiled formula; 422 with the error's position in `detail`, 503 if every formula
+    worker is busy."""
+    domain = Domain((spec.domain.x[0], spec.domain.x[1]), (spec.domain.y[0], spec.domain.y[1]))
+    try:
+        return formula_surface(spec.expression, domain)
+    except FormulaBusyError as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from None
+    except ExpressionError as exc:
+        raise HTTPException(422, [{"loc": list(loc), **exc.detail()}]) from None
 
 
 def resolve_surface(spec: SurfaceSpec) -> Surface:
@@ -22,4 +36,6 @@ def resolve_surface(spec: SurfaceSpec) -> Surface:
             return get_preset(spec)
         except KeyError as exc:
             raise HTTPException(404, exc.args[0]) from None
+    if isinstance(spec, ExpressionSurface):
+        return resolve_formula(spec, ("body", "surface", "expression")).surface
     raise HTTPException(422, f"Unsupported surface description: {type(spec).__name__}")

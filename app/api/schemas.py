@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
+
+from app.core.expressions import MAX_LENGTH as MAX_EXPRESSION_LENGTH
 
 from app.core.optimizers import MAX_ETA, STATE_TYPES
 from app.settings import get_settings
@@ -191,11 +193,66 @@ OptimizerParams = Annotated[
 ]
 
 
-# A surface is a preset id or, in later additions, an object that describes one (a dataset loss,
-# a formula). Every endpoint that takes a surface accepts all of them: see app/api/resolve.py.
-SurfaceSpec = SurfaceId
+# --- formulas (issue 5) ---------------------------------------------------------------------
 
-SURFACE_DOC = "Id of a preset surface (see GET /api/surfaces)"
+Range = Annotated[list[Coordinate], Field(min_length=2, max_length=2, description="[min, max]")]
+
+
+class DomainIn(StrictModel):
+    """The rectangle a formula is plotted and searched on: min < max on both axes."""
+
+    x: Range
+    y: Range
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DomainIn:
+        for name, (lo, hi) in (("x", self.x), ("y", self.y)):
+            if not lo < hi:
+                raise ValueError(f"the {name} range [{lo:g}, {hi:g}] needs min < max")
+        return self
+
+
+EXPRESSION_DOC = (
+    "A formula f(x, y) in Python syntax: numbers, x, y, pi, e, + - * / ** (x**2, not x^2), "
+    "parentheses and sin cos tan asin acos atan sinh cosh tanh exp log ln sqrt abs. "
+    f"At most {MAX_EXPRESSION_LENGTH} characters."
+)
+
+
+class ExpressionSurface(StrictModel):
+    """A surface typed as a formula, with its domain (default [-5, 5] × [-5, 5])."""
+
+    expression: str = Field(
+        min_length=1,
+        max_length=MAX_EXPRESSION_LENGTH,
+        description=EXPRESSION_DOC,
+        examples=["sin(x)*cos(y) + 0.1*(x**2 + y**2)"],
+    )
+    domain: DomainIn = Field(
+        default_factory=lambda: DomainIn(x=[-5.0, 5.0], y=[-5.0, 5.0]),
+        description="Plot and search rectangle",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "expression": "(x**2 + y - 11)**2 + (x + y**2 - 7)**2",
+                    "domain": {"x": [-5.0, 5.0], "y": [-5.0, 5.0]},
+                }
+            ]
+        }
+    )
+
+
+# A surface is a preset id or an object that describes one (a formula; later a dataset loss).
+# Every endpoint that takes a surface accepts all of them: see app/api/resolve.py.
+SurfaceSpec = SurfaceId | ExpressionSurface
+
+SURFACE_DOC = (
+    "Id of a preset surface (see GET /api/surfaces), or a formula: "
+    '{"expression": "x**2 + 3*y**2", "domain": {"x": [-3, 3], "y": [-3, 3]}}'
+)
 
 
 class GridRequest(StrictModel):
@@ -351,6 +408,19 @@ class PointOut(BaseModel):
     value: float
 
 
+class StationaryPointOut(BaseModel):
+    x: float
+    y: float
+    value: float
+    kind: Literal["minimum", "maximum", "saddle"] = Field(
+        description="From the Hessian's eigenvalues (both > 0, both < 0, mixed)"
+    )
+    degenerate: bool = Field(
+        description="An eigenvalue is ~0: the kind was read from nearby values of f instead"
+    )
+    eigenvalues: list[float] = Field(description="Of the Hessian there, ascending")
+
+
 class SurfaceOut(BaseModel):
     id: str
     name: str
@@ -363,6 +433,10 @@ class SurfaceOut(BaseModel):
     default_start: list[float]
     default_eta: float = Field(description="A step size for GD that shows the surface well")
     log_colors: bool = Field(description="The values span decades: colour contours on a log scale")
+    stationary_points: list[StationaryPointOut] = Field(
+        description="Every point in the domain where ∇f = 0, found by Newton's method from many "
+        "starts: minima first, then saddles, then maxima, each by increasing value"
+    )
 
 
 class GridOut(BaseModel):
@@ -440,3 +514,21 @@ class ErrorOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: Literal["ok"]
+
+
+class TypesetOut(BaseModel):
+    text: str = Field(description="Canonical text in the formula language")
+    latex: str
+    mathml: str = Field(description="A complete presentation-MathML <math> element")
+
+
+class ExpressionOut(BaseModel):
+    expression: str = Field(description="The canonical form of the formula")
+    f: TypesetOut
+    gradient: list[TypesetOut] = Field(description="[∂f/∂x, ∂f/∂y]")
+    hessian: list[str] = Field(description="[f_xx, f_xy, f_yy], canonical text")
+    domain: DomainOut
+    stationary_points: list[StationaryPointOut]
+    surface: SurfaceOut = Field(
+        description="The description every surface has (as POST /api/surface returns it)"
+    )
