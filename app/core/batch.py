@@ -53,7 +53,7 @@ def _armijo(
     surface: Surface, x: Array, y: Array, loss: Array, gx: Array, gy: Array, eta: Array,
     search: LineSearch,
 ) -> Array:
-    eta = np.array(eta, dtype=np.float64, copy=True)
+    eta = np.broadcast_to(np.asarray(eta, dtype=np.float64), x.shape).copy()
     slope = gx * gx + gy * gy
     pending = np.ones(x.shape, dtype=bool)
     for _ in range(_MAX_SHRINKS):
@@ -89,9 +89,12 @@ def run_batch(
     if x.shape != y.shape:
         raise ValueError("x0 and y0 need the same number of starts")
     n = x.size
-    base = np.full(n, optimizer.eta) if etas is None else np.array(etas, dtype=np.float64).ravel()
-    if base.shape != x.shape:
-        raise ValueError("etas needs one step size per start")
+    # One base step size for all (a scalar keeps the update cheap) or one per start.
+    base: float | Array = optimizer.eta
+    if etas is not None:
+        base = np.array(etas, dtype=np.float64).ravel()
+        if base.shape != x.shape:
+            raise ValueError("etas needs one step size per start")
 
     out_x, out_y = x.copy(), y.copy()
     out_loss, out_gn = np.zeros(n), np.zeros(n)
@@ -101,8 +104,7 @@ def run_batch(
     hessian = needs_hessian(optimizer)
 
     with np.errstate(all="ignore"):
-        loss = np.asarray(surface.value(x, y), dtype=np.float64) + 0.0 * x
-        gx, gy = (np.asarray(g, dtype=np.float64) + 0.0 * x for g in surface.grad(x, y))
+        loss, gx, gy = _evaluate(surface, x, y)
         if not (np.isfinite(loss).all() and np.isfinite(gx).all() and np.isfinite(gy).all()):
             raise ValueError("The loss or its gradient is not a finite number at some start")
         state = optimizer.init((x, y))
@@ -110,11 +112,13 @@ def run_batch(
         t = 0
         while True:
             gn = np.hypot(gx, gy)
-            diverged = (np.abs(loss) > rules.max_abs_loss) | (
-                np.maximum(np.abs(x), np.abs(y)) > rules.max_abs_theta
-            )
-            converged = ~diverged & (gn <= rules.tol)
-            stop = alive & (diverged | converged | (t >= rules.max_steps))
+            diverged = np.abs(loss) > rules.max_abs_loss
+            diverged |= np.abs(x) > rules.max_abs_theta
+            diverged |= np.abs(y) > rules.max_abs_theta
+            converged = gn <= rules.tol
+            converged &= ~diverged
+            stop = diverged | converged if t < rules.max_steps else np.ones_like(alive)
+            stop &= alive
             if stop.any():
                 _record(stop, index, x, y, loss, gn, t, out_x, out_y, out_loss, out_gn, out_steps)
                 out_status[index[stop & diverged]] = DIVERGED
@@ -127,7 +131,9 @@ def run_batch(
                 break
             if running < _COMPACT_BELOW * alive.size:
                 keep = np.flatnonzero(alive)
-                x, y, loss, gx, gy, base, index = (a[keep] for a in (x, y, loss, gx, gy, base, index))
+                x, y, loss, gx, gy, index = (a[keep] for a in (x, y, loss, gx, gy, index))
+                if isinstance(base, np.ndarray):
+                    base = base[keep]
                 state = _take(state, keep)
                 alive = np.ones(keep.size, dtype=bool)
 
@@ -139,9 +145,11 @@ def run_batch(
             else:
                 step, new_state = optimizer.update((gx, gy), state, (x, y), eta)
             nx, ny = x + step[0], y + step[1]
-            nloss = np.asarray(surface.value(nx, ny), dtype=np.float64) + 0.0 * nx
-            ngx, ngy = (np.asarray(g, dtype=np.float64) + 0.0 * nx for g in surface.grad(nx, ny))
-            finite = np.isfinite(nloss) & np.isfinite(ngx) & np.isfinite(ngy) & np.isfinite(nx) & np.isfinite(ny)
+            nloss, ngx, ngy = _evaluate(surface, nx, ny)
+            # As in the single runner: the next iterate counts if its loss and gradient are finite.
+            finite = np.isfinite(nloss)
+            finite &= np.isfinite(ngx)
+            finite &= np.isfinite(ngy)
             overflow = alive & ~finite
             if overflow.any():
                 gn = np.hypot(gx, gy)
@@ -152,6 +160,17 @@ def run_batch(
             t += 1
 
     return BatchResult(out_x, out_y, out_loss, out_gn, out_steps, out_status)
+
+
+def _evaluate(surface: Surface, x: Array, y: Array) -> tuple[Array, Array, Array]:
+    """Loss and gradient as float arrays of x's shape (a surface may return constants)."""
+    loss = surface.value(x, y)
+    gx, gy = surface.grad(x, y)
+    return tuple(  # type: ignore[return-value]
+        v if isinstance(v, np.ndarray) and v.shape == x.shape
+        else np.broadcast_to(np.asarray(v, dtype=np.float64), x.shape).copy()
+        for v in (loss, gx, gy)
+    )
 
 
 def _record(
