@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.json import JSONResponse
 from app.api.routes import descent, explore, expressions, health, surfaces
+from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.settings import Settings, get_settings
 from app.web import http, pages
 from app.web.static import VersionedStaticFiles
 
@@ -17,7 +20,8 @@ Every number in a response is finite: JSON has no NaN or Infinity, so a value th
 is `null` on a grid and ends a run as *diverged*."""
 
 
-def create_app() -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     app = FastAPI(
         title="Descent Lab",
         version=__version__,
@@ -34,6 +38,15 @@ def create_app() -> FastAPI:
     app.mount("/static", VersionedStaticFiles(pages.STATIC), name="static")
     app.add_middleware(http.ConditionalGetMiddleware)
     app.add_middleware(http.GZipMiddleware, **http.GZIP_OPTIONS)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type", "x-request-id"],
+        )
+    app.add_middleware(RequestContextMiddleware)  # outermost: ids, headers and logs for all
     return app
 
 

@@ -22,16 +22,24 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1  # uvicorn worker processes (WEB_CONCURRENCY)
     max_steps: int = 10_000  # cap on max_steps of one run (DESCENT_MAX_STEPS)
     grid_max_n: int = 400  # cap on grid points per axis
+    max_body_bytes: int = 2 * 1024 * 1024  # larger request bodies get 413 (DESCENT_MAX_BODY_BYTES)
+    cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are listed (DESCENT_CORS_ORIGINS)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         return cls(
             host=env.get("HOST") or cls.host,
             port=_int(env, "PORT", cls.port),
+            workers=_int(env, "WEB_CONCURRENCY", cls.workers),
             max_steps=_int(env, "DESCENT_MAX_STEPS", cls.max_steps),
             grid_max_n=_int(env, "DESCENT_GRID_MAX_N", cls.grid_max_n),
+            max_body_bytes=_int(env, "DESCENT_MAX_BODY_BYTES", cls.max_body_bytes),
+            cors_origins=tuple(
+                o.strip() for o in env.get("DESCENT_CORS_ORIGINS", "").split(",") if o.strip()
+            ),
         )
 
 

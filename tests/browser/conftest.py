@@ -102,7 +102,11 @@ class PageProblems:
 
 @pytest.fixture
 def context(browser: Browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, accept_downloads=True)
+    # The page's Content-Security-Policy forbids eval, which Playwright's string predicates use;
+    # test_csp.py checks the page itself under the policy.
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 720}, accept_downloads=True, bypass_csp=True
+    )
     context.set_default_timeout(15_000)
     yield context
     context.close()
@@ -118,11 +122,11 @@ def page(context) -> Page:
 def open_page(page: Page, url: str) -> Page:
     """Load the page and wait until its first run has finished streaming."""
     page.goto(url)
-    page.wait_for_function("document.getElementById('app').dataset.state === 'ready'")
+    page.wait_for_function("() => document.getElementById('app').dataset.state === 'ready'")
     wait_settled(page)
     return page
 
 
 def wait_settled(page: Page) -> None:
     """Wait until the run on show is complete and matches the current settings."""
-    page.wait_for_function("window.descentLab.settled()")
+    page.wait_for_function("() => window.descentLab.settled()")

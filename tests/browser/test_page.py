@@ -36,7 +36,7 @@ def drag(page: Page, start: tuple[float, float], end: tuple[float, float], steps
     page.mouse.down()
     for k in range(1, steps + 1):
         page.mouse.move(x0 + (x1 - x0) * k / steps, y0 + (y1 - y0) * k / steps)
-    page.wait_for_function(f"window.descentLab.stats.redraws > {before}")  # redrawn while dragging
+    page.wait_for_function(f"() => window.descentLab.stats.redraws > {before}")  # redrawn while dragging
     page.mouse.up()
 
 
@@ -85,7 +85,7 @@ def test_dragging_theta0_to_another_basin_changes_the_minimum(page: Page, base_u
     open_page(page, base_url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
     expect(page.locator("#status-message")).to_contain_text("(-2.805, 3.131)")
     drag(page, (-1, 1), (2, 1))
-    page.wait_for_function(f"Math.abs({STATE}.theta0[0] - 2) < 0.3 && Math.abs({STATE}.theta0[1] - 1) < 0.3")
+    page.wait_for_function(f"() => Math.abs({STATE}.theta0[0] - 2) < 0.3 && Math.abs({STATE}.theta0[1] - 1) < 0.3")
     expect(page.locator("#status")).to_have_attribute("data-status", "converged")
     expect(page.locator("#status-message")).to_contain_text("global minimum (3, 2)")
     x, y = theta0(page)
@@ -99,7 +99,7 @@ def test_click_moves_theta0(page: Page, base_url: str) -> None:
     px, py = pixels_of(page, -3, -3)
     page.mouse.move(px + 4, py)
     page.mouse.click(px, py)
-    page.wait_for_function(f"Math.hypot({STATE}.theta0[0] + 3, {STATE}.theta0[1] + 3) < 0.25")
+    page.wait_for_function(f"() => Math.hypot({STATE}.theta0[0] + 3, {STATE}.theta0[1] + 3) < 0.25")
     wait_settled(page)
     expect(page.locator("#status-message")).to_contain_text("(-3.779, -3.283)")
 
@@ -134,7 +134,7 @@ def test_play_pause_and_step_move_the_current_iterate(page: Page, base_url: str)
     open_page(page, base_url + "/")
     page.select_option("#speed", "2")
     page.click("#restart")
-    page.wait_for_function("window.descentLab.player.playing && window.descentLab.player.t >= 1")
+    page.wait_for_function("() => window.descentLab.player.playing && window.descentLab.player.t >= 1")
     page.click("#play")  # pause
     expect(page.locator("#play")).to_have_attribute("data-playing", "false")
     t = page.evaluate("window.descentLab.player.t")
@@ -156,7 +156,7 @@ def test_play_pause_and_step_move_the_current_iterate(page: Page, base_url: str)
     page.select_option("#speed", "50")
     page.keyboard.press(" ")  # play again, to the end
     expect(page.locator("#play")).to_have_attribute("data-playing", "true")
-    page.wait_for_function("!window.descentLab.player.playing")
+    page.wait_for_function("() => !window.descentLab.player.playing")
     assert_marker_at_iterate(page, 22)
     expect(page.locator("#t-label")).to_have_text("t = 22 / 22")
 
@@ -179,7 +179,7 @@ def test_a_copied_url_reproduces_the_run_in_a_fresh_page(page: Page, base_url: s
     message = page.inner_text("#status-message")
     url = page.url
 
-    fresh = context.browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+    fresh = context.browser.new_context(viewport={"width": 1280, "height": 720}, bypass_csp=True).new_page()
     try:
         open_page(fresh, url)
         assert fresh.evaluate(f"{STATE}.theta0") == [3.5, -3]
@@ -193,7 +193,7 @@ def test_a_copied_url_reproduces_the_run_in_a_fresh_page(page: Page, base_url: s
     page.go_back()  # before "keep": no pins
     expect(page.locator("#pins li")).to_have_count(0)
     page.go_back()  # before y0 = -3
-    page.wait_for_function(f"{STATE}.theta0[1] === 1")
+    page.wait_for_function(f"() => {STATE}.theta0[1] === 1")
     expect(page.locator("#y0")).to_have_value("1")
 
 
