@@ -11,6 +11,7 @@ from app.api.json import JSONResponse
 from app.api.routes import descent, explore, expressions, health, surfaces
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
+from app.api.routes import datasets
 from app.web import http, pages
 from app.web.static import VersionedStaticFiles
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(surfaces.router)
     app.include_router(descent.router)
+    app.include_router(datasets.router)
     app.include_router(explore.router)
     app.include_router(expressions.router)
     app.include_router(pages.router)

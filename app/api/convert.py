@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.datasets import fit_to_dict
 from app.api.resolve import resolve_surface
 from app.api.schemas import DescentRequest, GDParams, OptimizerParams
 from app.core.critical import StationaryPoint, stationary_points
 from app.core.optimizers import Optimizer, make_optimizer, state_from_dict, state_to_dict
+from app.core.regression import minibatch_gradient
 from app.core.runner import Iterate, LineSearch, Resume, StopRules
 from app.core.schedules import CONSTANT, Schedule, make_schedule
 from app.core.summary import NearestMinimum, RunSummary
@@ -59,10 +61,20 @@ class Run:
             state = state_from_dict(saved.optimizer, saved.state.model_dump()) if same else None
             theta = (float(saved.theta[0]), float(saved.theta[1]))
             self.resume = Resume(saved.t, theta, saved.optimizer, state)
+        self.batch_size, self.seed = request.batch_size, request.seed
+        self.step_gradient = None
+        if request.batch_size is not None:
+            if self.surface.data is None:
+                raise ValueError(
+                    "batch_size (minibatch SGD) needs a dataset surface, e.g. "
+                    '{"kind": "logistic", "dataset": "overlap"}'
+                )
+            self.step_gradient = minibatch_gradient(self.surface.data, request.batch_size, request.seed)
 
     @property
     def options(self) -> dict[str, Any]:
-        return {"schedule": self.schedule, "line_search": self.line_search, "resume": self.resume}
+        return {"schedule": self.schedule, "line_search": self.line_search, "resume": self.resume,
+                "step_gradient": self.step_gradient}
 
     def start_line(self) -> dict[str, Any]:
         return {
@@ -73,6 +85,8 @@ class Run:
             "optimizer": optimizer_to_dict(self),
             "max_steps": self.rules.max_steps,
             "tol": self.rules.tol,
+            "batch_size": self.batch_size,
+            "seed": self.seed if self.batch_size is not None else None,
         }
 
 
@@ -104,6 +118,8 @@ def surface_to_dict(s: Surface) -> dict[str, Any]:
         "default_eta": s.default_eta,
         "log_colors": s.log_colors,
         "stationary_points": [stationary_to_dict(p) for p in stationary_points(s)],
+        "note": s.note,
+        "data": fit_to_dict(s.data),
     }
 
 

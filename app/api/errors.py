@@ -23,6 +23,9 @@ _UNION_TAGS = {
     "constant", "step", "exponential", "cosine", "inverse_sqrt",
 }
 _UNIONS = {"optimizer", "schedule"}
+# The kinds of surface description (schemas.SurfaceSpec): surface.dataset.l2 → surface.l2
+_UNION_TAGS |= {"preset", "formula", "dataset"}
+_UNIONS |= {"surface"}
 
 
 def _describe(value: Any) -> str:

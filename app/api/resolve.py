@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from fastapi import HTTPException
 
-from app.api.schemas import ExpressionSurface, SurfaceSpec
+from app.api.datasets import resolve_dataset
+from app.api.schemas import DatasetSurface, ExpressionSurface, SurfaceSpec
 from app.core.expression_errors import ExpressionError, FormulaBusyError
 from app.core.formulas import Formula, formula_surface
 from app.core.presets import get_preset
@@ -38,4 +39,6 @@ def resolve_surface(spec: SurfaceSpec) -> Surface:
             raise HTTPException(404, exc.args[0]) from None
     if isinstance(spec, ExpressionSurface):
         return resolve_formula(spec, ("body", "surface", "expression")).surface
+    if isinstance(spec, DatasetSurface):
+        return resolve_dataset(spec)
     raise HTTPException(422, f"Unsupported surface description: {type(spec).__name__}")

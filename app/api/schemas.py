@@ -8,8 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    create_model,
+    model_validator,
+)
 
+from app.api.dataset_schemas import DataFitOut, DatasetSurface, surface_tag
 from app.core.expressions import MAX_LENGTH as MAX_EXPRESSION_LENGTH
 
 from app.core.optimizers import MAX_ETA, STATE_TYPES
@@ -245,13 +255,24 @@ class ExpressionSurface(StrictModel):
     )
 
 
-# A surface is a preset id or an object that describes one (a formula; later a dataset loss).
-# Every endpoint that takes a surface accepts all of them: see app/api/resolve.py.
-SurfaceSpec = SurfaceId | ExpressionSurface
+# A surface is a preset id or an object that describes one (a formula, a dataset loss), told
+# apart by `surface_tag`. Every endpoint that takes a surface accepts all of them: see
+# app/api/resolve.py.
+SurfaceSpec = Annotated[
+    Annotated[SurfaceId, Tag("preset")]
+    | Annotated[ExpressionSurface, Tag("formula")]
+    | Annotated[DatasetSurface, Tag("dataset")],
+    Discriminator(
+        surface_tag,
+        custom_error_type="surface_type",
+        custom_error_message="Input should be a preset id or an object describing a surface",
+    ),
+]
 
 SURFACE_DOC = (
     "Id of a preset surface (see GET /api/surfaces), or a formula: "
-    '{"expression": "x**2 + 3*y**2", "domain": {"x": [-3, 3], "y": [-3, 3]}}'
+    '{"expression": "x**2 + 3*y**2", "domain": {"x": [-3, 3], "y": [-3, 3]}}, '
+    'or a model\'s loss on data: {"kind": "logistic", "dataset": "overlap"}'
 )
 
 
@@ -320,6 +341,15 @@ class DescentRequest(StrictModel):
         None,
         description="Continue a run from its `resume` object (θ₀ is then ignored); the new "
         "optimizer settings apply from here, and `max_steps` counts the new steps",
+    )
+    batch_size: Annotated[Whole, Field(ge=1, le=10_000)] | None = Field(
+        None,
+        description="Minibatch SGD, for a dataset surface: each update uses the gradient on "
+        "`batch_size` points (the data are reshuffled every epoch); the path, its loss and "
+        "‖∇L‖ (which decides convergence) are those of the full data. Default: full batch",
+    )
+    seed: Whole = Field(
+        0, ge=0, le=2**32 - 1, description="Seeds the minibatch shuffle: same seed, same path"
     )
 
     model_config = ConfigDict(
@@ -437,6 +467,10 @@ class SurfaceOut(BaseModel):
         description="Every point in the domain where ∇f = 0, found by Newton's method from many "
         "starts: minima first, then saddles, then maxima, each by increasing value"
     )
+    note: str = Field("", description="A caveat in words, e.g. why no minimum is marked")
+    data: DataFitOut | None = Field(
+        None, description="For a dataset surface: the data, θ* and how to draw the model"
+    )
 
 
 class GridOut(BaseModel):
@@ -486,6 +520,8 @@ class StreamStart(BaseModel):
     optimizer: dict[str, Any]
     max_steps: int
     tol: float
+    batch_size: int | None = Field(None, description="Minibatch size; null for full batch")
+    seed: int | None = Field(None, description="The minibatch seed; null for full batch")
 
 
 class StreamStep(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -72,6 +72,9 @@ class Surface:
     saddles: tuple[Point, ...] = ()
     maxima: tuple[Point, ...] = field(default=())
     log_colors: bool = False  # the surface spans decades: colour the contour on a log scale
+    # Optional extras, appended so existing constructors are unaffected:
+    note: str = ""  # a caveat in words, e.g. "no finite minimum: the classes are separable"
+    data: Any = None  # the data behind a dataset loss (app.core.regression.DataFit), else None
 
     def hessian_matrix(self, x: float, y: float) -> Array:
         hxx, hxy, hyy = self.hess(np.float64(x), np.float64(y))
