@@ -5,7 +5,7 @@ import { wireDrag } from "./drag.js";
 import { num, pair, short } from "./format.js";
 import { Player } from "./player.js";
 import { colorField, ContourView, LossView, PIN_COLORS, SurfaceView } from "./plots.js";
-import { download, fetchRun, throttle, toCSV, toJSON } from "./runs.js";
+import { download, fetchRun, paced, throttle, toCSV, toJSON } from "./runs.js";
 import { MAX_PINS, OPTIMIZERS, decode, defaultsFor, encode, requestBody, sameRun } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,7 +15,7 @@ const STALE_MS = 120; // while dragging, a request older than this is aborted fo
 const contour = new ContourView($("contour-frame"), $("contour"));
 const surface3d = new SurfaceView($("surface3d"));
 const lossChart = new LossView($("losschart"));
-const stats = { redraws: 0, latencies: [] }; // read by benchmarks/page.py and the browser tests
+const stats = { redraws: 0, latencies: [], requests: 0, aborted: 0 }; // read by benchmarks/page.py and the browser tests
 
 let surfaces;
 let controls;
@@ -37,15 +37,25 @@ function drawContour(r, t, pointerTime) {
     stats.latencies.push(performance.now() - pointerTime);
   });
 }
-const draw3d = throttle((r, t) => surface3d.show(r, t), 120);
-const drawLossMarker = throttle((t) => lossChart.show(t), 60);
-const rebuildLoss = throttle((r) => lossChart.build(grid.surface, r, pinList()).then(() => lossChart.show(player.t)), 250);
+// The 3-D view and the loss chart cost tens of milliseconds a redraw (far more with software
+// WebGL), so they follow the current iterate at a lower rate, paced by what they cost, and more
+// sparingly while θ₀ is dragged, when the contour's path must keep up with the pointer.
+const draw3d = paced((r, t) => surface3d.show(r, t), 150, 0.3);
+const draw3dLive = paced((r, t) => surface3d.show(r, t), 300, 0.1);
+const drawLossMarker = throttle((t) => lossChart.show(t), 80);
+const buildLoss = (r) => lossChart.build(grid.surface, r, pinList()).then(() => lossChart.show(player.t));
+const rebuildLoss = throttle(buildLoss, 250);
+const rebuildLossLive = paced(buildLoss, 400, 0.1);
 
 function render(t, pointerTime) {
   if (!run || !run.path.length) return;
   drawContour(run, t, pointerTime);
-  draw3d(run, t);
-  drawLossMarker(t);
+  if (pointerTime === undefined) {
+    draw3d(run, t);
+    drawLossMarker(t);
+  } else {
+    draw3dLive(run, t);
+  }
   readout(t);
 }
 
@@ -119,10 +129,10 @@ function startRun() {
     .catch(showError);
 }
 
-function finished(r) {
+function finished(r, isLive = false) {
   run = r;
   setStatus(r.status, r.message);
-  rebuildLoss(r);
+  (isLive ? rebuildLossLive : rebuildLoss)(r);
 }
 
 // While θ₀ is dragged (or η slid): recompute continuously and show each whole path at once.
@@ -133,6 +143,7 @@ function liveRun(pointerTime) {
   if (live.inflight) {
     if (performance.now() - live.inflight.started < STALE_MS) return;
     live.inflight.controller.abort();
+    stats.aborted += 1;
   }
   launchLive();
 }
@@ -141,6 +152,7 @@ function launchLive() {
   const job = live.pending;
   live.pending = null;
   const mine = { controller: new AbortController(), started: performance.now() };
+  stats.requests += 1;
   live.inflight = mine;
   fetchRun(job.body, mine.controller.signal)
     .then((r) => {
@@ -153,7 +165,7 @@ function launchLive() {
       player.pos = player.t;
       player.onState();
       render(player.t, job.pointerTime);
-      finished(r);
+      finished(r, true);
       controls.clearErrors();
     })
     .catch((err) => {

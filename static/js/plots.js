@@ -319,6 +319,7 @@ export class SurfaceView {
       margin: { l: 0, r: 0, t: 0, b: 0 }, font: FONT, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
       scene: {
         xaxis: axis("x", [...d.x]), yaxis: axis("y", [...d.y]), zaxis: axis("L", [colors.lo, colors.hi + this.lift]),
+        hovermode: false, // no picking pass (a readPixels) on every mouse move anywhere on the page
         aspectmode: "manual", aspectratio: { x: 1, y: (d.y[1] - d.y[0]) / (d.x[1] - d.x[0]), z: 0.62 },
         camera: { eye: { x: -1.35, y: -1.45, z: 1.05 } },
       },

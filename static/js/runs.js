@@ -39,7 +39,8 @@ export async function fetchRun(body, signal, onProgress = () => {}) {
   return run;
 }
 
-// At most one call per `ms`, always ending with the newest arguments.
+// At most one call per `ms` (a number, or a function giving it), always ending with the newest
+// arguments.
 export function throttle(fn, ms) {
   let last = 0;
   let timer = null;
@@ -52,10 +53,24 @@ export function throttle(fn, ms) {
   return (...a) => {
     args = a;
     if (timer) return;
-    const wait = last + ms - performance.now();
+    const wait = last + (typeof ms === "function" ? ms() : ms) - performance.now();
     if (wait <= 0) fire();
     else timer = setTimeout(fire, wait);
   };
+}
+
+// Like throttle, but the interval grows with what a call costs: from the call until the second
+// frame after it (which includes the compositing of a WebGL canvas), so the calls take at most
+// `share` of the main thread. With software WebGL one 3-D redraw can take 100 ms.
+export function paced(fn, minMs, share) {
+  let interval = minMs;
+  const run = throttle(async (...args) => {
+    const t0 = performance.now();
+    await fn(...args);
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    interval = Math.max(minMs, (performance.now() - t0) / share);
+  }, () => interval);
+  return run;
 }
 
 export function toCSV(run) {
