@@ -201,10 +201,11 @@ def descend(
         state = optimizer.init(current.theta)
     stepper = _Stepper(surface, optimizer, schedule, line_search, step_gradient)
     last_t = t0 + rules.max_steps
+    size = 1  # the first iterate leaves at once; later ones in chunks
     while True:
         chunk: list[Iterate] = []
         with np.errstate(all="ignore"):
-            while len(chunk) < _CHUNK:
+            while len(chunk) < size:
                 verdict = _stop(current, rules, last_t)
                 if verdict in ("converged", "max_steps"):
                     chunk.append(replace(current, status=verdict, state=state))  # type: ignore[arg-type]
@@ -228,6 +229,7 @@ def descend(
         yield from chunk
         if chunk[-1].status is not None:
             return
+        size = _CHUNK
 
 
 def run_to_end(
