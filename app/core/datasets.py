@@ -23,6 +23,7 @@ KINDS: tuple[Kind, ...] = ("logistic", "linear")
 MAX_ROWS = 10_000
 MAX_BYTES = 1_000_000  # 1 MB of CSV text
 MAX_ABS_VALUE = 1e6  # |x|, |y| bound: keeps x², sums and the loss far from overflow
+MIN_SPREAD = 1e-6  # max x − min x, relative to max(1, |x|): below it the slope is ill-posed
 
 
 class DataError(ValueError):
@@ -92,6 +93,11 @@ def check_data(x: Array, y: Array, kind: Kind | None = None, rows: list[int] | N
     if np.ptp(x) == 0.0:
         raise DataError(
             f"Every x is {x[0]:g}: with a single x value the slope w cannot be determined"
+        )
+    if np.ptp(x) < MIN_SPREAD * max(1.0, float(np.abs(x).max())):
+        raise DataError(
+            f"x varies by only {np.ptp(x):.3g}: too little to fit a slope (the x values must "
+            f"differ by at least {MIN_SPREAD:g}, or that fraction of the largest |x|)"
         )
     if kind == "logistic":
         bad = np.flatnonzero((y != 0.0) & (y != 1.0))

@@ -11,8 +11,8 @@ cells at a time (`CHUNK_ELEMENTS` cells × points per chunk), which bounds the m
 exactly from centred sufficient statistics, so its cost does not depend on the number of points.
 
 Stability: with m = (1 − 2y) z, log(1 + e^z) − yz = max(m, 0) + log1p(e^{−|m|}), a sum of
-non-negative terms that never overflows (|m| = |z|); σ(z) − y = ½ tanh(z/2) + ½ − y;
-σ(z)(1 − σ(z)) = e^{−|z|} / (1 + e^{−|z|})². Underflow of e^{−|z|} to 0 (for |z| > 745) is exact
+non-negative terms that never overflows (|m| = |z|); σ(z) − y = ±σ(m), from e = e^{−|m|} as
+e/(1 + e) or 1 − e/(1 + e); σ(z)(1 − σ(z)) = e / (1 + e)². Underflow of e^{−|z|} to 0 (for |z| > 745) is exact
 enough and silenced.
 """
 
@@ -56,21 +56,21 @@ def _over_cells(
     w: Scalar, b: Scalar, x: Array, k: int, fill: Callable[[Array, Array, Array], None]
 ) -> list[Scalar]:
     """For every cell (w, b): z = w·x + b (a chunk of cells at a time), then
-    `fill(z, scratch, out)` writes k sums per cell into out[:, cells] (z and scratch are
-    buffers of the chunk's shape that it may overwrite)."""
+    `fill(z, scratch, out)` writes k sums per cell into out[:, cells] (z and scratch[0],
+    scratch[1] are buffers of the chunk's shape that it may overwrite)."""
     wf, bf, shape = _cells(w, b)
     out = np.empty((k, wf.size))
     rows = min(max(1, CHUNK_ELEMENTS // max(1, x.size)), wf.size)
 
     def cells(first: int, last: int) -> None:
-        buf, scratch = np.empty((rows, x.size)), np.empty((rows, x.size))
+        buf, scratch = np.empty((rows, x.size)), np.empty((2, rows, x.size))
         with np.errstate(under="ignore"):
             for start in range(first, last, rows):
                 stop = min(start + rows, last)
                 z = buf[: stop - start]
                 np.multiply(wf[start:stop, None], x[None, :], out=z)
                 z += bf[start:stop, None]
-                fill(z, scratch[: stop - start], out[:, start:stop])
+                fill(z, scratch[:, : stop - start], out[:, start:stop])
 
     parts = WORKERS if wf.size * x.size >= PARALLEL_ELEMENTS else 1
     if parts == 1:
@@ -89,17 +89,14 @@ class Logistic:
     def __init__(self, x: Array, y: Array, l2: float = 0.0) -> None:
         self.x, self.y, self.l2 = x, y, float(l2)
         self.n = x.size
-        half = 0.5 - y
-        self.sx_half = float(half @ x)  # Σ (½ − y_i) x_i
-        self.s_half = float(half.sum())  # Σ (½ − y_i)
         # Sums over the data ignore its order: sorted by class (0s first), max(m, 0) is
         # max(z, 0) on the first n0 columns and −min(z, 0) on the rest, with no sign pass.
         self.n0 = int(np.count_nonzero(y == 0.0))
         self.xs = np.ascontiguousarray(x[np.argsort(y, kind="stable")])
         self.x2s = self.xs * self.xs
 
-    def _value_sums(self, z: Array, m: Array, out: Array) -> None:
-        n0 = self.n0
+    def _value_sums(self, z: Array, scratch: Array, out: Array) -> None:
+        n0, m = self.n0, scratch[0]
         np.fmax(z[:, :n0], 0.0, out=m[:, :n0])
         np.fmin(z[:, n0:], 0.0, out=m[:, n0:])
         out[0] = m[:, :n0].sum(axis=1) - m[:, n0:].sum(axis=1)
@@ -110,12 +107,23 @@ class Logistic:
         out[1] = z.sum(axis=1)
 
     def _grad_sums(self, z: Array, scratch: Array, out: Array) -> None:
-        z *= 0.5
-        np.tanh(z, out=z)  # σ(z) − ½ = ½ tanh(z/2)
-        out[0] = z @ self.xs
-        out[1] = z.sum(axis=1)
+        # σ(z) − y is σ(m) for class 0 and −σ(m) for class 1, with m = ±z as in the value; σ(m)
+        # is s = e/(1 + e) for m < 0 and 1 − s for m ≥ 0 (e = e^{−|m|}): tiny values keep their
+        # relative precision, which Newton's θ* needs when the loss itself is tiny.
+        n0, s, t = self.n0, scratch[0], scratch[1]
+        np.negative(z[:, n0:], out=z[:, n0:])  # z ← m
+        np.abs(z, out=s)
+        np.negative(s, out=s)
+        np.exp(s, out=s)
+        np.add(s, 1.0, out=t)
+        np.divide(s, t, out=s)
+        np.subtract(1.0, s, out=t)
+        np.copyto(s, t, where=z >= 0.0)  # s ← σ(m)
+        out[0] = s[:, :n0] @ self.xs[:n0] - s[:, n0:] @ self.xs[n0:]
+        out[1] = s[:, :n0].sum(axis=1) - s[:, n0:].sum(axis=1)
 
-    def _hess_sums(self, z: Array, d: Array, out: Array) -> None:
+    def _hess_sums(self, z: Array, scratch: Array, out: Array) -> None:
+        d = scratch[0]
         np.abs(z, out=z)
         np.negative(z, out=z)
         np.exp(z, out=z)  # e = e^{−|z|}
@@ -132,9 +140,7 @@ class Logistic:
 
     def grad(self, w: Scalar, b: Scalar) -> tuple[Scalar, Scalar]:
         tx, t1 = _over_cells(w, b, self.xs, 2, self._grad_sums)
-        gw = (0.5 * tx + self.sx_half) / self.n + self.l2 * w
-        gb = (0.5 * t1 + self.s_half) / self.n + 0.0 * w
-        return gw, gb
+        return tx / self.n + self.l2 * w, t1 / self.n + 0.0 * w
 
     def hess(self, w: Scalar, b: Scalar) -> tuple[Scalar, Scalar, Scalar]:
         sxx, sx, s1 = _over_cells(w, b, self.xs, 3, self._hess_sums)
@@ -150,7 +156,12 @@ class Logistic:
     def batch_grad(self, w: float, b: float, idx: Array) -> tuple[float, float]:
         """The gradient of the same loss on the points `idx` only (a minibatch)."""
         xb, yb = self.x[idx], self.y[idx]
-        r = 0.5 * np.tanh(0.5 * (w * xb + b)) + 0.5 - yb
+        sign = 1.0 - 2.0 * yb
+        m = sign * (w * xb + b)
+        with np.errstate(under="ignore"):
+            e = np.exp(-np.abs(m))
+        s = e / (1.0 + e)
+        r = sign * np.where(m >= 0.0, 1.0 - s, s)  # σ(z) − y
         return float(r @ xb) / idx.size + self.l2 * w, float(r.sum()) / idx.size
 
 

@@ -168,7 +168,10 @@ def _cached(kind: Kind, data: _Keyed, l2: float, standardize: bool, dataset: str
     else:
         optimum = None
     domain, start = _frame(kind, u, y, optimum)
-    eta = _round_down(1.0 / loss.curvature_bound())
+    # GD is stable for η < 2/L with L the largest curvature (a bound of it for logistic). 1/L is
+    # a steady default; on a round quadratic it would jump to θ* in one step, so linear takes
+    # 1/(2L): the error halves per step along the stiffest direction, a path one can watch.
+    eta = _round_down((1.0 if kind == "logistic" else 0.5) / loss.curvature_bound())
     source, source_text = _source_name(dataset, data.digest, x.size)
     options = [f"λ = {num(l2)}"] if l2 > 0.0 else []
     options += ["standardized x"] if standardize else []

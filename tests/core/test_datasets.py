@@ -213,6 +213,45 @@ def test_separability_rule_in_one_dimension() -> None:
     assert not separable(np.array([0.0, 2.0, 1.0, 3.0]), y)  # interleaved
 
 
+@given(
+    data=st.lists(
+        st.tuples(st.floats(-1e6, 1e6, allow_nan=False), st.floats(-1e6, 1e6, allow_nan=False),
+                  st.booleans()),
+        min_size=2, max_size=40,
+    ),
+    scale=st.sampled_from([1e-5, 1.0, 1e5]),
+    l2=st.sampled_from([0.0, 1e-3, 10.0]),
+    standardize=st.booleans(),
+)
+def test_any_valid_data_give_a_finite_surface(data, scale, l2, standardize) -> None:
+    """Whatever data pass validation, both models build a surface whose landmarks, domain, start
+    and step size are finite numbers (so no response can hold NaN), and θ* is stationary."""
+    x = np.clip(np.array([p[0] for p in data]) * scale, -1e6, 1e6)
+    for kind, y in (("linear", np.array([p[1] for p in data])),
+                    ("logistic", np.array([float(p[2]) for p in data]))):
+        try:
+            check_data(x, y, kind)
+        except DataError:
+            continue
+        surface = dataset_surface(kind, x, y, l2=l2, standardize=standardize)
+        numbers = [*surface.domain.x, *surface.domain.y, *surface.default_start,
+                   surface.default_eta]
+        for m in surface.minima:
+            numbers += [m.x, m.y, m.value]
+        assert all(math.isfinite(v) for v in numbers)
+        assert 0 < surface.default_eta <= 1e4
+        assert surface.domain.contains(*surface.default_start)
+        if surface.minima:
+            m = surface.minima[0]
+            h = surface.hessian_matrix(m.x, m.y)
+            g = np.array(surface.grad(m.x, m.y), dtype=float)
+            # Stationary up to rounding: the Newton step left from θ* is negligible.
+            step = np.linalg.solve(h, g)
+            assert np.all(np.abs(step) <= 1e-6 * (1.0 + np.abs([m.x, m.y])))
+        else:
+            assert kind == "logistic" and l2 == 0.0 and surface.note
+
+
 def test_surfaces_are_cached_by_content() -> None:
     d = get_builtin("overlap")
     first = dataset_surface("logistic", d.x, d.y)
