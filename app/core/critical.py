@@ -99,11 +99,12 @@ def find_stationary_points(
         for _ in range(3):  # unclipped polish
             step, _ = _newton_step(surface, x, y)
             x, y = x - step[:, 0], y - step[:, 1]
-        _, g = _newton_step(surface, x, y)
+        step, g = _newton_step(surface, x, y)
         gnorm = np.hypot(g[:, 0], g[:, 1])
         slack = 1e-9 * np.hypot(width, height)
+        settled = np.hypot(step[:, 0], step[:, 1]) <= slack  # not still crawling (x**100: x/99)
         ok = (
-            np.isfinite(x) & np.isfinite(y) & (gnorm <= 1e-7 * max(g_scale, 1e-300))
+            np.isfinite(x) & np.isfinite(y) & settled & (gnorm <= 1e-7 * max(g_scale, 1e-300))
             & (x >= d.x[0] - slack) & (x <= d.x[1] + slack)
             & (y >= d.y[0] - slack) & (y <= d.y[1] + slack)
         )

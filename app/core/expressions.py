@@ -284,6 +284,7 @@ def check(text: str) -> Checked:
     """Parse and check a formula without building anything; ExpressionError says what is wrong."""
     if not isinstance(text, str):
         raise FormulaSyntaxError("The formula must be a string")
+    text = text.strip(" ")  # positions in errors refer to the stripped text (error.formula)
     _check_text(text)
     body = _parse(text)
     _check_shape(text, body)

@@ -26,7 +26,8 @@ MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 
 
 class _CanonicalPrinter(StrPrinter):
-    """SymPy's str() in the formula language: e for E, abs for Abs, short floats."""
+    """SymPy's str() in the formula language: e for E, abs for Abs, floats as Python writes them.
+    It parses back to the same expression (as long as its numbers stay within the literal cap)."""
 
     def _print_Exp1(self, expr: sp.Expr) -> str:
         return "e"
@@ -34,9 +35,12 @@ class _CanonicalPrinter(StrPrinter):
     def _print_Abs(self, expr: sp.Expr) -> str:
         return f"abs({self._print(expr.args[0])})"
 
+    def _print_Float(self, expr: sp.Float) -> str:
+        return repr(float(expr))  # the shortest text that reads back as the same float64
+
 
 def canonical(expr: sp.Expr) -> str:
-    return _CanonicalPrinter({"full_prec": False}).doprint(expr)
+    return _CanonicalPrinter().doprint(expr)
 
 
 @dataclass(frozen=True)
