@@ -20,50 +20,21 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-import socket
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 from playwright.async_api import Page, async_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from app.web.serve import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
+
 DRAG_S = 5.0
 MOVE_HZ = 60
 OUTSTANDING = 4
 FIRST_LOAD_MAX = 1_600_000
 RELOAD_MAX = 50_000
 REDRAWS_MIN = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
-    server = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return server, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    server.kill()
-    raise SystemExit("the app did not start")
 
 
 class Traffic:
@@ -166,7 +137,7 @@ async def measure_drag(page: Page) -> None:
 
 async def measure(url: str) -> None:
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page()
         await measure_loads(page, url)
         await measure_drag(page)
@@ -177,12 +148,8 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         print(f"chromium is not installed at {CHROMIUM}", file=sys.stderr)
         return 1
-    server, url = start_server()
-    try:
+    with running_app() as url:
         asyncio.run(measure(url))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     return 0
 
 

@@ -60,13 +60,16 @@ function thin(path, upto) {
   return { x: idx.map((i) => path[i][0]), y: idx.map((i) => path[i][1]) };
 }
 
+const CROWDED = 16; // more landmarks of a kind than this (Rastrigin has 121 minima) and they hide the map
+
 function landmarks(surface) {
   const pick = (list) => ({ x: list.map((p) => p.x), y: list.map((p) => p.y), value: list.map((p) => p.value) });
+  const some = (list) => (list.length > CROWDED ? [] : list);
   return {
     global: pick(surface.minima.filter((m) => m.kind === "global")),
     local: pick(surface.minima.filter((m) => m.kind === "local")),
-    saddles: pick(surface.saddles),
-    maxima: pick(surface.maxima),
+    saddles: pick(some(surface.saddles)),
+    maxima: pick(some(surface.maxima)),
   };
 }
 
@@ -182,6 +185,7 @@ export class ContourView {
       },
       ...Object.entries(marks).map(([kind, m]) => ({
         type: "scatter", mode: "markers", x: m.x, y: m.y, customdata: m.value, ...LANDMARK_STYLE[kind],
+        ...(m.x.length > CROWDED ? { marker: { ...LANDMARK_STYLE[kind].marker, size: 5, line: { color: INK, width: 1 } } } : {}),
         hovertemplate: `${LANDMARK_STYLE[kind].name}<br>(%{x:.4g}, %{y:.4g})<br>L = %{customdata:.4g}<extra></extra>`,
       })),
       ...pins.map((pin, i) => this.pinTrace(pin, i)),
@@ -291,7 +295,7 @@ export class SurfaceView {
     this.surface = surface;
     this.zlo = colors.lo;
     this.zhi = colors.hi;
-    this.lift = (colors.hi - colors.lo) * 0.006;
+    this.lift = (colors.hi - colors.lo) * 0.012;
     const marks = landmarks(surface);
     const d = surface.domain;
     const m3 = (m, style) => ({
@@ -301,11 +305,11 @@ export class SurfaceView {
     const traces = [
       {
         type: "surface", x: grid.x, y: grid.y, z: grid.z, surfacecolor: colors.z, colorscale: COLORSCALE, showscale: false,
-        opacity: 0.97, hoverinfo: "skip", contours: { z: { show: false } },
+        opacity: 0.9, hoverinfo: "skip", contours: { z: { show: false } },
         lighting: { ambient: 0.75, diffuse: 0.6, specular: 0.08, roughness: 0.9 },
       },
       m3(marks.global, { size: 5, color: "#ffd21f", symbol: "diamond", line: { color: INK, width: 1 } }),
-      m3(marks.local, { size: 3.5, color: "#ffffff", line: { color: INK, width: 1 } }),
+      m3(marks.local.x.length > CROWDED ? { x: [], y: [], value: [] } : marks.local, { size: 3.5, color: "#ffffff", line: { color: INK, width: 1 } }),
       ...pins.map((pin, i) => this.pinTrace(pin, i)),
       { type: "scatter3d", mode: "lines", x: [], y: [], z: [], line: { color: RUN_COLOR, width: 6 }, hoverinfo: "skip" },
       { type: "scatter3d", mode: "markers", x: [], y: [], z: [], marker: { size: 5, color: RUN_COLOR, line: { color: "#fff", width: 1 } }, hoverinfo: "skip" },
@@ -357,6 +361,15 @@ export class SurfaceView {
   }
 }
 
+// Ticks on whole decades of a log axis, at most about five of them.
+function decades(values) {
+  const logs = values.filter((v) => v > 0 && Number.isFinite(v)).map(Math.log10);
+  if (!logs.length) return {};
+  const lo = Math.min(...logs);
+  const hi = Math.max(...logs);
+  return hi - lo < 2.5 ? {} : { tick0: 0, dtick: Math.ceil((Math.ceil(hi) - Math.floor(lo)) / 5) };
+}
+
 // --- loss and gradient norm against iteration ------------------------------------------------
 
 export class LossView {
@@ -378,7 +391,7 @@ export class LossView {
     pins.forEach((pin, i) => {
       if (!pin.run) return;
       const s = this.series(pin.run);
-      traces.push({ type: "scatter", mode: "lines", x: s.t, y: s.loss, line: { color: PIN_COLORS[i % PIN_COLORS.length], width: 1.5 }, opacity: 0.8, hoverinfo: "skip" });
+      traces.push({ type: "scatter", mode: "lines", x: s.t, y: s.loss, line: { color: PIN_COLORS[i % PIN_COLORS.length], width: 1.5 }, opacity: 0.8, hoverinfo: "skip", showlegend: false });
     });
     const s = run ? this.series(run) : { t: [], loss: [], gn: [] };
     this.first = traces.length;
@@ -392,11 +405,14 @@ export class LossView {
       margin: { l: 56, r: 56, t: 8, b: 34 }, font: { ...FONT, size: 11 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#ffffff",
       showlegend: true, legend: { orientation: "h", x: 0.5, xanchor: "center", y: 1.0, yanchor: "bottom", font: { size: 11 } },
       xaxis: { title: { text: "iteration t", standoff: 2 }, zeroline: false, gridcolor: "#eef1f5", rangemode: "tozero" },
-      yaxis: { title: { text: this.best === null ? "L(θₜ)" : "L(θₜ) − L*", standoff: 4 }, type: this.best === null ? "linear" : "log", tickformat: this.best === null ? "" : ".0e", gridcolor: "#eef1f5", color: RUN_COLOR },
-      yaxis2: { title: { text: "‖∇L(θₜ)‖", standoff: 4 }, type: "log", tickformat: ".0e", overlaying: "y", side: "right", showgrid: false, color: "#4b5a75" },
+      yaxis: { title: { text: this.best === null ? "L(θₜ)" : "L(θₜ) − L*", standoff: 4 }, type: this.best === null ? "linear" : "log", exponentformat: "power", tick0: 0, gridcolor: "#eef1f5", color: RUN_COLOR },
+      yaxis2: { title: { text: "‖∇L(θₜ)‖", standoff: 4 }, type: "log", exponentformat: "power", tick0: 0, overlaying: "y", side: "right", showgrid: false, color: "#4b5a75" },
       hovermode: "closest",
     };
     this.series_ = s;
+    const all = (key) => [s, ...pins.filter((p) => p.run).map((p) => this.series(p.run))].flatMap((x) => x[key]);
+    if (this.best !== null) Object.assign(layout.yaxis, decades(all("loss")));
+    Object.assign(layout.yaxis2, decades(all("gn")));
     return Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG, responsive: true });
   }
 
