@@ -301,8 +301,9 @@ Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
 def _resume_model(optimizer: str, state_type: type) -> type[StrictModel]:
     """`resume` for one optimizer: its state's fields, typed (built from the core NamedTuple)."""
     fields: dict[str, Any] = {
-        name: (Whole, Field(ge=0)) if name == "step" else (
-            (float, Field(ge=0.0)) if name == "damped_steps" else (Pair, ...)
+        # Capped like `t`: an unbounded step count overflowed the JSON encoder (a 500).
+        name: (Whole, Field(ge=0, le=1_000_000_000)) if name == "step" else (
+            (float, Field(ge=0.0, le=1e9)) if name == "damped_steps" else (Pair, ...)
         )
         for name in state_type._fields
     }

@@ -13,7 +13,7 @@ from app.api.schemas import ErrorOut
 from app.core.batch import STATUS_NAMES
 from app.core.explore import BasinMap, Landmark, basins, landmarks, sweep
 from app.core.runner import StopRules
-from app.core.surface import Domain
+from app.core.surface import Domain, Surface
 
 router = APIRouter(prefix="/api", tags=["explore"])
 
@@ -26,6 +26,25 @@ BAD_INPUT = {
 BASINS_DOC = """JSON Lines: `{"type": "progress", "done": 0.125}` while it computes, then one
 `{"type": "result", "x", "y", "destination", "steps", "landmarks", "counts"}` line
 (see the BasinsResult schema)."""
+
+
+# A logistic loss sums over its data at every evaluation (a linear one uses sufficient statistics),
+# so a batch run on it costs starts × steps × points. 10⁹ is about what the costliest run on a
+# preset costs (256 × 256 starts × 2,000 steps, ~20 s of CPU here); beyond it the request is refused.
+MAX_DATA_WORK = 1_000_000_000
+
+
+def _check_work(surface: Surface, starts: int, max_steps: int) -> None:
+    fit = surface.data
+    if fit is None or fit.kind != "logistic":
+        return
+    work = starts * max_steps * fit.x.size
+    if work > MAX_DATA_WORK:
+        raise HTTPException(
+            422,
+            f"{starts:,} starts × {max_steps:,} steps × {fit.x.size:,} data points = {work:,} loss "
+            f"terms is above this server's cap of {MAX_DATA_WORK:,}: use fewer starts, steps or points",
+        )
 
 
 def _landmarks(points: list[Landmark]) -> list[dict[str, Any]]:
@@ -55,6 +74,7 @@ def post_basins(request: BasinsRequest) -> StreamingResponse:
     """Runs the optimizer from each of n × n starts (vectorised) and reports, per start, the
     stationary point it reached. Progress lines are streamed while it computes."""
     surface = resolve_surface(request.surface)
+    _check_work(surface, request.n * request.n, request.max_steps)
     domain = _domain(request, surface.domain)
     try:
         optimizer = optimizer_from(request.optimizer, surface)
@@ -98,6 +118,7 @@ def post_sweep(request: SweepRequest) -> JSONResponse:
             422, f"eta_min = {request.eta_min} must be smaller than eta_max = {request.eta_max}"
         )
     surface = resolve_surface(request.surface)
+    _check_work(surface, request.count, request.max_steps)
     start = request.theta0 or surface.default_start
     try:
         optimizer = optimizer_from(request.optimizer, surface)

@@ -1,0 +1,45 @@
+# Descent Lab: one image that serves the page and the API with uvicorn.
+#
+#   docker build -t descent-lab .
+#   docker run -p 8000:8000 -e WEB_CONCURRENCY=4 descent-lab
+#
+# The app is stateless (uploaded data travel in each request), so it scales by adding workers
+# (WEB_CONCURRENCY) or by running more containers behind any load balancer.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONPATH=/app \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    WEB_CONCURRENCY=2
+
+WORKDIR /app
+
+# 1. The runtime dependencies only (no test extra), in their own layer so that a change to the
+#    code does not reinstall them. At this point app/ is not copied yet, so `pip install .`
+#    installs the dependencies plus an empty `descent-lab` distribution: the `app` package is
+#    never copied into site-packages, where app/web/pages.py would look for templates/ and
+#    static/ next to site-packages and find nothing.
+COPY pyproject.toml README.md ./
+RUN pip install --no-cache-dir . \
+    && useradd --create-home --uid 10001 --shell /usr/sbin/nologin descent
+
+# 2. The code, the page's templates and its static files. The app runs from /app (WORKDIR and
+#    PYTHONPATH), so pages.py resolves /app/templates and /app/static. Owned by root and
+#    read-only for the user that serves them.
+COPY app/ ./app/
+COPY templates/ ./templates/
+COPY static/ ./static/
+
+USER descent
+
+EXPOSE 8000
+
+# python:3.11-slim has no curl: ask /healthz with the standard library.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '8000') + '/healthz', timeout=4); sys.exit(0 if r.status == 200 else 1)"]
+
+# `python -m app` runs uvicorn on HOST:PORT with WEB_CONCURRENCY worker processes.
+CMD ["python", "-m", "app"]
