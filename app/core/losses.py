@@ -6,14 +6,16 @@
 
 Every function broadcasts over w and b like the preset surfaces, so one call evaluates an iterate
 or a whole plotting grid. The logistic loss is summed over the data with numpy, one chunk of grid
-cells at a time (`CHUNK_ELEMENTS` cells × points per chunk), which bounds the memory of a
-200 × 200 grid over 10,000 points to a few tens of MB. The linear loss is a quadratic, evaluated
-exactly from centred sufficient statistics, so its cost does not depend on the number of points.
+cells at a time (`CHUNK_ELEMENTS` cells × points per chunk, sized for the L2 cache), large grids
+split over threads, which bounds the memory of a 200 × 200 grid over 10,000 points to a few MB.
+The linear loss is a quadratic, evaluated exactly from centred sufficient statistics, so its cost
+does not depend on the number of points.
 
 Stability: with m = (1 − 2y) z, log(1 + e^z) − yz = max(m, 0) + log1p(e^{−|m|}), a sum of
-non-negative terms that never overflows (|m| = |z|); σ(z) − y = ±σ(m), from e = e^{−|m|} as
-e/(1 + e) or 1 − e/(1 + e); σ(z)(1 − σ(z)) = e / (1 + e)². Underflow of e^{−|z|} to 0 (for |z| > 745) is exact
-enough and silenced.
+non-negative terms that never overflows (|m| = |z|). Σ max(m, 0) comes from sorted prefix sums
+(`_Hinge`); σ(z) − y = ±σ(m), from e = e^{−|m|} as e/(1 + e) or 1 − e/(1 + e);
+σ(z)(1 − σ(z)) = e / (1 + e)². Underflow of e^{−|z|} to 0 (for |z| > 745) is exact enough and
+silenced.
 """
 
 from __future__ import annotations
@@ -83,28 +85,55 @@ def _over_cells(
     return [_shaped(row, shape) for row in out]
 
 
+class _Hinge:
+    """Σ_i max(s·(w·x_i + b), 0) over one class's points, for every cell, in O(log n) per cell.
+
+    With a = s·w and c = s·b the positive terms are a contiguous run of the sorted x (x > −c/a
+    for a > 0, x < −c/a for a < 0, all or none for a = 0), so the sum is a·Σx + c·count over
+    that run, from prefix sums in extended precision: no cancellation at double precision.
+    """
+
+    def __init__(self, x: Array, s: float) -> None:
+        self.x = np.sort(x)
+        self.s = s
+        self.prefix = np.concatenate([[0.0], np.cumsum(self.x.astype(np.longdouble))])
+
+    def __call__(self, w: Array, b: Array) -> Array:
+        a, c = self.s * w, self.s * b
+        n = self.x.size
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            t = -c / a
+        lo = np.where(a > 0, np.searchsorted(self.x, t, side="right"), 0)
+        hi = np.where(a < 0, np.searchsorted(self.x, t, side="left"), n)
+        flat = a == 0
+        lo = np.where(flat, np.where(c > 0, 0, n), lo)
+        hi = np.where(flat, n, hi)
+        total = a.astype(np.longdouble) * (self.prefix[hi] - self.prefix[lo]) + c.astype(
+            np.longdouble
+        ) * (hi - lo)
+        return np.maximum(total, 0.0).astype(np.float64)
+
+
 class Logistic:
     """Mean binary cross-entropy of σ(w·x + b), plus (λ/2) w²."""
 
     def __init__(self, x: Array, y: Array, l2: float = 0.0) -> None:
         self.x, self.y, self.l2 = x, y, float(l2)
         self.n = x.size
-        # Sums over the data ignore its order: sorted by class (0s first), max(m, 0) is
-        # max(z, 0) on the first n0 columns and −min(z, 0) on the rest, with no sign pass.
+        # Sums over the data ignore its order: sorted by class (0s first), m = z on the first
+        # n0 columns and −z on the rest.
         self.n0 = int(np.count_nonzero(y == 0.0))
         self.xs = np.ascontiguousarray(x[np.argsort(y, kind="stable")])
         self.x2s = self.xs * self.xs
+        # Σ max(m, 0): z > 0 for class 0, z < 0 for class 1.
+        self.hinges = (_Hinge(self.xs[: self.n0], 1.0), _Hinge(self.xs[self.n0 :], -1.0))
 
     def _value_sums(self, z: Array, scratch: Array, out: Array) -> None:
-        n0, m = self.n0, scratch[0]
-        np.fmax(z[:, :n0], 0.0, out=m[:, :n0])
-        np.fmin(z[:, n0:], 0.0, out=m[:, n0:])
-        out[0] = m[:, :n0].sum(axis=1) - m[:, n0:].sum(axis=1)
         np.abs(z, out=z)
         np.negative(z, out=z)
         np.exp(z, out=z)
         np.log1p(z, out=z)
-        out[1] = z.sum(axis=1)
+        out[0] = z.sum(axis=1)
 
     def _grad_sums(self, z: Array, scratch: Array, out: Array) -> None:
         # σ(z) − y is σ(m) for class 0 and −σ(m) for class 1, with m = ±z as in the value; σ(m)
@@ -135,7 +164,9 @@ class Logistic:
         out[2] = z.sum(axis=1)
 
     def value(self, w: Scalar, b: Scalar) -> Scalar:
-        total_relu, total_log = _over_cells(w, b, self.xs, 2, self._value_sums)
+        (total_log,) = _over_cells(w, b, self.xs, 1, self._value_sums)
+        wf, bf, shape = _cells(w, b)
+        total_relu = _shaped(self.hinges[0](wf, bf) + self.hinges[1](wf, bf), shape)
         return (total_relu + total_log) / self.n + 0.5 * self.l2 * w * w
 
     def grad(self, w: Scalar, b: Scalar) -> tuple[Scalar, Scalar]:

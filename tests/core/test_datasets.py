@@ -122,6 +122,21 @@ def test_functions_broadcast_over_a_grid_and_chunks(kind: str, monkeypatch) -> N
                             atol=1e-15)
 
 
+@given(
+    x=st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=1, max_size=30),
+    w=st.sampled_from([-3.0, -0.5, -0.0, 0.0, 1e-9, 0.5, 2.0, 1e4]),
+    b=st.floats(-1e4, 1e4, allow_nan=False),
+    sign=st.sampled_from([1.0, -1.0]),
+)
+def test_hinge_sums_equal_the_direct_sum(x, w, b, sign) -> None:
+    """Σ max(s·(w·x_i + b), 0) from sorted prefix sums equals math.fsum of the terms."""
+    xs = np.array(x)
+    got = losses._Hinge(xs, sign)(np.array([w]), np.array([b]))[0]
+    expected = math.fsum(max(sign * (w * xi + b), 0.0) for xi in x)
+    assert got >= 0.0
+    assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * (abs(w) * 1e3 + abs(b)))
+
+
 @pytest.mark.parametrize("z", [30.0, 800.0, 1e4, 1e6, 1e12])
 def test_logistic_loss_is_finite_and_silent_for_huge_margins(z: float) -> None:
     """For |w·x + b| up to 1e4 and beyond: no warning, no NaN; a point on the wrong side costs
