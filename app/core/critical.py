@@ -1,8 +1,8 @@
 """Stationary points of any surface: Newton's method on ∇f = 0 from many starts, classified.
 
 The starts are the centres of an n × n grid over the domain. All of them iterate at once (numpy
-arrays, no Python loop over starts): a Newton step solves H·s = ∇f through the eigen-decomposition
-of the symmetric 2 × 2 Hessian, ignoring directions of ~zero curvature (a pseudo-inverse), and is
+arrays, no Python loop over starts): a Newton step solves H·s = ∇f through the eigenvectors of
+the symmetric 2 × 2 Hessian, ignoring directions of ~zero curvature (a pseudo-inverse), and is
 clipped to a fraction of the grid spacing so each start settles on a nearby point instead of
 jumping across the domain. Converged points inside the domain are deduplicated and classified by
 the Hessian's eigenvalues: both positive, a minimum; both negative, a maximum; opposite signs, a
@@ -67,7 +67,10 @@ def _newton_step(surface: Surface, x: Array, y: Array) -> tuple[Array, Array]:
 
 
 def find_stationary_points(
-    surface: Surface, starts: int = STARTS, iterations: int = ITERATIONS, max_points: int = MAX_POINTS
+    surface: Surface,
+    starts: int = STARTS,
+    iterations: int = ITERATIONS,
+    max_points: int = MAX_POINTS,
 ) -> tuple[StationaryPoint, ...]:
     """The stationary points of `surface` inside its domain, minima first, then saddles, then
     maxima, each group by increasing value (at most `max_points`)."""
@@ -162,7 +165,9 @@ def _probe(surface: Surface, x: Array, y: Array, value: Array) -> Array:
 
 # --- per-surface cache ---------------------------------------------------------------------------
 
-_KNOWN: weakref.WeakKeyDictionary[Surface, tuple[StationaryPoint, ...]] = weakref.WeakKeyDictionary()
+_KNOWN: weakref.WeakKeyDictionary[Surface, tuple[StationaryPoint, ...]] = (
+    weakref.WeakKeyDictionary()
+)
 _LOCK = threading.Lock()
 
 

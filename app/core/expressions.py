@@ -73,6 +73,8 @@ _HINTS = {
     ast.JoinedStr: "strings are not allowed",
     ast.Starred: "'*' unpacking is not allowed",
 }
+_KINDS = {str: "Strings are", bytes: "Strings are", bool: "True and False are",
+          complex: "Complex numbers are", type(None): "None is", type(...): "... is"}
 _OPERATOR_GROUP = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2}
 
 
@@ -84,7 +86,9 @@ def _span(node: ast.AST) -> tuple[int | None, int | None]:
 
 def _check_text(text: str) -> None:
     if not text.strip():
-        raise FormulaSyntaxError("The formula is empty: type an expression in x and y, e.g. x**2 + y**2")
+        raise FormulaSyntaxError(
+            "The formula is empty: type an expression in x and y, e.g. x**2 + y**2"
+        )
     if len(text) > MAX_LENGTH:
         raise FormulaTooLargeError(
             f"The formula is {len(text)} characters long; at most {MAX_LENGTH} are allowed",
@@ -141,9 +145,10 @@ def _check_shape(text: str, body: ast.expr) -> None:
                 offset=start, end=end, kind="too_deep",
             )
         for child in ast.iter_child_nodes(node):
+            group = _OPERATOR_GROUP.get(type(getattr(node, "op", None)))
             flat = (
                 isinstance(node, ast.BinOp) and isinstance(child, ast.BinOp) and child is node.left
-                and _OPERATOR_GROUP.get(type(node.op)) == _OPERATOR_GROUP.get(type(child.op)) is not None
+                and group is not None and group == _OPERATOR_GROUP.get(type(child.op))
             )
             stack.append((child, depth if flat else depth + 1))
 
@@ -188,11 +193,12 @@ class _Checker:
     def constant(self, node: ast.Constant) -> float:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            kind = "strings" if isinstance(value, (str, bytes)) else f"{type(value).__name__} values"
-            raise self.fail(node, f"{kind.capitalize()} are not allowed", hint=ALLOWED)
+            kind = _KINDS.get(type(value), type(value).__name__)
+            raise self.fail(node, f"{kind} not allowed", hint=ALLOWED)
         if not abs(value) <= MAX_LITERAL:
-            raise self.fail(node, f"The number {self.source(node)} is too large: numbers are limited "
-                            f"to ±{MAX_LITERAL:g}", FormulaTooLargeError, kind="number_too_large")
+            raise self.fail(node, f"The number {self.source(node)} is too large: numbers are "
+                            f"limited to ±{MAX_LITERAL:g}", FormulaTooLargeError,
+                            kind="number_too_large")
         return float(value)
 
     def name(self, node: ast.Name) -> float | None:
@@ -212,7 +218,8 @@ class _Checker:
     def binop(self, node: ast.BinOp) -> float | None:
         left = self.visit(node.left)
         if isinstance(node.op, ast.Pow):
-            if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) for n in ast.walk(node.right)):
+            powers = (n for n in ast.walk(node.right) if isinstance(n, ast.BinOp))
+            if any(isinstance(n.op, ast.Pow) for n in powers):
                 raise self.fail(node, "Power towers (a**b**c, a**(b**c)) are not allowed",
                                 FormulaTooLargeError, kind="power_tower")
         right = self.visit(node.right)
@@ -250,13 +257,14 @@ class _Checker:
     def call(self, node: ast.Call) -> float | None:
         func = node.func
         if not isinstance(func, ast.Name):
-            raise self.fail(func, "Only a function's name can be called, as in sin(x)", hint=ALLOWED)
+            raise self.fail(func, "Only a function's name can be called, as in sin(x)",
+                            hint=ALLOWED)
         if func.id not in FUNCTIONS:
             close = difflib.get_close_matches(func.id, list(FUNCTIONS), n=1)
             hint = f" Did you mean {close[0]}?" if close else ""
             raise self.fail(func, f"Unknown function {func.id!r}", UnknownNameError,
                             allowed=list(FUNCTIONS),
-                            hint=f"{hint.strip()} Allowed functions: {', '.join(FUNCTIONS)}.".strip())
+                            hint=f"{hint} Allowed functions: {', '.join(FUNCTIONS)}.".strip())
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
             raise self.fail(node, f"{func.id}() takes exactly one argument, as in {func.id}(x)")
         arg = self.visit(node.args[0])
@@ -326,8 +334,10 @@ class _Builder:
             if left.is_Rational and right.is_Rational:
                 bits = _bits(left) * abs(float(right))
                 if bits > MAX_CONSTANT_BITS:
-                    raise self.checker.fail(node, f"The constant {self.checker.source(node)} has too "
-                                            "many digits", FormulaTooLargeError, kind="constant_too_large")
+                    raise self.checker.fail(
+                        node, f"The constant {self.checker.source(node)} has too many digits",
+                        FormulaTooLargeError, kind="constant_too_large",
+                    )
             result = left**right
         return self.checked(node, result)
 
@@ -359,8 +369,8 @@ def parse(text: str) -> sp.Expr:
 
 
 def derivatives(f: sp.Expr) -> tuple[tuple[sp.Expr, sp.Expr], tuple[sp.Expr, sp.Expr, sp.Expr]]:
-    """∇f = (f_x, f_y) and the Hessian (f_xx, f_xy, f_yy), with the Dirac deltas of |·|'' set to 0
-    (numerically they are zero almost everywhere)."""
+    """∇f = (f_x, f_y) and the Hessian (f_xx, f_xy, f_yy), with the Dirac deltas of |·|'' set
+    to 0 (numerically they are zero almost everywhere)."""
 
     def clean(e: sp.Expr) -> sp.Expr:
         return e.replace(sp.DiracDelta, lambda *args: sp.S.Zero) if e.has(sp.DiracDelta) else e

@@ -17,7 +17,8 @@ _prepare = spawn.prepare
 
 
 def _prepare_without_main(data: dict[str, Any]) -> None:
-    _prepare({k: v for k, v in data.items() if k not in ("init_main_from_name", "init_main_from_path")})
+    main = ("init_main_from_name", "init_main_from_path")
+    _prepare({k: v for k, v in data.items() if k not in main})
 
 
 spawn.prepare = _prepare_without_main

@@ -99,7 +99,8 @@ def _defaults(surface: Surface, points: tuple[critical.StationaryPoint, ...]) ->
     start = candidates[0]
     for cx, cy in candidates:
         gx, gy = surface.grad(cx, cy)
-        if np.isfinite(surface.value(cx, cy)) and np.isfinite([gx, gy]).all() and np.hypot(gx, gy) > 0:
+        finite = np.isfinite(surface.value(cx, cy)) and np.isfinite([gx, gy]).all()
+        if finite and np.hypot(gx, gy) > 0:
             start = (float(cx), float(cy))
             break
     minima = [p for p in points if p.kind == "minimum" and not p.degenerate]

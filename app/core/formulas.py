@@ -16,6 +16,7 @@ A formula that timed out is remembered too, so repeating it costs nothing.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from app.core.expression_errors import (
 )
 from app.core.expressions import check
 from app.core.surface import Domain, Surface
+
+log = logging.getLogger("app.formulas")
 
 TIMEOUT = 1.2  # seconds of SymPy work a formula may take (well inside the 2 s the issue allows)
 CACHE_SIZE = 128
@@ -121,7 +124,8 @@ def formula_surface(text: str, domain: Domain = DEFAULT_DOMAIN, *,
         )
         CACHE.put(key, error)
         raise error from None
-    except sandbox.SandboxCrashed:
+    except sandbox.SandboxCrashed as exc:
+        log.warning("formula %r: %s", text, exc)
         error = FormulaTooLargeError("This formula needs too much memory to differentiate; "
                                      "simplify it", kind="out_of_memory")
         CACHE.put(key, error)
@@ -129,6 +133,19 @@ def formula_surface(text: str, domain: Domain = DEFAULT_DOMAIN, *,
     except ExpressionError as exc:
         CACHE.put(key, exc)
         raise
-    formula = Formula(_surface(analysis, domain), analysis)
+    except Exception as exc:  # noqa: BLE001 — SymPy gave up (RecursionError, MemoryError, …)
+        log.warning("formula %r failed in the worker: %r", text, exc)
+        error = FormulaTooLargeError(f"SymPy could not differentiate this formula "
+                                     f"({type(exc).__name__}); simplify it", kind="failed")
+        CACHE.put(key, error)
+        raise error from None
+    try:
+        formula = Formula(_surface(analysis, domain), analysis)
+    except (RecursionError, MemoryError, SyntaxError, ValueError, TypeError) as exc:
+        log.warning("formula %r could not be compiled: %r", text, exc)
+        error = FormulaTooLargeError(f"This formula could not be compiled to numpy "
+                                     f"({type(exc).__name__}); simplify it", kind="failed")
+        CACHE.put(key, error)
+        raise error from None
     CACHE.put(key, formula)
     return formula

@@ -85,8 +85,8 @@ def run(fn: Callable[..., Any], *args: Any, timeout: float, wait: float | None =
         process.start()  # the first call also starts the forkserver (imports PRELOAD)
         sender.close()
         try:
-            # The clock starts when the child is ready: a child re-imports the main script of a
-            # console-script launcher (multiprocessing's rule), which is not the formula's time.
+            # The clock starts when the child is ready (forked, limits set): the time limit
+            # measures the work, not a busy machine's process start-up.
             if not receiver.poll(STARTUP_TIMEOUT):
                 raise SandboxCrashed("the worker process did not start")
             receiver.recv()
@@ -94,7 +94,13 @@ def run(fn: Callable[..., Any], *args: Any, timeout: float, wait: float | None =
                 raise SandboxTimeout(f"no answer within {timeout:g} s")
             status, payload = receiver.recv()
         except (EOFError, OSError):
-            raise SandboxCrashed("the worker process died") from None
+            process.join(timeout=5)
+            code = process.exitcode
+            raise SandboxCrashed(f"the worker process died (exit code {code})") from None
+        except (SandboxTimeout, SandboxCrashed):
+            raise
+        except Exception as exc:  # noqa: BLE001 — the answer could not be unpickled
+            raise SandboxCrashed(f"the worker's answer could not be read: {exc!r}") from None
         finally:
             receiver.close()
             if process.is_alive():

@@ -118,7 +118,8 @@ def test_unknown_name_lists_the_allowed_names(client: TestClient) -> None:
 
 
 def test_bad_domain_and_empty_formula_are_422(client: TestClient) -> None:
-    bad = client.post("/api/expressions", json={"expression": "x", "domain": {"x": [1, 0], "y": [0, 1]}})
+    reversed_x = {"expression": "x", "domain": {"x": [1, 0], "y": [0, 1]}}
+    bad = client.post("/api/expressions", json=reversed_x)
     assert bad.status_code == 422 and "min < max" in bad.json()["message"]
     assert client.post("/api/expressions", json={"expression": ""}).status_code == 422
     assert client.post("/api/expressions", json={"expression": "   "}).status_code == 422

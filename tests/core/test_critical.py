@@ -55,7 +55,8 @@ def test_himmelblau_typed_as_a_formula_matches_the_preset() -> None:
     points = stationary_points(surface)
     assert _counts(points) == {"minimum": 4, "maximum": 1, "saddle": 4}
     preset = get_preset("himmelblau")
-    for listed, kind in ((preset.minima, "minimum"), (preset.saddles, "saddle"), (preset.maxima, "maximum")):
+    pairs = ((preset.minima, "minimum"), (preset.saddles, "saddle"), (preset.maxima, "maximum"))
+    for listed, kind in pairs:
         assert all(_near(points, p.x, p.y, kind, 1e-8) for p in listed)
     assert len(surface.minima) == 4 and all(m.kind == "global" for m in surface.minima)
     assert len(surface.saddles) == 4 and len(surface.maxima) == 1
@@ -66,8 +67,8 @@ def test_himmelblau_typed_as_a_formula_matches_the_preset() -> None:
     d=st.floats(-2, 2), e=st.floats(-2, 2),
 )
 def test_a_quadratic_has_its_one_closed_form_stationary_point(a, b, c, d, e) -> None:
-    """f = a x² + b xy + c y² + d x + e y: ∇f = 0 solves [[2a, b], [b, 2c]] p = −(d, e), and the
-    kind is the sign pattern of that matrix's eigenvalues."""
+    """f = a x² + b xy + c y² + d x + e y: ∇f = 0 solves [[2a, b], [b, 2c]] p = −(d, e), and
+    the kind is the sign pattern of that matrix's eigenvalues."""
     h = np.array([[2 * a, b], [b, 2 * c]])
     w = np.linalg.eigvalsh(h)
     assume(np.min(np.abs(w)) > 0.05)
@@ -90,7 +91,7 @@ def test_a_quadratic_has_its_one_closed_form_stationary_point(a, b, c, d, e) -> 
     "text, kind",
     [("x**4 + y**4", "minimum"), ("-(x**4) - y**2", "maximum"), ("x**3 - 3*x*y**2", "saddle")],
 )
-def test_degenerate_points_are_flagged_and_classified_by_nearby_values(text: str, kind: str) -> None:
+def test_degenerate_points_are_flagged_and_classified_by_nearby_values(text, kind) -> None:
     surface = formulas.formula_surface(text, Domain((-2.0, 2.0), (-1.5, 2.5))).surface
     points = stationary_points(surface)
     (origin,) = [p for p in points if math.hypot(p.x, p.y) < 1e-3]
@@ -98,7 +99,8 @@ def test_degenerate_points_are_flagged_and_classified_by_nearby_values(text: str
 
 
 def test_two_minima_of_different_depth_are_global_and_local() -> None:
-    surface = formulas.formula_surface("(x**2 - 1)**2 + y**2 + 0.3*x", Domain((-2.0, 2.0), (-1.5, 1.5))).surface
+    well = Domain((-2.0, 2.0), (-1.5, 1.5))
+    surface = formulas.formula_surface("(x**2 - 1)**2 + y**2 + 0.3*x", well).surface
     preset = get_preset("double_well")
     assert [m.kind for m in sorted(surface.minima, key=lambda m: m.x)] == ["global", "local"]
     for mine, theirs in zip(sorted(surface.minima, key=lambda m: m.x), preset.minima):

@@ -187,7 +187,8 @@ def test_unknown_names_list_what_is_allowed() -> None:
 def test_errors_survive_the_process_boundary() -> None:
     error = pytest.raises(ExpressionError, check, "x + * y").value
     again = pickle.loads(pickle.dumps(error))
-    assert type(again) is type(error) and str(again) == str(error) and again.detail() == error.detail()
+    assert type(again) is type(error) and str(again) == str(error)
+    assert again.detail() == error.detail()
 
 
 def test_caps() -> None:
@@ -241,15 +242,17 @@ def test_symbolic_gradient_matches_finite_differences(text: str, u: float, v: fl
     (fx, fy), (hxx, hxy, hyy) = derivatives(f)
     value, grad, hess = numeric([f]), numeric([fx, fy]), numeric([hxx, hxy, hyy])
     h = 1e-6
-    fd = [(value(u + h, v) - value(u - h, v)) / (2 * h), (value(u, v + h) - value(u, v - h)) / (2 * h)]
+    fd = [(value(u + h, v) - value(u - h, v)) / (2 * h),
+          (value(u, v + h) - value(u, v - h)) / (2 * h)]
     g = np.array(grad(u, v), dtype=float)
     scale = max(1.0, abs(float(value(u, v))), float(np.max(np.abs(g))))
     assert_allclose(g, fd, rtol=1e-5, atol=1e-5 * scale)
     gxp, gyp = grad(u + h, v)
     gxm, gym = grad(u - h, v)
     gxq, gyq = grad(u, v + h)
+    gxr, gyr = grad(u, v - h)
     hs = np.array(hess(u, v), dtype=float)
-    fdh = [(gxp - gxm) / (2 * h), (gxq - grad(u, v - h)[0]) / (2 * h), (gyq - grad(u, v - h)[1]) / (2 * h)]
+    fdh = [(gxp - gxm) / (2 * h), (gxq - gxr) / (2 * h), (gyq - gyr) / (2 * h)]
     assert_allclose(hs, fdh, rtol=1e-4, atol=1e-4 * max(scale, float(np.max(np.abs(hs)))))
     assert abs(hs[1] - (gyp - gym) / (2 * h)) <= 1e-4 * max(scale, float(np.max(np.abs(hs))))
 
@@ -262,7 +265,7 @@ def test_canonical_text_parses_back_to_the_same_expression(text: str) -> None:
     assert again == f
 
 
-# --- cache and sandbox -----------------------------------------------------------------------------
+# --- cache and sandbox -------------------------------------------------------------------------
 
 
 def test_compiled_formulas_are_cached(monkeypatch) -> None:
@@ -288,3 +291,26 @@ def test_sandbox_kills_a_child_past_its_deadline() -> None:
         sandbox.run(time.sleep, 30, timeout=0.3)
     assert time.perf_counter() - began < DEADLINE
     assert sandbox.run(math.hypot, 3.0, 4.0, timeout=5.0) == 5.0
+
+
+def _blow_up(text: str, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+    raise RecursionError("maximum recursion depth exceeded")
+
+
+def _allocate(gigabytes: int) -> int:
+    return len(bytearray(gigabytes << 30))
+
+
+def test_a_worker_failure_is_an_expression_error_not_a_crash(monkeypatch) -> None:
+    from app.core import formula_worker
+
+    monkeypatch.setattr(formula_worker, "analyse", _blow_up)  # pickled by name: the child runs it
+    monkeypatch.setattr(formulas.sandbox, "run", lambda fn, *args, **kw: fn(*args))
+    with pytest.raises(FormulaTooLargeError, match="RecursionError"):
+        formulas.formula_surface("x*y + 17", DOMAIN)
+
+
+def test_the_child_has_a_memory_limit() -> None:
+    """A child that allocates far beyond its headroom fails instead of taking the machine."""
+    with pytest.raises((MemoryError, sandbox.SandboxCrashed)):
+        sandbox.run(_allocate, 3, timeout=10.0)
