@@ -92,12 +92,14 @@ def _max_steps(history_tail: list[float], final: Iterate, rules: StopRules) -> s
     return base + " The loss is not falling steadily: it may be oscillating, so try a smaller η."
 
 
-def _newton_note(final: Iterate) -> str:
+def _newton_note(optimizer: Optimizer, final: Iterate) -> str:
     damped = int(getattr(final.state, "damped_steps", 0) or 0)
-    if damped == 0:
+    floor = getattr(optimizer, "min_curvature", None)
+    if damped == 0 or floor is None:
         return ""
     return (
-        f" At {_steps(damped)} the Hessian was not positive-definite, so Newton used |λ| for its "
+        f" At {_steps(damped)} the Hessian had an eigenvalue below min_curvature = {sci(floor)} "
+        "(curving down, or nearly flat), so Newton used max(|λ|, min_curvature) for its "
         "eigenvalues there (saddle-free Newton): each such step still went downhill."
     )
 
@@ -127,4 +129,6 @@ def summarize(
         message = f"Diverged {final.reason}. {hint}"
     else:
         message = _max_steps(recent_losses, final, rules)
-    return RunSummary(final.status, message + _newton_note(final), steps, final, near)
+    if final.status != "converged" and surface.note:
+        message += f" Note: {surface.note}"
+    return RunSummary(final.status, message + _newton_note(optimizer, final), steps, final, near)
