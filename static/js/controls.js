@@ -4,11 +4,11 @@ import { OPTIMIZERS } from "./state.js";
 import { SPEEDS } from "./player.js";
 
 const $ = (id) => document.getElementById(id);
-const ETA_MIN = -4; // the slider spans 10^-4 … 10^1
-const ETA_MAX = 1;
+const ETA_MIN = -4; // the slider spans 10^-4 … 10^1 (max="50" in the template)
 
-const toSlider = (eta) => Math.round(((Math.log10(eta) - ETA_MIN) / (ETA_MAX - ETA_MIN)) * 1000);
-const fromSlider = (v) => Number((10 ** (ETA_MIN + (v / 1000) * (ETA_MAX - ETA_MIN))).toPrecision(2));
+const PER_DECADE = 10; // slider notches: η moves by a factor 10^0.1 ≈ 1.26 a notch
+const toSlider = (eta) => Math.round((Math.log10(eta) - ETA_MIN) * PER_DECADE);
+const fromSlider = (v) => Number((10 ** (ETA_MIN + v / PER_DECADE)).toPrecision(2));
 
 export class Controls {
   constructor(surfaces) {

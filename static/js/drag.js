@@ -4,24 +4,28 @@
 // being dragged, so the pointer's own events, mapped through the axis ranges of the public layout,
 // drive the live recomputation in between.
 
-const GRAB_RADIUS = 14; // px around θ₀ that start a drag
+const GRAB_RADIUS = 10; // px around θ₀ that start a drag: the ring Plotly lets you drag
 
 export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
   const gd = view.div;
   let dragging = false;
   let moved = false;
+  let grab = [0, 0]; // θ₀'s offset from the pointer, in pixels: Plotly moves the shape by deltas
+
+  const at = (e) => view.toData(e.clientX + grab[0], e.clientY + grab[1]);
 
   gd.addEventListener("pointerdown", (e) => {
     if (e.button !== 0) return;
     const [px, py] = view.toPixels(...getTheta0());
-    dragging = Math.hypot(e.clientX - px, e.clientY - py) <= GRAB_RADIUS;
+    grab = [px - e.clientX, py - e.clientY];
+    dragging = Math.hypot(...grab) <= GRAB_RADIUS;
     moved = false;
   }, true);
 
   window.addEventListener("pointermove", (e) => {
     if (!dragging || !(e.buttons & 1)) return;
     moved = true;
-    onMove(view.toData(e.clientX, e.clientY), e.timeStamp);
+    onMove(at(e), e.timeStamp);
   });
 
   window.addEventListener("pointerup", (e) => {
@@ -29,7 +33,8 @@ export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
     dragging = false;
     // Plotly follows with plotly_relayout (the shape's final anchor); this is only a fallback for
     // a drag that Plotly did not count as one.
-    if (moved) setTimeout(() => { if (moved) { moved = false; onEnd(view.toData(e.clientX, e.clientY)); } }, 50);
+    const end = at(e);
+    if (moved) setTimeout(() => { if (moved) { moved = false; onEnd(end); } }, 50);
   });
 
   gd.on("plotly_relayout", (update) => {

@@ -254,7 +254,22 @@ function commit(replace = false) {
   if (replace) history.replaceState(null, "", url);
   else history.pushState(null, "", url);
 }
-const commitLive = throttle(() => commit(true), 250);
+// A drag of θ₀ or of the η slider is one gesture and one history entry: pushed when it starts,
+// replaced while it goes on (at most four times a second) and when it ends.
+let inGesture = false;
+const replaceLive = throttle(() => inGesture && commit(true), 250);
+function commitLive() {
+  if (inGesture) {
+    replaceLive();
+  } else {
+    inGesture = true;
+    commit();
+  }
+}
+function endGesture() {
+  commit(inGesture);
+  inGesture = false;
+}
 
 async function apply(next, { push }) {
   const surfaceChanged = !grid || next.surface !== state?.surface;
@@ -288,8 +303,11 @@ function onChange(kind) {
     commitLive();
     return;
   }
+  if (kind === "eta-commit") {
+    endGesture();
+    return; // the slider's live runs already show this η
+  }
   commit();
-  if (kind === "eta-commit") return; // the slider's live runs already show this η
   startRun();
   if (kind === "optimizer") controls.write(state);
 }
@@ -318,7 +336,7 @@ function wireDragOnce() {
     onEnd: (point) => {
       state = { ...state, theta0: point.map((v) => Number(v.toPrecision(6))) };
       controls.writeTheta0(state.theta0);
-      commit();
+      endGesture();
       liveRun(performance.now());
     },
     onClick: (point) => moveTheta0(point, { live: false }),

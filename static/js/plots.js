@@ -8,7 +8,9 @@ export const RUN_COLOR = "#ff4d2e";
 export const PIN_COLORS = ["#ff3fbf", "#18c8ff", "#ffc53d", "#a77bff", "#37e07a", "#ff8a3d", "#f5f5f5", "#3d7bff"];
 const INK = "#1d2433";
 const FONT = { family: "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: 12, color: INK };
-const MARGIN = { l: 46, r: 70, t: 12, b: 38 };
+// The contour's margins are fixed (autoexpand off): the overlay and the drag map pixels to data
+// through them, so a colorbar must not be allowed to push them.
+const MARGIN = { l: 46, r: 76, t: 12, b: 38, autoexpand: false };
 const MAX_DRAWN = 2000; // points per drawn path: longer paths are thinned for the SVG
 
 export const PLOT_CONFIG = {
@@ -126,7 +128,7 @@ export class ContourView {
     this.path = svg("polyline", { class: "path", fill: "none", stroke: RUN_COLOR, "stroke-width": "2.5", "stroke-linejoin": "round", "marker-mid": "url(#dot)" }, this.overlay);
     this.grad = svg("line", { class: "grad", stroke: INK, "stroke-width": "2.2", "marker-end": "url(#head-grad)" }, this.overlay);
     this.step = svg("line", { class: "step", stroke: "#ffffff", "stroke-width": "2.5", "marker-end": "url(#head-step)" }, this.overlay);
-    this.current = svg("circle", { class: "current", r: "7", fill: RUN_COLOR, stroke: "#ffffff", "stroke-width": "2.5" }, this.overlay);
+    this.current = svg("circle", { class: "current", r: "6", fill: RUN_COLOR, stroke: "#ffffff", "stroke-width": "2" }, this.overlay);
   }
 
   // The plot area keeps the domain's aspect ratio, so gradients look perpendicular to contours.
@@ -367,7 +369,7 @@ function decades(values) {
   if (!logs.length) return {};
   const lo = Math.min(...logs);
   const hi = Math.max(...logs);
-  return hi - lo < 2.5 ? {} : { tick0: 0, dtick: Math.ceil((Math.ceil(hi) - Math.floor(lo)) / 5) };
+  return hi - lo < 1 ? {} : { tick0: 0, dtick: Math.ceil((Math.ceil(hi) - Math.floor(lo)) / 5) };
 }
 
 // --- loss and gradient norm against iteration ------------------------------------------------

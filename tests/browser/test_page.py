@@ -93,6 +93,11 @@ def test_dragging_theta0_to_another_basin_changes_the_minimum(page: Page, base_u
     assert parse_qs(urlparse(page.url).query)["x0"] == [page.input_value("#x0")]
     assert page.problems.errors == []  # type: ignore[attr-defined]
 
+    page.go_back()  # the whole drag is one step of history
+    page.wait_for_function(f"() => {STATE}.theta0[0] === -1 && {STATE}.theta0[1] === 1")
+    wait_settled(page)
+    expect(page.locator("#status-message")).to_contain_text("(-2.805, 3.131)")
+
 
 def test_click_moves_theta0(page: Page, base_url: str) -> None:
     open_page(page, base_url + "/")
