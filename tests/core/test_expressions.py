@@ -314,3 +314,16 @@ def test_the_child_has_a_memory_limit() -> None:
     """A child that allocates far beyond its headroom fails instead of taking the machine."""
     with pytest.raises((MemoryError, sandbox.SandboxCrashed)):
         sandbox.run(_allocate, 3, timeout=10.0)
+
+
+@given(text=formulas_text, u=st.floats(-2.0, 2.0), v=st.floats(-2.0, 2.0))
+def test_one_point_and_a_batch_agree(text: str, u: float, v: float) -> None:
+    """The fast path for one iterate (Python floats) gives what the array path gives."""
+    f = parse(text)
+    (fx, fy), _ = derivatives(f)
+    value, grad = numeric([f]), numeric([fx, fy])
+    batch = np.array([u, 0.5, -1.0])
+    one = [value(u, v), *grad(u, v)]
+    many = [value(batch, v)[0], *(g[0] for g in grad(batch, np.full(3, v)))]
+    assert all(isinstance(a, np.float64) for a in one)
+    assert_allclose(one, many, rtol=1e-13, atol=1e-300)

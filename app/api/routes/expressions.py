@@ -44,9 +44,10 @@ x + * y
 ```
 
 `detail` is a list with one object: `loc`, `msg` (= message), `type` (`syntax`, `unknown_name`,
-`not_allowed`, `too_large`, `timeout`), `reason` (the message without the formula), and when
-known `formula`, `offset` and `end_offset` (0-based, end exclusive), `column` (1-based),
-`allowed` (the names that are allowed) and `hint`. Invalid JSON or fields give FastAPI's list."""
+`not_allowed`, `too_large`, `timeout`, `out_of_memory`, `failed`), `reason` (the message without
+the formula), and when known `formula` (the text with outer spaces removed), `offset` and
+`end_offset` (0-based indices into `formula`, end exclusive), `column` (1-based), `allowed` (the
+names that are allowed) and `hint`. Invalid JSON or fields give FastAPI's list."""
 
 
 def _typeset(t: Typeset) -> dict[str, str]:
