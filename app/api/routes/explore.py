@@ -1,3 +1,4 @@
+import ast
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +10,7 @@ from app.api.convert import line_search_from, optimizer_from, schedule_from
 from app.api.explore_schemas import BasinsRequest, SweepOut, SweepRequest
 from app.api.json import JSONResponse, dumps_line
 from app.api.resolve import resolve_surface
-from app.api.schemas import ErrorOut
+from app.api.schemas import ErrorOut, ExpressionSurface, SurfaceSpec
 from app.core.batch import STATUS_NAMES
 from app.core.explore import BasinMap, Landmark, basins, landmarks, sweep
 from app.core.runner import StopRules
@@ -28,22 +29,36 @@ BASINS_DOC = """JSON Lines: `{"type": "progress", "done": 0.125}` while it compu
 (see the BasinsResult schema)."""
 
 
-# A logistic loss sums over its data at every evaluation (a linear one uses sufficient statistics),
-# so a batch run on it costs starts × steps × points. 10⁹ is about what the costliest run on a
-# preset costs (256 × 256 starts × 2,000 steps, ~20 s of CPU here); beyond it the request is refused.
-MAX_DATA_WORK = 1_000_000_000
+# Every field is capped, but a batch run costs starts × steps × (the cost of one evaluation), and
+# two kinds of surface cost far more per evaluation than a preset: a logistic loss sums over its
+# data (a linear one uses sufficient statistics), and a formula evaluates each of its parts (and
+# of its gradient's). Both caps are about what the costliest preset run costs (256 × 256 starts ×
+# 2,000 steps on Rastrigin, ~20 s of CPU here); beyond them the request is refused up front.
+MAX_DATA_WORK = 1_000_000_000  # starts × steps × data points
+MAX_FORMULA_WORK = 2_000_000_000  # starts × steps × parts of the formula
 
 
-def _check_work(surface: Surface, starts: int, max_steps: int) -> None:
+def _formula_parts(text: str) -> int:
+    """Parts as app.core.expressions counts them (operators are not parts). The text has
+    already been checked, so parsing it is safe and the tree is small."""
+    skip = (ast.operator, ast.unaryop, ast.expr_context)
+    return sum(not isinstance(n, skip) for n in ast.walk(ast.parse(text, mode="eval").body))
+
+
+def _check_work(spec: SurfaceSpec, surface: Surface, starts: int, max_steps: int) -> None:
     fit = surface.data
-    if fit is None or fit.kind != "logistic":
+    if fit is not None and fit.kind == "logistic":
+        size, what, cap = fit.x.size, "data points", MAX_DATA_WORK
+    elif isinstance(spec, ExpressionSurface):
+        size, what, cap = _formula_parts(spec.expression), "parts of the formula", MAX_FORMULA_WORK
+    else:
         return
-    work = starts * max_steps * fit.x.size
-    if work > MAX_DATA_WORK:
+    work = starts * max_steps * size
+    if work > cap:
         raise HTTPException(
             422,
-            f"{starts:,} starts × {max_steps:,} steps × {fit.x.size:,} data points = {work:,} loss "
-            f"terms is above this server's cap of {MAX_DATA_WORK:,}: use fewer starts, steps or points",
+            f"{starts:,} starts × {max_steps:,} steps × {size:,} {what} = {work:,} is above this "
+            f"server's cap of {cap:,} on the work of one request: use fewer starts or steps",
         )
 
 
@@ -74,7 +89,7 @@ def post_basins(request: BasinsRequest) -> StreamingResponse:
     """Runs the optimizer from each of n × n starts (vectorised) and reports, per start, the
     stationary point it reached. Progress lines are streamed while it computes."""
     surface = resolve_surface(request.surface)
-    _check_work(surface, request.n * request.n, request.max_steps)
+    _check_work(request.surface, surface, request.n * request.n, request.max_steps)
     domain = _domain(request, surface.domain)
     try:
         optimizer = optimizer_from(request.optimizer, surface)
@@ -118,7 +133,7 @@ def post_sweep(request: SweepRequest) -> JSONResponse:
             422, f"eta_min = {request.eta_min} must be smaller than eta_max = {request.eta_max}"
         )
     surface = resolve_surface(request.surface)
-    _check_work(surface, request.count, request.max_steps)
+    _check_work(request.surface, surface, request.count, request.max_steps)
     start = request.theta0 or surface.default_start
     try:
         optimizer = optimizer_from(request.optimizer, surface)
