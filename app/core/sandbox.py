@@ -113,6 +113,14 @@ def run(fn: Callable[..., Any], *args: Any, timeout: float, wait: float | None =
     return payload
 
 
+def start() -> None:
+    """Launch the forkserver in the background (it imports PRELOAD) without waiting for it: one
+    line in an app's startup saves the first formula about a second."""
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
 def warm_up() -> None:
     """Start the forkserver (it imports PRELOAD) now rather than on the first call."""
     run(os.getpid, timeout=30.0)
