@@ -45,8 +45,10 @@ export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
     onEnd(point);
   });
 
+  // The click's own coordinates are exact; xvals are those of the last hover, which Plotly
+  // throttles, so they can lag a quick click by a few pixels.
   gd.on("plotly_click", (ev) => {
-    const point = ev.xvals && ev.yvals ? [ev.xvals[0], ev.yvals[0]] : view.toData(ev.event.clientX, ev.event.clientY);
+    const point = ev.event ? view.toData(ev.event.clientX, ev.event.clientY) : [ev.xvals?.[0], ev.yvals?.[0]];
     if (point.every(Number.isFinite)) onClick(point);
   });
 

@@ -104,7 +104,7 @@ def test_click_moves_theta0(page: Page, base_url: str) -> None:
     px, py = pixels_of(page, -3, -3)
     page.mouse.move(px + 4, py)
     page.mouse.click(px, py)
-    page.wait_for_function(f"() => Math.hypot({STATE}.theta0[0] + 3, {STATE}.theta0[1] + 3) < 0.25")
+    page.wait_for_function(f"() => Math.hypot({STATE}.theta0[0] + 3, {STATE}.theta0[1] + 3) < 0.05")
     wait_settled(page)
     expect(page.locator("#status-message")).to_contain_text("(-3.779, -3.283)")
 
