@@ -24,6 +24,7 @@ WORKDIR /app
 #    static/ next to site-packages and find nothing.
 COPY pyproject.toml README.md ./
 RUN pip install --no-cache-dir . \
+    && rm -rf build descent_lab.egg-info \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin descent
 
 # 2. The code, the page's templates and its static files. The app runs from /app (WORKDIR and
