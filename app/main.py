@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.json import JSONResponse
-from app.api.routes import descent, explore, expressions, health, surfaces
+from app.api.routes import datasets, descent, explore, expressions, health, surfaces
+from app.core import sandbox
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
-from app.api.routes import datasets
 from app.web import http, pages
 from app.web.static import VersionedStaticFiles
 
@@ -21,6 +24,12 @@ Every number in a response is finite: JSON has no NaN or Infinity, so a value th
 is `null` on a grid and ends a run as *diverged*."""
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    sandbox.start()  # the formula compiler's process server, started now rather than on demand
+    yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -28,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         default_response_class=JSONResponse,
+        lifespan=lifespan,
     )
     install_error_handlers(app)
     app.include_router(health.router)
