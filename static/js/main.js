@@ -1,186 +1,81 @@
-// Entry module: load the surfaces, wire the form, the views, the player and the URL together.
+// Entry module: load the surfaces, and wire the form, the views, the player, the runs and the URL.
 import { ApiError, fetchGrid, fetchSurfaces } from "./api.js";
 import { Controls } from "./controls.js";
 import { wireDrag } from "./drag.js";
-import { num, pair, short } from "./format.js";
+import { short } from "./format.js";
+import { Runs } from "./live.js";
+import { renderPins } from "./pins.js";
 import { Player } from "./player.js";
-import { colorField, ContourView, LossView, PIN_COLORS, SurfaceView } from "./plots.js";
-import { download, fetchRun, paced, throttle, toCSV, toJSON } from "./runs.js";
-import { MAX_PINS, OPTIMIZERS, decode, defaultsFor, encode, requestBody, sameRun } from "./state.js";
+import { colorField } from "./plotkit.js";
+import { download, fetchRun, throttle, toCSV, toJSON } from "./runs.js";
+import { MAX_PINS, decode, defaultsFor, encode, requestBody, sameRun } from "./state.js";
+import { Views } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
-const GRID_N = 80;
-const STALE_MS = 120; // while dragging, a request older than this is aborted for a newer θ₀
+const GRID_N = 80; // grid points per axis: the grid is most of a first load after Plotly.js
 
-const contour = new ContourView($("contour-frame"), $("contour"));
-const surface3d = new SurfaceView($("surface3d"));
-const lossChart = new LossView($("losschart"));
-const stats = { redraws: 0, latencies: [], requests: 0, aborted: 0 }; // read by benchmarks/page.py and the browser tests
-
+const views = new Views();
 let surfaces;
 let controls;
 let state;
 let grid = null; // { surface, grid, colors } of the surface on show
-let run = null; // the current run
-let controller = null; // aborts the current run's request
 let pinRuns = new Map(); // key of a pin's settings → its finished run
-const live = { inflight: null, pending: null };
 
-// --- drawing ---------------------------------------------------------------------------------
-
-// The overlay redraws synchronously; a dragged path counts as drawn at the next frame.
-function drawContour(r, t, pointerTime) {
-  contour.show(r, t);
-  if (pointerTime === undefined) return;
-  requestAnimationFrame(() => {
-    stats.redraws += 1;
-    stats.latencies.push(performance.now() - pointerTime);
-  });
-}
-// The 3-D view and the loss chart cost tens of milliseconds a redraw (far more with software
-// WebGL), so they follow the current iterate at a lower rate, paced by what they cost, and more
-// sparingly while θ₀ is dragged, when the contour's path must keep up with the pointer.
-const draw3d = paced((r, t) => surface3d.show(r, t), 150, 0.3);
-const draw3dLive = paced((r, t) => surface3d.show(r, t), 300, 0.1);
-const drawLossMarker = throttle((t) => lossChart.show(t), 80);
-const buildLoss = (r) => lossChart.build(grid.surface, r, pinList()).then(() => lossChart.show(player.t));
-const rebuildLoss = throttle(buildLoss, 250);
-const rebuildLossLive = paced(buildLoss, 400, 0.1);
-
-function render(t, pointerTime) {
-  if (!run || !run.path.length) return;
-  drawContour(run, t, pointerTime);
-  if (pointerTime === undefined) {
-    draw3d(run, t);
-    drawLossMarker(t);
-  } else {
-    draw3dLive(run, t);
-  }
-  readout(t);
-}
-
-function readout(t) {
-  const p = run.path[t];
-  const g = run.grad[t];
-  const next = run.path[t + 1];
-  $("r-t").textContent = String(t);
-  $("r-theta").textContent = pair(p);
-  $("r-loss").textContent = num(run.loss[t], 6);
-  $("r-grad").textContent = pair(g);
-  $("r-gnorm").textContent = num(Math.hypot(g[0], g[1]));
-  $("r-update").textContent = pair([-state.eta * g[0], -state.eta * g[1]]);
-  $("r-step").textContent = next ? pair([next[0] - p[0], next[1] - p[1]]) : "— (last iterate)";
-}
+const run = () => runs.current;
 
 const player = new Player({
-  length: () => (run ? run.path.length : 0),
-  done: () => Boolean(run && run.done),
-  render: (t) => render(t),
+  length: () => (run() ? run().path.length : 0),
+  done: () => Boolean(run() && run().done),
+  render: (t) => run() && views.show(run(), t),
   onState: () => {
-    const n = run ? run.path.length : 0;
+    const r = run();
+    const n = r ? r.path.length : 0;
     $("play").dataset.playing = String(player.playing);
     $("play").setAttribute("aria-label", player.playing ? "Pause" : "Play");
     $("scrubber").max = String(Math.max(0, n - 1));
     $("scrubber").value = String(player.t);
-    $("t-label").textContent = `t = ${player.t} / ${run && run.done ? run.steps : Math.max(0, n - 1)}`;
+    $("t-label").textContent = `t = ${player.t} / ${r && r.done ? r.steps : Math.max(0, n - 1)}`;
   },
 });
 
-function setStatus(kind, message) {
-  $("status").dataset.status = kind;
-  $("status-badge").textContent = kind === "max_steps" ? "max steps" : kind;
-  $("status-message").textContent = message;
-}
+const runs = new Runs({
+  onStart: () => player.reset({ play: true }),
+  onProgress: (r) => {
+    player.more();
+    if (!r.done) views.status("running", `Running… ${r.path.length} iterates so far`);
+  },
+  onDone: (r, live) => {
+    views.status(r.status, r.message);
+    views.loss(grid.surface, r, pinList(), () => player.t, live);
+    player.more();
+  },
+  onLive: (r, pointerTime) => {
+    player.pause();
+    player.t = player.pos = r.path.length - 1;
+    player.onState();
+    views.show(r, player.t, pointerTime);
+    controls.clearErrors();
+  },
+  onError: showError,
+});
 
 function showError(err) {
-  if (err.name === "AbortError") return;
-  const message = err instanceof ApiError ? err.message : `Could not reach the server: ${err.message}`;
   if (err instanceof ApiError) controls.showApiError(err);
-  setStatus("error", message);
+  views.status("error", err instanceof ApiError ? err.message : `Could not reach the server: ${err.message}`);
 }
 
-// --- runs ------------------------------------------------------------------------------------
-
-// Start a run with the current settings and animate it from θ₀ as its iterates arrive.
 function startRun() {
-  live.pending = null;
-  live.inflight?.controller.abort();
-  live.inflight = null;
-  controller?.abort();
-  controller = new AbortController();
-  const body = requestBody(state.surface, state);
-  const mine = controller;
-  setStatus("running", "Running…");
-  run = null;
-  contour.clear();
-  let started = false;
-  fetchRun(body, mine.signal, (r) => {
-    if (mine !== controller) return;
-    run = r;
-    if (!started) { started = true; player.reset({ play: true }); }
-    player.more();
-    if (!r.done) setStatus("running", `Running… ${r.path.length} iterates so far`);
-  })
-    .then((r) => {
-      if (mine !== controller) return;
-      finished(r);
-      player.more();
-    })
-    .catch(showError);
+  views.status("running", "Running…");
+  views.clear();
+  runs.start(requestBody(state.surface, state));
 }
 
-function finished(r, isLive = false) {
-  run = r;
-  setStatus(r.status, r.message);
-  (isLive ? rebuildLossLive : rebuildLoss)(r);
-}
-
-// While θ₀ is dragged (or η slid): recompute continuously and show each whole path at once.
-// One request is in flight; a newer θ₀ waits for it unless it has become stale, then aborts it.
-function liveRun(pointerTime) {
-  controller?.abort();
-  live.pending = { body: requestBody(state.surface, state), pointerTime };
-  if (live.inflight) {
-    if (performance.now() - live.inflight.started < STALE_MS) return;
-    live.inflight.controller.abort();
-    stats.aborted += 1;
-  }
-  launchLive();
-}
-
-function launchLive() {
-  const job = live.pending;
-  live.pending = null;
-  const mine = { controller: new AbortController(), started: performance.now() };
-  stats.requests += 1;
-  live.inflight = mine;
-  fetchRun(job.body, mine.controller.signal)
-    .then((r) => {
-      if (live.inflight !== mine) return;
-      live.inflight = null;
-      if (live.pending) launchLive(); // overlap the next request with this redraw
-      run = r;
-      player.pause();
-      player.t = r.path.length - 1;
-      player.pos = player.t;
-      player.onState();
-      render(player.t, job.pointerTime);
-      finished(r, true);
-      controls.clearErrors();
-    })
-    .catch((err) => {
-      if (live.inflight === mine) live.inflight = null;
-      showError(err);
-      if (live.pending && !live.inflight) launchLive();
-    });
-}
+const liveRun = (pointerTime) => runs.live(requestBody(state.surface, state), pointerTime);
 
 // --- pins ------------------------------------------------------------------------------------
 
 const pinKey = (pin) => encode({ surface: state.surface, ...pin, pins: [] });
-function pinList() {
-  return state.pins.map((pin) => ({ ...pin, run: pinRuns.get(pinKey(pin)) }));
-}
+const pinList = () => state.pins.map((pin) => ({ ...pin, run: pinRuns.get(pinKey(pin)) }));
 
 async function loadPins() {
   const missing = state.pins.filter((pin) => !pinRuns.has(pinKey(pin)));
@@ -191,54 +86,23 @@ async function loadPins() {
       showError(err);
     }
   }));
-  renderPins();
-  const pins = pinList();
-  await Promise.all([
-    contour.build(grid.surface, grid.grid, grid.colors, state.theta0, pins, box()),
-    surface3d.build(grid.surface, grid.grid, grid.colors, pins),
-  ]);
-  wireDragOnce();
-  if (run && run.done) rebuildLoss(run);
-  if (run && run.path.length) render(player.t);
-}
-
-function renderPins() {
-  const items = pinList().map((pin, i) => {
-    const li = document.createElement("li");
-    const swatch = document.createElement("span");
-    swatch.className = "swatch";
-    swatch.style.background = PIN_COLORS[i % PIN_COLORS.length];
-    const what = document.createElement("span");
-    what.className = "what";
-    what.textContent = `${OPTIMIZERS[pin.optimizer].label}, η = ${short(pin.eta)}`;
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.className = "remove";
-    remove.title = "Remove this run";
-    remove.textContent = "×";
-    remove.addEventListener("click", () => {
-      state.pins = state.pins.filter((p) => p !== state.pins[i]);
-      commit();
-      loadPins();
-    });
-    const how = document.createElement("span");
-    how.className = "how";
-    const r = pin.run;
-    how.textContent = `θ₀ ${pair(pin.theta0, 3)} · ${r ? `${r.status.replace("_", " ")} · ${r.steps} steps` : "not available"}`;
-    li.append(swatch, what, remove, how);
-    return li;
-  });
-  $("pins").replaceChildren(...items);
+  renderPins($("pins"), pinList(), (i) => setPins(state.pins.filter((_, j) => j !== i)));
   $("clear").disabled = state.pins.length === 0;
   $("keep").disabled = state.pins.length >= MAX_PINS;
+  await views.build(grid, state.theta0, pinList());
+  wireDragOnce();
+  const r = run();
+  if (r && r.done) views.loss(grid.surface, r, pinList(), () => player.t);
+  if (r && r.path.length) views.show(r, player.t);
+}
+
+function setPins(pins) {
+  state.pins = pins;
+  commit();
+  loadPins();
 }
 
 // --- surface and URL -------------------------------------------------------------------------
-
-function box() {
-  const el = document.querySelector(".contour-box");
-  return { width: el.clientWidth, height: el.clientHeight };
-}
 
 async function loadSurface() {
   const surface = surfaces.get(state.surface);
@@ -254,6 +118,7 @@ function commit(replace = false) {
   if (replace) history.replaceState(null, "", url);
   else history.pushState(null, "", url);
 }
+
 // A drag of θ₀ or of the η slider is one gesture and one history entry: pushed when it starts,
 // replaced while it goes on (at most four times a second) and when it ends.
 let inGesture = false;
@@ -291,9 +156,7 @@ function onChange(kind) {
     apply({ ...defaultsFor(s), optimizer: state.optimizer, hyper: state.hyper }, { push: true });
     return;
   }
-  if (kind === "optimizer") {
-    controls.renderHyper($("optimizer").value, {});
-  }
+  if (kind === "optimizer") controls.renderHyper($("optimizer").value, {});
   const settings = controls.read();
   if (!settings) return;
   const { surface: _, ...rest } = settings;
@@ -301,52 +164,49 @@ function onChange(kind) {
   if (kind === "eta-live") {
     liveRun(performance.now());
     commitLive();
-    return;
-  }
-  if (kind === "eta-commit") {
-    endGesture();
-    return; // the slider's live runs already show this η
-  }
-  commit();
-  startRun();
-  if (kind === "optimizer") controls.write(state);
-}
-
-function moveTheta0(point, { live: isLive, pointerTime }) {
-  state = { ...state, theta0: point.map((v) => Number(v.toPrecision(6))) };
-  controls.writeTheta0(state.theta0);
-  if (isLive) {
-    liveRun(pointerTime);
-    commitLive();
+  } else if (kind === "eta-commit") {
+    endGesture(); // the slider's live runs already show this η
   } else {
     commit();
-    contour.moveTheta0(state.theta0);
     startRun();
   }
 }
+
+const rounded = (point) => point.map((v) => Number(v.toPrecision(6)));
 
 // Plotly's event methods exist once the contour has been drawn the first time.
 let dragWired = false;
 function wireDragOnce() {
   if (dragWired) return;
   dragWired = true;
-  wireDrag(contour, {
+  const setTheta0 = (point) => {
+    state = { ...state, theta0: rounded(point) };
+    controls.writeTheta0(state.theta0);
+  };
+  wireDrag(views.contour, {
     getTheta0: () => state.theta0,
-    onMove: (point, pointerTime) => moveTheta0(point, { live: true, pointerTime }),
+    onMove: (point, pointerTime) => {
+      setTheta0(point);
+      liveRun(pointerTime);
+      commitLive();
+    },
     onEnd: (point) => {
-      state = { ...state, theta0: point.map((v) => Number(v.toPrecision(6))) };
-      controls.writeTheta0(state.theta0);
+      setTheta0(point);
       endGesture();
       liveRun(performance.now());
     },
-    onClick: (point) => moveTheta0(point, { live: false }),
+    onClick: (point) => {
+      setTheta0(point);
+      commit();
+      views.contour.moveTheta0(state.theta0);
+      startRun();
+    },
   });
 }
 
 // --- start -----------------------------------------------------------------------------------
 
-function wire() {
-  controls.listen(onChange);
+function wirePlayer() {
   // A mouse click leaves no focus on the player's buttons, so that space keeps meaning play/pause.
   document.querySelector(".player").addEventListener("click", (e) => {
     if (e.detail > 0) e.target.closest("button")?.blur();
@@ -366,7 +226,7 @@ function wire() {
   });
   document.addEventListener("keydown", (e) => {
     // Form fields keep their keys; on a button, space presses the button.
-    if (e.target.closest("input, select, textarea") || e.altKey || e.ctrlKey || e.metaKey || !run) return;
+    if (e.target.closest("input, select, textarea") || e.altKey || e.ctrlKey || e.metaKey || !run()) return;
     if (e.key === " " && !e.target.closest("button")) player.toggle();
     else if (e.key === "ArrowLeft") player.step(-1);
     else if (e.key === "ArrowRight") player.step(1);
@@ -375,57 +235,48 @@ function wire() {
     else return;
     e.preventDefault();
   });
+}
+
+function wire() {
+  controls.listen(onChange);
+  wirePlayer();
   $("keep").addEventListener("click", () => {
     const { pins, surface, ...settings } = state;
-    if (!state.pins.some((p) => sameRun(p, settings)) && state.pins.length < MAX_PINS) {
-      if (run && run.done) pinRuns.set(pinKey(settings), run);
-      state.pins = [...state.pins, structuredClone(settings)];
-      commit();
-      loadPins();
-    }
+    if (state.pins.some((p) => sameRun(p, settings)) || state.pins.length >= MAX_PINS) return;
+    if (run() && run().done) pinRuns.set(pinKey(settings), run());
+    setPins([...state.pins, structuredClone(settings)]);
   });
-  $("clear").addEventListener("click", () => {
-    state.pins = [];
-    commit();
-    loadPins();
-  });
+  $("clear").addEventListener("click", () => setPins([]));
   const name = () => `descent-${state.surface}-${state.optimizer}-eta${short(state.eta)}`;
-  $("export-csv").addEventListener("click", () => run && download(`${name()}.csv`, toCSV(run), "text/csv"));
-  $("export-json").addEventListener("click", () => run && download(`${name()}.json`, toJSON(run), "application/json"));
+  $("export-csv").addEventListener("click", () => run() && download(`${name()}.csv`, toCSV(run()), "text/csv"));
+  $("export-json").addEventListener("click", () => run() && download(`${name()}.json`, toJSON(run()), "application/json"));
   window.addEventListener("popstate", () => apply(decode(location.search, surfaces), { push: false }));
-
-  const resize = throttle(() => {
-    contour.resize(box());
-    window.Plotly.Plots.resize($("surface3d"));
-    window.Plotly.Plots.resize($("losschart"));
-  }, 100);
-  new ResizeObserver(resize).observe(document.querySelector(".main"));
+  new ResizeObserver(throttle(() => views.resize(), 100)).observe(document.querySelector(".main"));
 }
 
 async function main() {
   try {
     surfaces = new Map((await fetchSurfaces()).map((s) => [s.id, s]));
   } catch (err) {
-    setStatus("error", `Could not load the surfaces: ${err.message}`);
+    views.status("error", `Could not load the surfaces: ${err.message}`);
     return;
   }
   controls = new Controls(surfaces);
   wire();
-  const initial = decode(location.search, surfaces);
-  await apply(initial, { push: false });
+  await apply(decode(location.search, surfaces), { push: false });
   history.replaceState(null, "", encode(state));
   $("app").dataset.state = "ready";
 }
 
 // For the browser tests and benchmarks/page.py: read-only views of the page's state.
 window.descentLab = {
-  stats,
-  contour,
+  get stats() { return { ...views.stats, ...runs.stats }; },
+  contour: views.contour,
   player,
   get state() { return state; },
-  get run() { return run; },
+  get run() { return run(); },
   // The run on show is finished and is the one the current settings ask for.
-  settled: () => Boolean(run && run.done && !live.inflight && !live.pending
-    && JSON.stringify(run.body) === JSON.stringify(requestBody(state.surface, state))),
+  settled: () => Boolean(run() && run().done && !runs.busy
+    && JSON.stringify(run().body) === JSON.stringify(requestBody(state.surface, state))),
 };
 main();

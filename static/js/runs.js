@@ -1,7 +1,7 @@
 // A run: the iterates of one descent, filled in as the JSON Lines stream arrives.
 import { streamDescent } from "./api.js";
 
-export class Run {
+class Run {
   constructor(body) {
     this.body = body;
     this.path = [];

@@ -53,14 +53,10 @@ export const OPTIMIZERS = {
   },
 };
 
-export const DEFAULT_SURFACE = "himmelblau";
-export const DEFAULT_STEPS = 1000;
-export const DEFAULT_TOL = 1e-6;
+const DEFAULT_SURFACE = "himmelblau";
+const DEFAULT_STEPS = 1000;
+const DEFAULT_TOL = 1e-6;
 export const MAX_PINS = 8;
-
-export function defaultHyper(name) {
-  return Object.fromEntries(Object.entries(OPTIMIZERS[name].params).map(([k, p]) => [k, p.value]));
-}
 
 export function defaultsFor(surface) {
   return {

@@ -1,0 +1,196 @@
+// The contour (2-D) view. Built once per surface (and set of pinned runs) with Plotly.react.
+import { arrows, COLORSCALE, FONT, INK, LANDMARK_STYLE, CROWDED, landmarks, PIN_COLORS, PLOT_CONFIG, RUN_COLOR, thin } from "./plotkit.js";
+
+const Plotly = window.Plotly;
+// The contour's margins are fixed (autoexpand off): the overlay and the drag map pixels to data
+// through them, so a colorbar must not be allowed to push them.
+const MARGIN = { l: 46, r: 76, t: 12, b: 38, autoexpand: false };
+
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs = {}, parent = null) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  if (parent) parent.append(el);
+  return el;
+}
+
+// Plotly draws the contour, the landmarks, the pinned runs and θ₀ (an editable shape). The current
+// path, iterate and arrows change every frame, so they live in an SVG overlay of our own over the
+// plot area: redrawing it costs well under a millisecond, while any Plotly route redraws far more
+// (and Plotly.animate with redraw:false erases contour traces in plotly.js 4).
+export class ContourView {
+  constructor(frame, div) {
+    this.frame = frame; // positions the overlay over the plot area
+    this.div = div;
+    this.pinCount = 0;
+    this.last = null;
+    this.overlay = svg("svg", { class: "overlay", "aria-hidden": "true" }, frame);
+    const defs = svg("defs", {}, this.overlay);
+    const arrowhead = (id, fill) => {
+      const m = svg("marker", { id, viewBox: "0 0 10 10", refX: "8", refY: "5", markerWidth: "4.5", markerHeight: "4.5", orient: "auto-start-reverse" }, defs);
+      svg("path", { d: "M0,0 L10,5 L0,10 z", fill, stroke: INK, "stroke-width": "0.8" }, m);
+    };
+    arrowhead("head-grad", INK);
+    arrowhead("head-step", "#ffffff");
+    const dot = svg("marker", { id: "dot", viewBox: "0 0 10 10", refX: "5", refY: "5", markerWidth: "3", markerHeight: "3" }, defs);
+    svg("circle", { cx: "5", cy: "5", r: "4", fill: RUN_COLOR, stroke: "#fff", "stroke-width": "1.5" }, dot);
+    this.path = svg("polyline", { class: "path", fill: "none", stroke: RUN_COLOR, "stroke-width": "2.5", "stroke-linejoin": "round", "marker-mid": "url(#dot)" }, this.overlay);
+    this.grad = svg("line", { class: "grad", stroke: INK, "stroke-width": "2.2", "marker-end": "url(#head-grad)" }, this.overlay);
+    this.step = svg("line", { class: "step", stroke: "#ffffff", "stroke-width": "2.5", "marker-end": "url(#head-step)" }, this.overlay);
+    this.current = svg("circle", { class: "current", r: "6", fill: RUN_COLOR, stroke: "#ffffff", "stroke-width": "2" }, this.overlay);
+  }
+
+  // The plot area keeps the domain's aspect ratio, so gradients look perpendicular to contours.
+  size(domain, box) {
+    const dx = domain.x[1] - domain.x[0];
+    const dy = domain.y[1] - domain.y[0];
+    let pw = Math.max(120, box.width - MARGIN.l - MARGIN.r);
+    let ph = (pw * dy) / dx;
+    const maxH = Math.max(120, box.height - MARGIN.t - MARGIN.b);
+    if (ph > maxH) { ph = maxH; pw = (ph * dx) / dy; }
+    return { width: Math.round(pw + MARGIN.l + MARGIN.r), height: Math.round(ph + MARGIN.t + MARGIN.b) };
+  }
+
+  // Client pixels ↔ data, from public layout values only (size, margins, axis ranges).
+  toData(clientX, clientY) {
+    const r = this.div.getBoundingClientRect();
+    const { width, height, xaxis, yaxis } = this.div.layout;
+    const fx = (clientX - r.left - MARGIN.l) / (width - MARGIN.l - MARGIN.r);
+    const fy = (clientY - r.top - MARGIN.t) / (height - MARGIN.t - MARGIN.b);
+    return [xaxis.range[0] + fx * (xaxis.range[1] - xaxis.range[0]), yaxis.range[1] - fy * (yaxis.range[1] - yaxis.range[0])];
+  }
+
+  toPixels(x, y) {
+    const r = this.div.getBoundingClientRect();
+    const [px, py] = this.mapper()(x, y);
+    return [r.left + MARGIN.l + px, r.top + MARGIN.t + py];
+  }
+
+  // Data → pixels inside the plot area; `ranges` overrides the layout's while Plotly pans.
+  mapper(ranges = null) {
+    const { width, height, xaxis, yaxis } = this.div.layout;
+    const xr = ranges ? ranges.x : xaxis.range;
+    const yr = ranges ? ranges.y : yaxis.range;
+    const sx = (width - MARGIN.l - MARGIN.r) / (xr[1] - xr[0]);
+    const sy = (height - MARGIN.t - MARGIN.b) / (yr[1] - yr[0]);
+    return (x, y) => [(x - xr[0]) * sx, (yr[1] - y) * sy];
+  }
+
+  placeOverlay() {
+    const { width, height } = this.div.layout;
+    Object.assign(this.frame.style, { width: `${width}px`, height: `${height}px` });
+    Object.assign(this.overlay.style, { left: `${MARGIN.l}px`, top: `${MARGIN.t}px`, width: `${width - MARGIN.l - MARGIN.r}px`, height: `${height - MARGIN.t - MARGIN.b}px` });
+  }
+
+  async build(surface, grid, colors, theta0, pins, box) {
+    this.surface = surface;
+    const d = surface.domain;
+    this.arrowScale = 0.07 * Math.hypot(d.x[1] - d.x[0], d.y[1] - d.y[0]);
+    const marks = landmarks(surface);
+    const traces = [
+      {
+        type: "contour", x: grid.x, y: grid.y, z: colors.z, colorscale: COLORSCALE, ncontours: 28,
+        contours: { coloring: "heatmap", showlines: true }, line: { width: 0.6, color: "rgba(29,36,51,0.28)", smoothing: 0.85 },
+        colorbar: { ...colors.colorbar, thickness: 10, len: 0.9, outlinewidth: 0, tickfont: { size: 10 } },
+        hoverinfo: "skip",
+      },
+      ...Object.entries(marks).map(([kind, m]) => ({
+        type: "scatter", mode: "markers", x: m.x, y: m.y, customdata: m.value, ...LANDMARK_STYLE[kind],
+        ...(m.x.length > CROWDED ? { marker: { ...LANDMARK_STYLE[kind].marker, size: 5, line: { color: INK, width: 1 } } } : {}),
+        hovertemplate: `${LANDMARK_STYLE[kind].name}<br>(%{x:.4g}, %{y:.4g})<br>L = %{customdata:.4g}<extra></extra>`,
+      })),
+      ...pins.map((pin, i) => this.pinTrace(pin, i)),
+    ];
+    this.pinCount = pins.length;
+    const { width, height } = this.size(d, box);
+    const layout = {
+      width, height, margin: MARGIN, font: FONT, showlegend: false, dragmode: "pan", hovermode: "closest",
+      clickanywhere: true, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#ffffff",
+      xaxis: { range: [...d.x], title: { text: "x", standoff: 4 }, zeroline: false, showgrid: false, ticks: "outside", ticklen: 4 },
+      yaxis: { range: [...d.y], title: { text: "y", standoff: 4 }, zeroline: false, showgrid: false, ticks: "outside", ticklen: 4 },
+      shapes: [this.theta0Shape(theta0)],
+    };
+    await Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG, edits: { shapePosition: true }, scrollZoom: true });
+    if (!this.wired) {
+      this.wired = true;
+      // Follow pans and zooms, live while they happen.
+      this.div.on("plotly_relayouting", (e) => this.redraw(rangesOf(e, this.div.layout)));
+      this.div.on("plotly_relayout", () => this.redraw());
+    }
+    this.placeOverlay();
+    this.redraw();
+  }
+
+  theta0Shape([x, y]) {
+    return {
+      type: "circle", xref: "x", yref: "y", xsizemode: "pixel", ysizemode: "pixel", xanchor: x, yanchor: y,
+      x0: -9, x1: 9, y0: -9, y1: 9, fillcolor: "rgba(255,255,255,0.95)", line: { color: INK, width: 2.5 }, editable: true,
+    };
+  }
+
+  pinTrace(pin, i) {
+    const c = PIN_COLORS[i % PIN_COLORS.length];
+    const p = pin.run ? thin(pin.run.path, pin.run.path.length - 1) : { x: [], y: [] };
+    return { type: "scatter", mode: "lines", ...p, line: { color: c, width: 2.2 }, hoverinfo: "skip", name: `pin ${i + 1}` };
+  }
+
+  moveTheta0(theta0) {
+    return Plotly.relayout(this.div, { "shapes[0].xanchor": theta0[0], "shapes[0].yanchor": theta0[1] });
+  }
+
+  async resize(box) {
+    if (!this.surface) return;
+    await Plotly.relayout(this.div, this.size(this.surface.domain, box));
+    this.placeOverlay();
+    this.redraw();
+  }
+
+  show(run, t) {
+    this.last = { run, t };
+    this.redraw();
+  }
+
+  clear() {
+    this.last = null;
+    this.redraw();
+  }
+
+  redraw(ranges = null) {
+    const hide = (el) => el.setAttribute("visibility", "hidden");
+    if (!this.last || !this.div.layout) {
+      [this.path, this.grad, this.step, this.current].forEach(hide);
+      return;
+    }
+    const { run, t } = this.last;
+    const map = this.mapper(ranges);
+    const xy = thin(run.path, t);
+    const pts = [];
+    for (let i = 0; i < xy.x.length; i++) {
+      const [px, py] = map(xy.x[i], xy.y[i]);
+      pts.push(`${px.toFixed(1)},${py.toFixed(1)}`);
+    }
+    this.path.setAttribute("points", pts.join(" "));
+    this.path.setAttribute("marker-mid", xy.x.length <= 400 ? "url(#dot)" : "none");
+    this.path.setAttribute("visibility", "visible");
+    const [cx, cy] = map(...run.path[t]);
+    this.current.setAttribute("cx", cx.toFixed(1));
+    this.current.setAttribute("cy", cy.toFixed(1));
+    this.current.setAttribute("visibility", "visible");
+    const { grad, step } = arrows(run, t, this.arrowScale);
+    for (const [el, seg] of [[this.grad, grad], [this.step, step]]) {
+      if (!seg.x.length) { hide(el); continue; }
+      const [x1, y1] = map(seg.x[0], seg.y[0]);
+      const [x2, y2] = map(seg.x[1], seg.y[1]);
+      // A step shorter than its own arrowhead is not drawn: it would point nowhere readable.
+      if (Math.hypot(x2 - x1, y2 - y1) < 6) { hide(el); continue; }
+      Object.entries({ x1, y1, x2, y2 }).forEach(([k, v]) => el.setAttribute(k, v.toFixed(1)));
+      el.setAttribute("visibility", "visible");
+    }
+  }
+}
+
+// Axis ranges from a plotly_relayouting event, falling back to the layout's.
+function rangesOf(e, layout) {
+  const get = (ax) => [e[`${ax}.range[0]`] ?? layout[ax].range[0], e[`${ax}.range[1]`] ?? layout[ax].range[1]];
+  return { x: get("xaxis"), y: get("yaxis") };
+}

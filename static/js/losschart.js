@@ -1,0 +1,64 @@
+// The loss (log scale) and gradient norm against iteration, with the pinned runs' losses.
+import { FONT, PIN_COLORS, PLOT_CONFIG, RUN_COLOR } from "./plotkit.js";
+
+const Plotly = window.Plotly;
+
+// Ticks on whole decades of a log axis, at most about five of them.
+function decades(values) {
+  const logs = values.filter((v) => v > 0 && Number.isFinite(v)).map(Math.log10);
+  if (!logs.length) return {};
+  const lo = Math.min(...logs);
+  const hi = Math.max(...logs);
+  return hi - lo < 1 ? {} : { tick0: 0, dtick: Math.ceil((Math.ceil(hi) - Math.floor(lo)) / 5) };
+}
+
+export class LossView {
+  constructor(div) {
+    this.div = div;
+  }
+
+  // L − L* on a log axis when the surface has a known minimum value L*, otherwise L itself.
+  series(run) {
+    const best = this.best;
+    const loss = best === null ? run.loss : run.loss.map((v) => Math.max(v - best, 1e-16));
+    const gn = run.grad.map((g) => Math.hypot(g[0], g[1]));
+    return { t: run.loss.map((_, i) => i), loss, gn };
+  }
+
+  build(surface, run, pins) {
+    this.best = surface.minima.length ? Math.min(...surface.minima.map((m) => m.value)) : null;
+    const traces = [];
+    pins.forEach((pin, i) => {
+      if (!pin.run) return;
+      const s = this.series(pin.run);
+      traces.push({ type: "scatter", mode: "lines", x: s.t, y: s.loss, line: { color: PIN_COLORS[i % PIN_COLORS.length], width: 1.5 }, opacity: 0.8, hoverinfo: "skip", showlegend: false });
+    });
+    const s = run ? this.series(run) : { t: [], loss: [], gn: [] };
+    this.first = traces.length;
+    traces.push(
+      { type: "scatter", mode: "lines", name: this.best === null ? "L" : "L − L*", x: s.t, y: s.loss, line: { color: RUN_COLOR, width: 2 }, hovertemplate: "t = %{x}<br>%{y:.4g}<extra></extra>" },
+      { type: "scatter", mode: "lines", name: "‖∇L‖", x: s.t, y: s.gn, yaxis: "y2", line: { color: "#4b5a75", width: 1.5, dash: "dot" }, hovertemplate: "t = %{x}<br>‖∇L‖ = %{y:.4g}<extra></extra>" },
+      { type: "scatter", mode: "markers", x: [], y: [], marker: { size: 9, color: RUN_COLOR, line: { color: "#fff", width: 1.5 } }, hoverinfo: "skip", showlegend: false },
+      { type: "scatter", mode: "markers", x: [], y: [], yaxis: "y2", marker: { size: 7, color: "#4b5a75" }, hoverinfo: "skip", showlegend: false },
+    );
+    const layout = {
+      margin: { l: 56, r: 56, t: 8, b: 34 }, font: { ...FONT, size: 11 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#ffffff",
+      showlegend: true, legend: { orientation: "h", x: 0.5, xanchor: "center", y: 1.0, yanchor: "bottom", font: { size: 11 } },
+      xaxis: { title: { text: "iteration t", standoff: 2 }, zeroline: false, gridcolor: "#eef1f5", rangemode: "tozero" },
+      yaxis: { title: { text: this.best === null ? "L(θₜ)" : "L(θₜ) − L*", standoff: 4 }, type: this.best === null ? "linear" : "log", exponentformat: "power", tick0: 0, gridcolor: "#eef1f5", color: RUN_COLOR },
+      yaxis2: { title: { text: "‖∇L(θₜ)‖", standoff: 4 }, type: "log", exponentformat: "power", tick0: 0, overlaying: "y", side: "right", showgrid: false, color: "#4b5a75" },
+      hovermode: "closest",
+    };
+    this.series_ = s;
+    const all = (key) => [s, ...pins.filter((p) => p.run).map((p) => this.series(p.run))].flatMap((x) => x[key]);
+    if (this.best !== null) Object.assign(layout.yaxis, decades(all("loss")));
+    Object.assign(layout.yaxis2, decades(all("gn")));
+    return Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG, responsive: true });
+  }
+
+  show(t) {
+    const s = this.series_;
+    if (!s || t >= s.t.length) return null;
+    return Plotly.restyle(this.div, { x: [[t], [t]], y: [[s.loss[t]], [s.gn[t]]] }, [this.first + 2, this.first + 3]);
+  }
+}

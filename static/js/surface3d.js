@@ -1,0 +1,79 @@
+// The 3-D surface view: the surface, the minima, the pinned runs and the path lying on it.
+import { COLORSCALE, CROWDED, FONT, INK, indices, landmarks, PIN_COLORS, PLOT_CONFIG, RUN_COLOR } from "./plotkit.js";
+
+const Plotly = window.Plotly;
+
+export class SurfaceView {
+  constructor(div) {
+    this.div = div;
+  }
+
+  build(surface, grid, colors, pins) {
+    this.surface = surface;
+    this.zlo = colors.lo;
+    this.zhi = colors.hi;
+    this.lift = (colors.hi - colors.lo) * 0.012;
+    const marks = landmarks(surface);
+    const d = surface.domain;
+    const m3 = (m, style) => ({
+      type: "scatter3d", mode: "markers", x: m.x, y: m.y, z: m.value.map((v) => v + this.lift), hoverinfo: "skip",
+      marker: style,
+    });
+    const traces = [
+      {
+        type: "surface", x: grid.x, y: grid.y, z: grid.z, surfacecolor: colors.z, colorscale: COLORSCALE, showscale: false,
+        opacity: 0.9, hoverinfo: "skip", contours: { z: { show: false } },
+        lighting: { ambient: 0.75, diffuse: 0.6, specular: 0.08, roughness: 0.9 },
+      },
+      m3(marks.global, { size: 5, color: "#ffd21f", symbol: "diamond", line: { color: INK, width: 1 } }),
+      m3(marks.local.x.length > CROWDED ? { x: [], y: [], value: [] } : marks.local, { size: 3.5, color: "#ffffff", line: { color: INK, width: 1 } }),
+      ...pins.map((pin, i) => this.pinTrace(pin, i)),
+      { type: "scatter3d", mode: "lines", x: [], y: [], z: [], line: { color: RUN_COLOR, width: 6 }, hoverinfo: "skip" },
+      { type: "scatter3d", mode: "markers", x: [], y: [], z: [], marker: { size: 5, color: RUN_COLOR, line: { color: "#fff", width: 1 } }, hoverinfo: "skip" },
+      { type: "scatter3d", mode: "markers", x: [], y: [], z: [], marker: { size: 4.5, color: "#ffffff", line: { color: INK, width: 2 } }, hoverinfo: "skip" },
+    ];
+    this.first = traces.length - 3; // path, current iterate, θ₀
+    const axis = (title, range) => ({
+      title: { text: title }, range, showspikes: false, backgroundcolor: "#f4f6fa", gridcolor: "#dde2ea", showbackground: true,
+    });
+    const layout = {
+      margin: { l: 0, r: 0, t: 0, b: 0 }, font: FONT, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
+      scene: {
+        xaxis: axis("x", [...d.x]), yaxis: axis("y", [...d.y]), zaxis: axis("L", [colors.lo, colors.hi + this.lift]),
+        hovermode: false, // no picking pass (a readPixels) on every mouse move anywhere on the page
+        aspectmode: "manual", aspectratio: { x: 1, y: (d.y[1] - d.y[0]) / (d.x[1] - d.x[0]), z: 0.62 },
+        camera: { eye: { x: -1.35, y: -1.45, z: 1.05 } },
+      },
+    };
+    return Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG, responsive: true });
+  }
+
+  // Points outside the drawn box are cut: a diverging path would otherwise stretch the scene.
+  lifted(path, loss, upto) {
+    const d = this.surface.domain;
+    const x = [];
+    const y = [];
+    const z = [];
+    for (const i of indices(Math.min(upto, path.length - 1))) {
+      const [px, py] = path[i];
+      const inside = px >= d.x[0] && px <= d.x[1] && py >= d.y[0] && py <= d.y[1] && loss[i] <= this.zhi;
+      if (!inside) break;
+      x.push(px); y.push(py); z.push(loss[i] + this.lift);
+    }
+    return { x, y, z };
+  }
+
+  pinTrace(pin, i) {
+    const p = pin.run ? this.lifted(pin.run.path, pin.run.loss, pin.run.path.length - 1) : { x: [], y: [], z: [] };
+    return { type: "scatter3d", mode: "lines", ...p, line: { color: PIN_COLORS[i % PIN_COLORS.length], width: 5 }, hoverinfo: "skip" };
+  }
+
+  show(run, t) {
+    const p = this.lifted(run.path, run.loss, t);
+    const [cx, cy] = run.path[t];
+    const shown = p.x.length && p.x.at(-1) === cx && p.y.at(-1) === cy;
+    const cur = shown ? { x: [cx], y: [cy], z: [p.z.at(-1)] } : { x: [], y: [], z: [] };
+    const start = p.x.length ? { x: [p.x[0]], y: [p.y[0]], z: [p.z[0]] } : { x: [], y: [], z: [] };
+    return Plotly.restyle(this.div, { x: [p.x, cur.x, start.x], y: [p.y, cur.y, start.y], z: [p.z, cur.z, start.z] }, [this.first, this.first + 1, this.first + 2]);
+  }
+}

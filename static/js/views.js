@@ -1,0 +1,89 @@
+// Everything the page draws from a run: the three figures, the per-step readout, the status line.
+import { ContourView } from "./contour.js";
+import { num, pair } from "./format.js";
+import { LossView } from "./losschart.js";
+import { paced, throttle } from "./runs.js";
+import { SurfaceView } from "./surface3d.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class Views {
+  constructor() {
+    this.contour = new ContourView($("contour-frame"), $("contour"));
+    this.surface3d = new SurfaceView($("surface3d"));
+    this.lossChart = new LossView($("losschart"));
+    this.stats = { redraws: 0, latencies: [] }; // path redraws while dragging, for the benchmark
+    // The 3-D view and the loss chart cost tens of milliseconds a redraw (far more with software
+    // WebGL), so they follow the current iterate at a lower rate, paced by what they cost, and
+    // more sparingly while θ₀ is dragged, when the contour's path must keep up with the pointer.
+    this.draw3d = paced((r, t) => this.surface3d.show(r, t), 150, 0.3);
+    this.draw3dLive = paced((r, t) => this.surface3d.show(r, t), 300, 0.1);
+    this.lossMarker = throttle((t) => this.lossChart.show(t), 80);
+    const buildLoss = (surface, r, pins, t) => this.lossChart.build(surface, r, pins).then(() => this.lossChart.show(t()));
+    this.rebuildLoss = throttle(buildLoss, 250);
+    this.rebuildLossLive = paced(buildLoss, 400, 0.1);
+  }
+
+  box() {
+    const el = document.querySelector(".contour-box");
+    return { width: el.clientWidth, height: el.clientHeight };
+  }
+
+  build(grid, theta0, pins) {
+    return Promise.all([
+      this.contour.build(grid.surface, grid.grid, grid.colors, theta0, pins, this.box()),
+      this.surface3d.build(grid.surface, grid.grid, grid.colors, pins),
+    ]);
+  }
+
+  resize() {
+    this.contour.resize(this.box());
+    window.Plotly.Plots.resize($("surface3d"));
+    window.Plotly.Plots.resize($("losschart"));
+  }
+
+  // Iterate t of a run. `pointerTime` is set while θ₀ is dragged: the event that asked for it.
+  show(run, t, pointerTime) {
+    this.contour.show(run, t);
+    if (pointerTime === undefined) {
+      this.draw3d(run, t);
+      this.lossMarker(t);
+    } else {
+      this.draw3dLive(run, t);
+      requestAnimationFrame(() => { // the overlay is drawn; it shows at this frame
+        this.stats.redraws += 1;
+        this.stats.latencies.push(performance.now() - pointerTime);
+      });
+    }
+    this.readout(run, t);
+  }
+
+  // The loss chart of a finished run; `t()` gives the iterate to mark once it is drawn.
+  loss(surface, run, pins, t, live = false) {
+    (live ? this.rebuildLossLive : this.rebuildLoss)(surface, run, pins, t);
+  }
+
+  clear() {
+    this.contour.clear();
+  }
+
+  readout(run, t) {
+    const p = run.path[t];
+    const g = run.grad[t];
+    const next = run.path[t + 1];
+    const eta = run.body.optimizer.eta;
+    $("r-t").textContent = String(t);
+    $("r-theta").textContent = pair(p);
+    $("r-loss").textContent = num(run.loss[t], 6);
+    $("r-grad").textContent = pair(g);
+    $("r-gnorm").textContent = num(Math.hypot(g[0], g[1]));
+    $("r-update").textContent = pair([-eta * g[0], -eta * g[1]]);
+    $("r-step").textContent = next ? pair([next[0] - p[0], next[1] - p[1]]) : "— (last iterate)";
+  }
+
+  status(kind, message) {
+    $("status").dataset.status = kind;
+    $("status-badge").textContent = kind === "max_steps" ? "max steps" : kind;
+    $("status-message").textContent = message;
+  }
+}
