@@ -15,7 +15,7 @@ __all__ = ["ConditionalGetMiddleware", "GZipMiddleware", "GZIP_OPTIONS"]
 
 GZIP_OPTIONS = {
     "minimum_size": 1024,
-    "compresslevel": 6,
+    "compresslevel": 1,  # level 6 costs ~2 ms on a 57 kB path for 5% fewer bytes
     "exclude_content_types": (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/x-ndjson"),
 }
 
