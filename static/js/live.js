@@ -1,10 +1,13 @@
 // Which run is on show, and the requests behind it. A settings change starts an animated run
-// (its stream is read as it arrives); a drag of θ₀ or η asks for runs continuously and shows each
-// whole path at once: one request in flight, a newer setting waits for it unless it has become
-// stale, and then aborts it.
+// (its stream is read as it arrives). A drag of θ₀ or η asks for runs continuously and shows each
+// whole path at once: up to two requests in flight, started at least a frame apart, so that a
+// slow round trip does not halve the redraw rate; an answer older than the one on show is
+// dropped, and once an answer is shown every request started before it is stale and aborted.
 import { fetchRun } from "./runs.js";
 
-const STALE_MS = 120;
+const MAX_INFLIGHT = 2;
+const GAP_MS = 16; // between two live requests
+const STALE_MS = 250; // a request this old is aborted when a newer setting waits
 
 export class Runs {
   // onStart(run): a new animated run has its first iterates; onProgress(run): more arrived;
@@ -14,19 +17,31 @@ export class Runs {
     Object.assign(this, handlers);
     this.current = null;
     this.controller = null;
-    this.inflight = null;
+    this.inflight = new Map(); // seq → { controller, started }
     this.pending = null;
+    this.seq = 0;
+    this.shown = 0; // seq of the live answer on show
+    this.timer = null;
     this.stats = { requests: 0, aborted: 0 };
   }
 
   get busy() {
-    return Boolean(this.inflight || this.pending);
+    return Boolean(this.inflight.size || this.pending);
+  }
+
+  abortLive(before = Infinity) {
+    for (const [seq, job] of this.inflight) {
+      if (seq < before) {
+        job.controller.abort();
+        this.inflight.delete(seq);
+        this.stats.aborted += 1;
+      }
+    }
   }
 
   start(body) {
     this.pending = null;
-    this.inflight?.controller.abort();
-    this.inflight = null;
+    this.abortLive();
     this.controller?.abort();
     const mine = new AbortController();
     this.controller = mine;
@@ -51,11 +66,23 @@ export class Runs {
 
   live(body, pointerTime) {
     this.controller?.abort();
+    this.controller = null;
     this.pending = { body, pointerTime };
-    if (this.inflight) {
-      if (performance.now() - this.inflight.started < STALE_MS) return;
-      this.inflight.controller.abort();
-      this.stats.aborted += 1;
+    this.pump();
+  }
+
+  pump() {
+    if (!this.pending || this.timer) return;
+    const now = performance.now();
+    const starts = [...this.inflight.values()].map((j) => j.started);
+    if (starts.length && now - Math.max(...starts) < GAP_MS) {
+      this.timer = setTimeout(() => { this.timer = null; this.pump(); }, GAP_MS - (now - Math.max(...starts)));
+      return;
+    }
+    if (this.inflight.size >= MAX_INFLIGHT) {
+      const [oldest] = this.inflight.keys();
+      if (now - this.inflight.get(oldest).started < STALE_MS) return; // an answer will pump again
+      this.abortLive(oldest + 1);
     }
     this.launch();
   }
@@ -63,22 +90,24 @@ export class Runs {
   launch() {
     const job = this.pending;
     this.pending = null;
-    const mine = { controller: new AbortController(), started: performance.now() };
+    const seq = ++this.seq;
+    const controller = new AbortController();
+    this.inflight.set(seq, { controller, started: performance.now() });
     this.stats.requests += 1;
-    this.inflight = mine;
-    fetchRun(job.body, mine.controller.signal)
+    fetchRun(job.body, controller.signal)
       .then((r) => {
-        if (this.inflight !== mine) return;
-        this.inflight = null;
-        if (this.pending) this.launch(); // overlap the next request with this redraw
+        if (!this.inflight.delete(seq) || seq < this.shown) return;
+        this.shown = seq;
+        this.abortLive(seq); // started before this one: stale now
+        this.pump();
         this.current = r;
         this.onLive(r, job.pointerTime);
         this.onDone(r, true);
       })
       .catch((err) => {
-        if (this.inflight === mine) this.inflight = null;
+        this.inflight.delete(seq);
         if (err.name !== "AbortError") this.onError(err);
-        if (this.pending && !this.inflight) this.launch();
+        this.pump();
       });
   }
 }
