@@ -167,22 +167,26 @@ export class ContourView {
     const pts = [];
     for (let i = 0; i < xy.x.length; i++) {
       const [px, py] = map(xy.x[i], xy.y[i]);
-      pts.push(`${px.toFixed(1)},${py.toFixed(1)}`);
+      if (Number.isFinite(px) && Number.isFinite(py)) pts.push(`${px.toFixed(1)},${py.toFixed(1)}`);
     }
     this.path.setAttribute("points", pts.join(" "));
     this.path.setAttribute("marker-mid", xy.x.length <= 400 ? "url(#dot)" : "none");
     this.path.setAttribute("visibility", "visible");
     const [cx, cy] = map(...run.path[t]);
-    this.current.setAttribute("cx", cx.toFixed(1));
-    this.current.setAttribute("cy", cy.toFixed(1));
-    this.current.setAttribute("visibility", "visible");
+    if (Number.isFinite(cx) && Number.isFinite(cy)) {
+      this.current.setAttribute("cx", cx.toFixed(1));
+      this.current.setAttribute("cy", cy.toFixed(1));
+      this.current.setAttribute("visibility", "visible");
+    } else {
+      hide(this.current);
+    }
     const { grad, step } = arrows(run, t, this.arrowScale);
     for (const [el, seg] of [[this.grad, grad], [this.step, step]]) {
       if (!seg.x.length) { hide(el); continue; }
       const [x1, y1] = map(seg.x[0], seg.y[0]);
       const [x2, y2] = map(seg.x[1], seg.y[1]);
       // A step shorter than its own arrowhead is not drawn: it would point nowhere readable.
-      if (Math.hypot(x2 - x1, y2 - y1) < 6) { hide(el); continue; }
+      if (!(Math.hypot(x2 - x1, y2 - y1) >= 6)) { hide(el); continue; } // NaN too
       Object.entries({ x1, y1, x2, y2 }).forEach(([k, v]) => el.setAttribute(k, v.toFixed(1)));
       el.setAttribute("visibility", "visible");
     }

@@ -22,7 +22,7 @@ export class SurfaceView {
     const traces = [
       {
         type: "surface", x: grid.x, y: grid.y, z: grid.z, surfacecolor: colors.z, colorscale: COLORSCALE, showscale: false,
-        opacity: 0.9, hoverinfo: "skip", contours: { z: { show: false } },
+        opacity: 0.9, hoverinfo: "skip", contours: { z: { show: false } }, // a path behind a wall shows through
         lighting: { ambient: 0.75, diffuse: 0.6, specular: 0.08, roughness: 0.9 },
       },
       m3(marks.global, { size: 5, color: "#ffd21f", symbol: "diamond", line: { color: INK, width: 1 } }),
@@ -42,7 +42,7 @@ export class SurfaceView {
         xaxis: axis("x", [...d.x]), yaxis: axis("y", [...d.y]), zaxis: axis("L", [colors.lo, colors.hi + this.lift]),
         hovermode: false, // no picking pass (a readPixels) on every mouse move anywhere on the page
         aspectmode: "manual", aspectratio: { x: 1, y: (d.y[1] - d.y[0]) / (d.x[1] - d.x[0]), z: 0.62 },
-        camera: { eye: { x: -1.35, y: -1.45, z: 1.05 } },
+        camera: { eye: { x: -1.2, y: -1.35, z: 1.5 } },
       },
     };
     return Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG, responsive: true });

@@ -121,6 +121,9 @@ def test_eta_past_two_over_lambda_diverges_on_the_quadratic(page: Page, base_url
     expect(page.locator("#status")).to_have_attribute("data-status", "diverged")
     expect(page.locator("#status-message")).to_contain_text("Diverged")
     assert parse_qs(urlparse(page.url).query)["eta"] == ["1.05"]
+    page.locator("body").press("End")  # the last, far-away iterate draws without complaint
+    expect(page.locator("#r-t")).to_have_text(str(page.evaluate("window.descentLab.run.steps")))
+    assert page.problems.errors == []  # type: ignore[attr-defined]
 
 
 def current_marker(page: Page) -> tuple[float, float]:
