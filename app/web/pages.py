@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app import __version__
+from app.core.presets import PRESETS
 from app.web.static import static_version
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +56,13 @@ def index(request: Request) -> Response:
     return templates.TemplateResponse(
         request,
         "index.html",
-        {"plotly_url": plotly_url(), "static_version": static_version(STATIC), "version": __version__},
+        {
+            "plotly_url": plotly_url(),
+            "static_version": static_version(STATIC),
+            "version": __version__,
+            # The picker is rendered here: the page then fetches only the surface on show.
+            "surfaces": [(s.id, s.name) for s in PRESETS.values()],
+        },
     )
 
 

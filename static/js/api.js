@@ -25,7 +25,7 @@ async function getJSON(url, signal) {
   return response.json();
 }
 
-export const fetchSurfaces = () => getJSON("/api/surfaces");
+export const fetchSurface = (id) => getJSON(`/api/surfaces/${encodeURIComponent(id)}`);
 
 export const fetchGrid = (id, n, signal) =>
   getJSON(`/api/surfaces/${encodeURIComponent(id)}/grid?n=${n}`, signal);

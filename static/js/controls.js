@@ -11,9 +11,8 @@ const toSlider = (eta) => Math.round((Math.log10(eta) - ETA_MIN) * PER_DECADE);
 const fromSlider = (v) => Number((10 ** (ETA_MIN + v / PER_DECADE)).toPrecision(2));
 
 export class Controls {
-  constructor(surfaces) {
-    this.surfaces = surfaces;
-    $("surface").replaceChildren(...[...surfaces.values()].map((s) => new Option(s.name, s.id)));
+  constructor() {
+    this.offered = [...$("surface").options].map((o) => o.value); // rendered by the server
     $("optimizer").replaceChildren(...Object.entries(OPTIMIZERS).map(([k, o]) => new Option(o.label, k)));
     $("speed").replaceChildren(...SPEEDS.map((s) => new Option(s === "auto" ? "auto" : `${s} /s`, String(s))));
     this.hyperFor = null;
@@ -58,8 +57,7 @@ export class Controls {
     this.hyperFor = name;
   }
 
-  write(state) {
-    const surface = this.surfaces.get(state.surface);
+  write(state, surface) {
     $("surface").value = state.surface;
     $("formula").textContent = latexToText(surface.formula);
     $("lesson").textContent = surface.description;

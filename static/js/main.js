@@ -1,5 +1,5 @@
 // Entry module: load the surfaces, and wire the form, the views, the player, the runs and the URL.
-import { ApiError, fetchGrid, fetchSurfaces } from "./api.js";
+import { ApiError, fetchGrid, fetchSurface } from "./api.js";
 import { Controls } from "./controls.js";
 import { wireDrag } from "./drag.js";
 import { short } from "./format.js";
@@ -8,14 +8,14 @@ import { renderPins } from "./pins.js";
 import { Player } from "./player.js";
 import { colorField } from "./plotkit.js";
 import { download, fetchRun, throttle, toCSV, toJSON } from "./runs.js";
-import { MAX_PINS, decode, defaultsFor, encode, requestBody, sameRun } from "./state.js";
+import { MAX_PINS, decode, defaultsFor, encode, requestBody, sameRun, surfaceIdOf } from "./state.js";
 import { Views } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
 const GRID_N = 80; // grid points per axis: the grid is most of a first load after Plotly.js
 
 const views = new Views();
-let surfaces;
+const surfaces = new Map(); // id → the surface as GET /api/surfaces/{id} describes it
 let controls;
 let state;
 let grid = null; // { surface, grid, colors } of the surface on show
@@ -104,6 +104,16 @@ function setPins(pins) {
 
 // --- surface and URL -------------------------------------------------------------------------
 
+async function surfaceOf(id) {
+  if (!surfaces.has(id)) surfaces.set(id, await fetchSurface(id));
+  return surfaces.get(id);
+}
+
+async function fromURL() {
+  const surface = await surfaceOf(surfaceIdOf(location.search, controls.offered));
+  return decode(location.search, surface);
+}
+
 async function loadSurface() {
   const surface = surfaces.get(state.surface);
   if (grid && grid.surface.id === surface.id) return;
@@ -139,7 +149,7 @@ function endGesture() {
 async function apply(next, { push }) {
   const surfaceChanged = !grid || next.surface !== state?.surface;
   state = next;
-  controls.write(state);
+  controls.write(state, surfaces.get(state.surface));
   if (push) commit();
   try {
     if (surfaceChanged) await loadSurface();
@@ -150,10 +160,14 @@ async function apply(next, { push }) {
   }
 }
 
-function onChange(kind) {
+async function onChange(kind) {
   if (kind === "surface") {
-    const s = surfaces.get($("surface").value);
-    apply({ ...defaultsFor(s), optimizer: state.optimizer, hyper: state.hyper }, { push: true });
+    try {
+      const s = await surfaceOf($("surface").value);
+      apply({ ...defaultsFor(s), optimizer: state.optimizer, hyper: state.hyper }, { push: true });
+    } catch (err) {
+      showError(err);
+    }
     return;
   }
   if (kind === "optimizer") controls.renderHyper($("optimizer").value, {});
@@ -250,20 +264,21 @@ function wire() {
   const name = () => `descent-${state.surface}-${state.optimizer}-eta${short(state.eta)}`;
   $("export-csv").addEventListener("click", () => run() && download(`${name()}.csv`, toCSV(run()), "text/csv"));
   $("export-json").addEventListener("click", () => run() && download(`${name()}.json`, toJSON(run()), "application/json"));
-  window.addEventListener("popstate", () => apply(decode(location.search, surfaces), { push: false }));
+  window.addEventListener("popstate", () => fromURL().then((next) => apply(next, { push: false }), showError));
   new ResizeObserver(throttle(() => views.resize(), 100)).observe(document.querySelector(".main"));
 }
 
 async function main() {
+  controls = new Controls();
+  wire();
+  let initial;
   try {
-    surfaces = new Map((await fetchSurfaces()).map((s) => [s.id, s]));
+    initial = await fromURL();
   } catch (err) {
-    views.status("error", `Could not load the surfaces: ${err.message}`);
+    views.status("error", `Could not load the surface: ${err.message}`);
     return;
   }
-  controls = new Controls(surfaces);
-  wire();
-  await apply(decode(location.search, surfaces), { push: false });
+  await apply(initial, { push: false });
   history.replaceState(null, "", encode(state));
   $("app").dataset.state = "ready";
 }

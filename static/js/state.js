@@ -129,10 +129,17 @@ function decodeRun(get, base) {
   };
 }
 
-// Read a state from location.search; anything missing or malformed falls back to the defaults.
-export function decode(search, surfaces) {
+// The surface a URL asks for, if the page offers it, else the default (or the first offered).
+export function surfaceIdOf(search, offered) {
+  const id = new URLSearchParams(search).get("surface");
+  if (offered.includes(id)) return id;
+  return offered.includes(DEFAULT_SURFACE) ? DEFAULT_SURFACE : offered[0];
+}
+
+// Read a state on `surface` from location.search; anything missing or malformed falls back to
+// the defaults.
+export function decode(search, surface) {
   const q = new URLSearchParams(search);
-  const surface = surfaces.get(q.get("surface")) || surfaces.get(DEFAULT_SURFACE) || [...surfaces.values()][0];
   const base = defaultsFor(surface);
   const state = { ...base, ...decodeRun((k) => q.get(k), base) };
   state.pins = q
