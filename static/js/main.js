@@ -20,6 +20,7 @@ let controls;
 let state;
 let grid = null; // { surface, grid, colors } of the surface on show
 let pinRuns = new Map(); // key of a pin's settings → its finished run
+let loading = 0; // surface changes under way (their details and grid are being fetched)
 
 const run = () => runs.current;
 
@@ -162,11 +163,14 @@ async function apply(next, { push }) {
 
 async function onChange(kind) {
   if (kind === "surface") {
+    loading += 1;
     try {
       const s = await surfaceOf($("surface").value);
-      apply({ ...defaultsFor(s), optimizer: state.optimizer, hyper: state.hyper }, { push: true });
+      await apply({ ...defaultsFor(s), optimizer: state.optimizer, hyper: state.hyper }, { push: true });
     } catch (err) {
       showError(err);
+    } finally {
+      loading -= 1;
     }
     return;
   }
@@ -264,7 +268,16 @@ function wire() {
   const name = () => `descent-${state.surface}-${state.optimizer}-eta${short(state.eta)}`;
   $("export-csv").addEventListener("click", () => run() && download(`${name()}.csv`, toCSV(run()), "text/csv"));
   $("export-json").addEventListener("click", () => run() && download(`${name()}.json`, toJSON(run()), "application/json"));
-  window.addEventListener("popstate", () => fromURL().then((next) => apply(next, { push: false }), showError));
+  window.addEventListener("popstate", async () => {
+    loading += 1;
+    try {
+      await apply(await fromURL(), { push: false });
+    } catch (err) {
+      showError(err);
+    } finally {
+      loading -= 1;
+    }
+  });
   new ResizeObserver(throttle(() => views.resize(), 100)).observe(document.querySelector(".main"));
 }
 
@@ -291,7 +304,7 @@ window.descentLab = {
   get state() { return state; },
   get run() { return run(); },
   // The run on show is finished and is the one the current settings ask for.
-  settled: () => Boolean(run() && run().done && !runs.busy
+  settled: () => Boolean(!loading && run() && run().done && !runs.busy
     && JSON.stringify(run().body) === JSON.stringify(requestBody(state.surface, state))),
 };
 main();
