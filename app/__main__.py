@@ -30,6 +30,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        timeout_keep_alive=settings.keep_alive,
         access_log=False,
         log_config=log_config(),
     )

@@ -27,6 +27,11 @@ class Settings:
     grid_max_n: int = 400  # cap on grid points per axis
     max_body_bytes: int = 2 * 1024 * 1024  # larger request bodies get 413 (DESCENT_MAX_BODY_BYTES)
     cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are listed (DESCENT_CORS_ORIGINS)
+    # Seconds an idle keep-alive connection stays open (DESCENT_KEEP_ALIVE). Longer than the idle
+    # timeout of clients and load balancers (httpx 5 s, nginx and cloud balancers 60 s), so the
+    # server never closes a connection just as a client reuses it: with uvicorn's 5 s, that race
+    # broke a few requests in 10,000 under benchmarks/load.py.
+    keep_alive: int = 75
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -37,6 +42,7 @@ class Settings:
             max_steps=_int(env, "DESCENT_MAX_STEPS", cls.max_steps),
             grid_max_n=_int(env, "DESCENT_GRID_MAX_N", cls.grid_max_n),
             max_body_bytes=_int(env, "DESCENT_MAX_BODY_BYTES", cls.max_body_bytes),
+            keep_alive=_int(env, "DESCENT_KEEP_ALIVE", cls.keep_alive),
             cors_origins=tuple(
                 o.strip() for o in env.get("DESCENT_CORS_ORIGINS", "").split(",") if o.strip()
             ),

@@ -75,6 +75,17 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found.update(int(c) for c in f.read().split())
+    except OSError:
+        pass
+    return found
+
+
 def rss_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -186,13 +197,18 @@ async def one(client: httpx.AsyncClient, rng: random.Random, tally: Tally) -> No
                 return
         tally.latency[label].append(elapsed)
     except Exception as exc:  # noqa: BLE001 - every failure counts as an error
-        tally.error(label, f"{type(exc).__name__}: {exc}")
+        tally.error(label, f"{type(exc).__name__}: {exc!r}")
 
 
-async def client_loop(i: int, client: httpx.AsyncClient, until: float, tally: Tally) -> None:
+async def client_loop(
+    i: int, client: httpx.AsyncClient, split: float, until: float, tallies: tuple[Tally, Tally]
+) -> None:
+    """Requests back to back until `until`; each is counted in the first tally if it started
+    before `split`, else in the second. One continuous run: no pause between load and soak in
+    which pooled connections would sit idle past uvicorn's keep-alive timeout."""
     rng = random.Random(i)  # each client its own deterministic sequence
-    while time.monotonic() < until:
-        await one(client, rng, tally)
+    while (now := time.monotonic()) < until:
+        await one(client, rng, tallies[0] if now < split else tallies[1])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -219,39 +235,44 @@ async def drive(base: str, server: subprocess.Popen, load_s: float, soak_s: floa
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
     timeout = httpx.Timeout(REQUEST_TIMEOUT_S)
     rss: list[tuple[float, int]] = []
+    workers_seen: set[int] = set()
+    load, soak = Tally(), Tally()
+    cpu: dict[str, float] = {}
+    print(f"== {CLIENTS} clients, server with {WORKERS} workers: {load_s:.0f} s of load, then "
+          f"{soak_s:.0f} s more of the same traffic (soak)", flush=True)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
         t0 = time.monotonic()
-        sampling = True
+        split, until = t0 + load_s, t0 + load_s + soak_s
+        cpu0, own0, machine0 = cpu_seconds(descendants(server.pid)), time.process_time(), \
+            machine_busy_seconds()
 
-        async def sample_rss() -> None:
-            while sampling:
-                rss.append((time.monotonic() - t0, sum(rss_kb(p) for p in descendants(server.pid))))
+        async def sample() -> None:
+            while time.monotonic() < until:
+                pids = descendants(server.pid)
+                workers_seen.update(children(server.pid))
+                rss.append((time.monotonic() - t0, sum(rss_kb(p) for p in pids)))
+                if "server" not in cpu and time.monotonic() >= split:
+                    wall = time.monotonic() - t0
+                    cpu["server"] = (cpu_seconds(pids) - cpu0) / wall
+                    cpu["client"] = (time.process_time() - own0) / wall
+                    cpu["others"] = (machine_busy_seconds() - machine0) / wall \
+                        - cpu["server"] - cpu["client"]
                 await asyncio.sleep(1.0)
 
-        sampler = asyncio.create_task(sample_rss())
-        pids = descendants(server.pid)
-        cpu0, own0, wall0 = cpu_seconds(pids), time.process_time(), time.monotonic()
-        machine0 = machine_busy_seconds()
-
-        print(f"== load: {CLIENTS} clients, {load_s:.0f} s, server with {WORKERS} workers")
-        tally = Tally()
-        until = t0 + load_s
-        await asyncio.gather(*(client_loop(i, client, until, tally) for i in range(CLIENTS)))
-        wall = time.monotonic() - wall0
-        errors = report(tally, time.monotonic() - t0)
-        server_cpu = (cpu_seconds(descendants(server.pid)) - cpu0) / wall
-        own_cpu = (time.process_time() - own0) / wall
-        others = (machine_busy_seconds() - machine0) / wall - server_cpu - own_cpu
-        print(f"  CPU (share of one core): server {server_cpu:.0%}, this client {own_cpu:.0%}, "
-              f"other processes {max(0.0, others):.0%}; {os.cpu_count()} cores")
-
-        print(f"== soak: {soak_s:.0f} s more of the same traffic")
-        soak = Tally()
-        until = time.monotonic() + soak_s
-        await asyncio.gather(*(client_loop(100 + i, client, until, soak) for i in range(CLIENTS)))
-        sampling = False
+        sampler = asyncio.create_task(sample())
+        await asyncio.gather(*(client_loop(i, client, split, until, (load, soak))
+                               for i in range(CLIENTS)))
         await sampler
-        errors += report(soak, soak_s)
+
+    print(f"== load, the first {load_s:.0f} s")
+    errors = report(load, load_s)
+    print(f"  CPU (share of one core): server {cpu['server']:.0%}, this client "
+          f"{cpu['client']:.0%}, other processes {max(0.0, cpu['others']):.0%}; "
+          f"{os.cpu_count()} cores")
+    print(f"== soak, the next {soak_s:.0f} s")
+    errors += report(soak, soak_s)
+    lost = workers_seen - children(server.pid)
+    print(f"  workers replaced during the run: {len(lost)}" + (f" {sorted(lost)}" if lost else ""))
 
     reference = next(kb for t, kb in rss if t >= RSS_AT_S)
     end = rss[-1][1]
@@ -276,6 +297,12 @@ def main() -> int:
             base = f"http://{HOST}:{port}"
             asyncio.run(wait_ready(base, server))
             errors = asyncio.run(drive(base, server, load_s, soak_s))
+            log.seek(0)
+            trouble = [line for line in log.read().decode(errors="replace").splitlines()
+                       if line.startswith(("WARNING", "ERROR", "CRITICAL", "Traceback"))
+                       or "died" in line]
+            if trouble:
+                print("server warnings and errors:", *trouble[-20:], sep="\n  ")
         except RuntimeError as exc:
             log.seek(0)
             print(f"FAILED: {exc}\n{log.read().decode(errors='replace')[-2000:]}")

@@ -318,3 +318,21 @@ def test_batch_runs_on_costly_surfaces_are_capped_as_a_whole(client: TestClient)
     for surface in ({"kind": "logistic", "dataset": "overlap"}, formula):
         small = {"surface": surface, "n": 16, "max_steps": 50}
         assert client.post("/api/basins", json=small).status_code == 200
+
+
+def test_python_m_app_serves_with_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WEB_CONCURRENCY workers, and an idle keep-alive longer than clients' and load balancers'
+    (uvicorn's default 5 s equals httpx's pool expiry: a reused connection was sometimes closed
+    by the server as the request arrived, a ReadError under benchmarks/load.py)."""
+    import app.__main__ as entry
+    from app.settings import Settings
+
+    captured: dict = {}
+    monkeypatch.setattr(entry.uvicorn, "run", lambda target, **kw: captured.update(kw, target=target))
+    env = {**env_of(), "WEB_CONCURRENCY": "4"}
+    monkeypatch.setattr(entry, "get_settings", lambda: Settings.from_env(env))
+    entry.main()
+    assert captured["target"] == "app.main:app"
+    assert (captured["host"], captured["port"], captured["workers"]) == ("0.0.0.0", 8000, 4)
+    assert captured["timeout_keep_alive"] > 60
+    assert Settings.from_env({"DESCENT_KEEP_ALIVE": "120"}).keep_alive == 120
