@@ -235,3 +235,20 @@ def test_an_api_error_is_shown_next_to_its_field(page: Page, base_url: str) -> N
     page.fill("#steps", "20000")
     page.press("#steps", "Enter")
     expect(page.locator('[data-error-for="steps"]')).to_contain_text("10000")
+
+
+def test_picking_a_surface_loads_it_and_back_returns(page: Page, base_url: str) -> None:
+    open_page(page, base_url + "/")
+    page.select_option("#surface", "rosenbrock")
+    page.wait_for_function(f"() => {STATE}.surface === 'rosenbrock'")
+    wait_settled(page)
+    expect(page.locator("#lesson")).to_contain_text("curved valley")
+    assert page.evaluate(f"{STATE}.theta0") == [-1.5, 2]  # the surface's own start and η
+    assert page.input_value("#eta") == "0.001"
+    assert parse_qs(urlparse(page.url).query)["surface"] == ["rosenbrock"]
+    page.go_back()
+    page.wait_for_function(f"() => {STATE}.surface === 'himmelblau'")
+    wait_settled(page)
+    expect(page.locator("#surface")).to_have_value("himmelblau")
+    expect(page.locator("#status-message")).to_contain_text("(-2.805, 3.131)")
+    assert page.problems.errors == []  # type: ignore[attr-defined]
