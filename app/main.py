@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.json import JSONResponse
-from app.api.routes import datasets, descent, explore, expressions, health, surfaces
+from app.api.routes import datasets, descent, explore, expressions, health, lessons, surfaces
 from app.core import sandbox
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(datasets.router)
     app.include_router(explore.router)
     app.include_router(expressions.router)
+    app.include_router(lessons.router)
     app.include_router(pages.router)
     app.mount("/static", VersionedStaticFiles(pages.STATIC), name="static")
     app.add_middleware(http.ConditionalGetMiddleware)
