@@ -124,7 +124,7 @@ ETAS = {"gd": 0.01, "momentum": 0.005, "nesterov": 0.005, "adagrad": 0.5, "rmspr
         "adam": 0.05, "newton": 0.5}
 
 
-@pytest.mark.parametrize(("name", "schedule"), itertools.product(OPTIMIZERS, SCHEDULE_CASES),
+@pytest.mark.parametrize(("name", "schedule"), list(itertools.product(OPTIMIZERS, SCHEDULE_CASES)),
                          ids=lambda v: getattr(v, "name", v))
 def test_split_and_resume_equals_the_uninterrupted_run(name, schedule) -> None:
     """100 steps at once equal 40 steps, then 60 more resumed from the 40th's saved state."""
