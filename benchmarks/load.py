@@ -7,9 +7,11 @@ read to its `end` line, and POST /api/basins at n = 32, read to its `result` lin
 
 1. Load, 30 s: every answer must be a 2xx (and a stream must end with its final line); any other
    status, timeout or exception is an error. Prints p50 and p99 latency per endpoint.
-2. Soak, 120 s more of the same traffic: the resident memory (VmRSS from /proc, summed over the
-   server process and its worker children) sampled every second; prints RSS 10 s into the load
-   against RSS at the end of the soak (target: within 10 %).
+2. Soak, 120 s more of the same traffic (one continuous run: a request counts in the phase it
+   started in): the same figures, and the resident memory (VmRSS from /proc, summed over the
+   server process, its workers and their formula process servers) sampled every second; prints
+   RSS 10 s into the load against RSS at the end of the soak (target: within 10 %), and any
+   worker that uvicorn replaced.
 
 Exits 1 on any error or if the server fails to start; a memory miss prints MISS and exits 0 (as
 the other benchmarks do). About 2.7 minutes in all; `--quick` runs 10 s + 30 s.
@@ -17,9 +19,10 @@ the other benchmarks do). About 2.7 minutes in all; `--quick` runs 10 s + 30 s.
 The client: one process, asyncio and one httpx.AsyncClient with 64 connections (one per client).
 The machine has 2 cores and the server's two workers want both, so extra client processes would
 only take CPU from the server; one asyncio process is cheap per request (~1 ms of client CPU for
-requests that cost the server several ms) and its CPU share is printed, so a client that became the
-bottleneck would show. Latencies are measured from send to the last byte read, so they include
-queueing in the server: with 64 clients on 2 workers most of a latency is waiting for a core.
+requests that cost the server several ms) and its CPU share is printed (with the server's and
+that of every other process on the machine), so a client that became the bottleneck, or a busy
+machine, would show. Latencies run from the request's start to the last byte read, so they
+include queueing: with 64 clients on 2 workers most of a latency is waiting for a core.
 """
 
 from __future__ import annotations
@@ -225,7 +228,8 @@ def report(tally: Tally, seconds: float) -> int:
         times = tally.latency.get(label, [])
         p50 = statistics.median(times) * 1e3 if times else float("nan")
         p99 = percentile(times, 0.99) * 1e3 if times else float("nan")
-        print(f"  {label:<9} {len(times):>6} {tally.errors.get(label, 0):>6} {p50:>8.1f} {p99:>8.1f}")
+        failed = tally.errors.get(label, 0)
+        print(f"  {label:<9} {len(times):>6} {failed:>6} {p50:>8.1f} {p99:>8.1f}")
     for example in tally.examples:
         print("  error:", example)
     return errors

@@ -162,7 +162,8 @@ def server_in_thread() -> Iterator[str]:
 def server_process(**env: str) -> Iterator[str]:
     """`python -m app` (the container's CMD) on a free loopback port, one worker."""
     port = free_port()
-    child_env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1", **env}
+    child_env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    child_env.update(env)
     proc = subprocess.Popen(
         [sys.executable, "-m", "app"], cwd=ROOT, env=child_env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -328,7 +329,8 @@ def test_python_m_app_serves_with_the_settings(monkeypatch: pytest.MonkeyPatch) 
     from app.settings import Settings
 
     captured: dict = {}
-    monkeypatch.setattr(entry.uvicorn, "run", lambda target, **kw: captured.update(kw, target=target))
+    monkeypatch.setattr(entry.uvicorn, "run",
+                        lambda target, **kw: captured.update(kw, target=target))
     env = {**env_of(), "WEB_CONCURRENCY": "4"}
     monkeypatch.setattr(entry, "get_settings", lambda: Settings.from_env(env))
     entry.main()
