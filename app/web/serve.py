@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+import urllib.error
+import urllib.request
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -50,9 +51,11 @@ def running_app(startup_timeout: float = 30.0) -> Iterator[str]:
                 log.seek(0)
                 raise RuntimeError(f"the app exited: {log.read().decode(errors='replace')[-2000:]}")
             try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as answer:
+                    ready = answer.status == 200
+                if ready:
                     break
-            except httpx.TransportError:
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the app did not start within {startup_timeout:.0f} s")
