@@ -1,4 +1,5 @@
 // Fetch wrappers for the REST API. Every failure becomes an ApiError with a readable message.
+import { isCustom, surfaceSpec } from "./custom.js";
 
 export class ApiError extends Error {
   constructor(status, message, detail) {
@@ -25,10 +26,20 @@ async function getJSON(url, signal) {
   return response.json();
 }
 
-export const fetchSurface = (id) => getJSON(`/api/surfaces/${encodeURIComponent(id)}`);
+export async function postJSON(url, body, signal, headers = { "content-type": "application/json" }) {
+  const response = await fetch(url, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body), signal });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
 
-export const fetchGrid = (id, n, signal) =>
-  getJSON(`/api/surfaces/${encodeURIComponent(id)}/grid?n=${n}`, signal);
+// A formula or dataset surface (custom.js) is described and sampled by POST; its id stays ours.
+export const fetchSurface = (id) => (isCustom(id)
+  ? postJSON("/api/surface", { surface: surfaceSpec(id) }).then((s) => ({ ...s, id }))
+  : getJSON(`/api/surfaces/${encodeURIComponent(id)}`));
+
+export const fetchGrid = (id, n, signal) => (isCustom(id)
+  ? postJSON("/api/grid", { surface: surfaceSpec(id), n }, signal)
+  : getJSON(`/api/surfaces/${encodeURIComponent(id)}/grid?n=${n}`, signal));
 
 // POST /api/descent/stream and hand each batch of parsed JSON Lines to onLines as it arrives.
 export async function streamDescent(body, { signal, onLines }) {

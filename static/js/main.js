@@ -1,10 +1,12 @@
 // Entry module: load the surfaces, and wire the form, the views, the player, the runs and the URL.
 import { ApiError, fetchGrid, fetchSurface } from "./api.js";
 import { Controls } from "./controls.js";
+import { DataView } from "./dataview.js";
 import { wireDrag } from "./drag.js";
 import { short } from "./format.js";
 import { Runs } from "./live.js";
 import { renderPins } from "./pins.js";
+import { SurfacePicker } from "./picker.js";
 import { Player } from "./player.js";
 import { colorField } from "./plotkit.js";
 import { download, fetchRun, throttle, toCSV, toJSON } from "./runs.js";
@@ -15,6 +17,9 @@ const $ = (id) => document.getElementById(id);
 const GRID_N = 80; // grid points per axis: the grid is most of a first load after Plotly.js
 
 const views = new Views();
+const dataView = new DataView($("dataview-figure"), $("dataview"), $("dataview-note"));
+views.onShow = (r, t) => dataView.show(r, t);
+let picker;
 const surfaces = new Map(); // id → the surface as GET /api/surfaces/{id} describes it
 let controls;
 let state;
@@ -121,6 +126,7 @@ async function loadSurface() {
   const g = await fetchGrid(surface.id, GRID_N);
   grid = { surface, grid: g, colors: colorField(surface, g) };
   pinRuns = new Map();
+  await dataView.build(surface);
 }
 
 function commit(replace = false) {
@@ -151,6 +157,7 @@ async function apply(next, { push }) {
   const surfaceChanged = !grid || next.surface !== state?.surface;
   state = next;
   controls.write(state, surfaces.get(state.surface));
+  picker.write(state.surface);
   if (push) commit();
   try {
     if (surfaceChanged) await loadSurface();
@@ -161,11 +168,11 @@ async function apply(next, { push }) {
   }
 }
 
-async function onChange(kind) {
+async function onChange(kind, surfaceId = $("surface").value) {
   if (kind === "surface") {
     loading += 1;
     try {
-      const s = await surfaceOf($("surface").value);
+      const s = await surfaceOf(surfaceId);
       await apply({ ...defaultsFor(s), optimizer: state.optimizer, hyper: state.hyper }, { push: true });
     } catch (err) {
       showError(err);
@@ -278,11 +285,13 @@ function wire() {
       loading -= 1;
     }
   });
-  new ResizeObserver(throttle(() => views.resize(), 100)).observe(document.querySelector(".main"));
+  new ResizeObserver(throttle(() => { views.resize(); dataView.resize(); }, 100)).observe(document.querySelector(".main"));
 }
 
 async function main() {
   controls = new Controls();
+  picker = new SurfacePicker((id) => onChange("surface", id));
+  picker.init();
   wire();
   let initial;
   try {
@@ -300,6 +309,7 @@ async function main() {
 window.descentLab = {
   get stats() { return { ...views.stats, ...runs.stats }; },
   contour: views.contour,
+  dataView,
   player,
   get state() { return state; },
   get run() { return run(); },

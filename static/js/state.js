@@ -1,4 +1,5 @@
 // The page's settings: one plain object, written to and read from the URL.
+import { idFromQuery, isCustom, runExtras, surfaceEntries, surfaceSpec } from "./custom.js";
 import { short } from "./format.js";
 
 // Hyperparameters besides η, with the API's bounds (see /openapi.json) and torch.optim's defaults.
@@ -74,7 +75,8 @@ export function defaultsFor(surface) {
 // The run settings of a state or a pin, as the body of POST /api/descent.
 export function requestBody(surfaceId, run) {
   return {
-    surface: surfaceId,
+    surface: surfaceSpec(surfaceId),
+    ...runExtras(surfaceId),
     theta0: run.theta0,
     optimizer: { name: run.optimizer, eta: run.eta, ...run.hyper },
     max_steps: run.maxSteps,
@@ -101,7 +103,7 @@ function runEntries(run) {
 }
 
 export function encode(state) {
-  const q = new URLSearchParams([["surface", state.surface], ...runEntries(state)]);
+  const q = new URLSearchParams([...surfaceEntries(state.surface), ...runEntries(state)]);
   for (const pin of state.pins) q.append("pin", runEntries(pin).map(([k, v]) => `${k}:${v}`).join(","));
   return `?${q.toString()}`;
 }
@@ -131,8 +133,8 @@ function decodeRun(get, base) {
 
 // The surface a URL asks for, if the page offers it, else the default (or the first offered).
 export function surfaceIdOf(search, offered) {
-  const id = new URLSearchParams(search).get("surface");
-  if (offered.includes(id)) return id;
+  const id = idFromQuery(search) ?? new URLSearchParams(search).get("surface");
+  if (offered.includes(id) || isCustom(id)) return id;
   return offered.includes(DEFAULT_SURFACE) ? DEFAULT_SURFACE : offered[0];
 }
 

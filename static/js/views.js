@@ -56,6 +56,7 @@ export class Views {
       });
     }
     this.readout(run, t);
+    this.onShow?.(run, t); // the data view of a dataset surface (dataview.js)
   }
 
   // The loss chart of a finished run; `t()` gives the iterate to mark once it is drawn.
