@@ -272,7 +272,7 @@ function wire() {
     setPins([...state.pins, structuredClone(settings)]);
   });
   $("clear").addEventListener("click", () => setPins([]));
-  const name = () => `descent-${state.surface}-${state.optimizer}-eta${short(state.eta)}`;
+  const name = () => `descent-${state.surface.split("?")[0]}-${state.optimizer}-eta${short(state.eta)}`;
   $("export-csv").addEventListener("click", () => run() && download(`${name()}.csv`, toCSV(run()), "text/csv"));
   $("export-json").addEventListener("click", () => run() && download(`${name()}.json`, toJSON(run()), "application/json"));
   window.addEventListener("popstate", async () => {
