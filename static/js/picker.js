@@ -156,8 +156,21 @@ export class SurfacePicker {
     }
   }
 
+  // The message wraps; the formula and the caret under it do not (they scroll together).
   error(message) {
-    $("fx-error").textContent = message;
+    const lines = message ? message.split("\n") : [];
+    const at = lines.findIndex((l) => /^\s*\^+\s*$/.test(l));
+    if (at > 0) {
+      const prose = document.createElement("span");
+      prose.className = "fx-prose";
+      prose.textContent = `${[...lines.slice(0, at - 1), ...lines.slice(at + 1)].join("\n")}\n`;
+      const code = document.createElement("span");
+      code.className = "fx-code";
+      code.textContent = `${lines[at - 1]}\n${lines[at]}`;
+      $("fx-error").replaceChildren(prose, code);
+    } else {
+      $("fx-error").textContent = message;
+    }
     $("fx-error").hidden = !message;
     if (message) $("fx-text").setAttribute("aria-invalid", "true");
     else $("fx-text").removeAttribute("aria-invalid");
