@@ -291,7 +291,6 @@ function wire() {
 async function main() {
   controls = new Controls();
   picker = new SurfacePicker((id) => onChange("surface", id));
-  picker.init();
   wire();
   let initial;
   try {

@@ -1,0 +1,105 @@
+// "Regression on data": the model, the dataset (built-in, or a CSV uploaded and kept in this page
+// only), λ, "standardize x", and minibatch SGD's batch size and seed.
+import { postJSON } from "./api.js";
+import { DEFAULT_DATASET, dataId, isUpload, rememberUpload } from "./custom.js";
+
+const $ = (id) => document.getElementById(id);
+
+export const DATA_PANEL = `
+<div id="data-panel" class="kind-panel" hidden>
+  <div class="grid2">
+    <div class="field"><label for="ds-model">Model</label>
+      <select id="ds-model"><option value="logistic">logistic</option><option value="linear">linear</option></select></div>
+    <div class="field"><label for="ds-set">Dataset</label><select id="ds-set"></select></div>
+  </div>
+  <div id="ds-upload-row" class="field" hidden>
+    <input type="file" id="ds-file" accept=".csv,text/csv" aria-label="CSV file: x, y">
+    <p class="error" id="ds-file-error" role="alert"></p>
+    <p class="hint-text">Columns x, y; header optional. Uploaded data is not kept in links.</p>
+  </div>
+  <div class="grid2">
+    <div class="field"><label for="ds-l2">L2 penalty λ</label><input type="number" id="ds-l2" min="0" step="any"></div>
+    <div class="field check"><input type="checkbox" id="ds-std"><label for="ds-std">standardize x</label></div>
+    <div class="field"><label for="ds-batch">Minibatch size</label><input type="number" id="ds-batch" min="0" step="1" placeholder="all"></div>
+    <div class="field"><label for="ds-seed">Seed</label><input type="number" id="ds-seed" min="0" step="1"></div>
+  </div>
+</div>`;
+
+export class DataPanel {
+  // onPick(id): load the dataset surface the fields describe.
+  constructor(onPick) {
+    this.onPick = onPick;
+    this.datasets = [];
+    this.uploads = []; // [{ value, label, kind }]
+    this.ready = fetch("/api/datasets").then((r) => r.json()).then((d) => { this.datasets = d; }).catch(() => {});
+    $("ds-model").addEventListener("change", () => {
+      this.fillSets($("ds-model").value, DEFAULT_DATASET[$("ds-model").value]);
+      this.pickData();
+    });
+    $("ds-set").addEventListener("change", () => {
+      $("ds-upload-row").hidden = $("ds-set").value !== "upload";
+      if ($("ds-set").value !== "upload") this.pickData();
+      else $("ds-file").click();
+    });
+    $("ds-file").addEventListener("change", () => this.upload());
+    for (const id of ["ds-l2", "ds-std", "ds-batch", "ds-seed"]) $(id).addEventListener("change", () => this.pickData());
+    $("ds-l2").value = "0";
+    $("ds-seed").value = "0";
+  }
+
+  async start() {
+    await this.ready;
+    if ($("ds-set").options.length === 0) this.fillSets("logistic", DEFAULT_DATASET.logistic);
+    this.pickData();
+  }
+
+  // Show dataset settings from a link (custom.js parseId) without picking them again.
+  async write(p) {
+    await this.ready;
+    this.fillSets(p.model, p.set);
+    $("ds-l2").value = String(p.l2);
+    $("ds-std").checked = p.std;
+    $("ds-batch").value = p.batch ? String(p.batch) : "";
+    $("ds-seed").value = String(p.seed);
+  }
+
+  fillSets(model, value) {
+    $("ds-model").value = model;
+    const options = this.datasets.filter((d) => d.kinds.includes(model)).map((d) => new Option(d.name, d.id));
+    for (const u of this.uploads.filter((u) => u.kind === model)) options.push(new Option(u.label, u.value));
+    options.push(new Option("upload CSV…", "upload"));
+    $("ds-set").replaceChildren(...options);
+    $("ds-set").value = value;
+    if ($("ds-set").value !== value) $("ds-set").value = DEFAULT_DATASET[model];
+    $("ds-upload-row").hidden = !isUpload($("ds-set").value);
+  }
+
+  pickData() {
+    const int = (id) => (Number.isFinite($(id).valueAsNumber) ? Math.max(0, Math.round($(id).valueAsNumber)) : 0);
+    this.onPick(dataId({
+      model: $("ds-model").value,
+      set: $("ds-set").value,
+      l2: Number.isFinite($("ds-l2").valueAsNumber) ? Math.max(0, $("ds-l2").valueAsNumber) : 0,
+      std: $("ds-std").checked,
+      batch: int("ds-batch"),
+      seed: int("ds-seed"),
+    }));
+  }
+
+  async upload() {
+    const file = $("ds-file").files[0];
+    if (!file) return;
+    const model = $("ds-model").value;
+    $("ds-file-error").textContent = "";
+    try {
+      const text = await file.text();
+      const d = await postJSON(`/api/datasets?kind=${model}`, text, undefined, { "content-type": "text/csv" });
+      const value = rememberUpload(d.digest, d);
+      if (!this.uploads.some((u) => u.value === value)) this.uploads.push({ value, label: `${file.name} (${d.n} points)`, kind: model });
+      this.fillSets(model, value);
+      this.pickData();
+    } catch (err) {
+      $("ds-file-error").textContent = err.message;
+    }
+  }
+}
