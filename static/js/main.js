@@ -1,5 +1,6 @@
 // Entry module: load the surfaces, and wire the form, the views, the player, the runs and the URL.
 import { ApiError, fetchGrid, fetchSurface } from "./api.js";
+import { Basins } from "./basins.js";
 import { Controls } from "./controls.js";
 import { DataView } from "./dataview.js";
 import { wireDrag } from "./drag.js";
@@ -19,6 +20,9 @@ const GRID_N = 80; // grid points per axis: the grid is most of a first load aft
 const views = new Views();
 const dataView = new DataView($("dataview-figure"), $("dataview"), $("dataview-note"));
 views.onShow = (r, t) => dataView.show(r, t);
+const basins = new Basins(views.contour, () => requestBody(state.surface, state), {
+  button: $("basins"), n: $("basins-n"), bar: $("basins-progress"), legend: $("basins-legend"),
+});
 let picker;
 const surfaces = new Map(); // id → the surface as GET /api/surfaces/{id} describes it
 let controls;
@@ -74,6 +78,7 @@ function startRun() {
   views.status("running", "Running…");
   views.clear();
   runs.start(requestBody(state.surface, state));
+  basins.refresh();
 }
 
 const liveRun = (pointerTime) => runs.live(requestBody(state.surface, state), pointerTime);
@@ -308,6 +313,7 @@ async function main() {
 window.descentLab = {
   get stats() { return { ...views.stats, ...runs.stats }; },
   contour: views.contour,
+  basins,
   dataView,
   player,
   get state() { return state; },

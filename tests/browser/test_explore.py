@@ -1,0 +1,45 @@
+"""Basins of attraction on the page (issue 6): progress bar, overlay with a legend, click to run."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import open_page, wait_settled
+
+HIMMELBLAU_MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
+
+
+def test_basins_overlay_legend_and_click_runs_to_that_minimum(page: Page, base_url: str) -> None:
+    open_page(page, f"{base_url}/?surface=himmelblau&opt=gd&eta=0.01&x0=0&y0=0&n=64")
+    page.select_option("#basins-n", "64")
+    page.click("#basins")
+    legend = page.get_by_test_id("basins-legend")
+    expect(legend.locator("li")).to_have_count(4, timeout=20_000)  # four minima of Himmelblau
+    expect(page.locator("#basins-progress")).to_be_hidden()
+    expect(page.locator(".basins-canvas")).to_be_visible()
+    expect(legend).to_contain_text("(3, 2)")
+    expect(page.locator("#basins")).to_have_attribute("aria-pressed", "true")
+
+    # The cell near (-3.5, -3) lies in the basin of (-3.78, -3.28): its colour and its run agree.
+    dest = page.evaluate("""() => {
+        const r = window.descentLab.basins.result;
+        const i = r.x.reduce((b, v, k) => Math.abs(v + 3.5) < Math.abs(r.x[b] + 3.5) ? k : b, 0);
+        const j = r.y.reduce((b, v, k) => Math.abs(v + 3) < Math.abs(r.y[b] + 3) ? k : b, 0);
+        const m = r.landmarks[r.destination[j][i]];
+        return [m.x, m.y];
+    }""")
+    assert dest == pytest.approx(HIMMELBLAU_MINIMA[2], abs=1e-3)
+    px, py = page.evaluate("() => window.descentLab.contour.toPixels(-3.5, -3)")
+    page.mouse.click(px, py)
+    page.wait_for_function("() => Math.abs(window.descentLab.state.theta0[0] + 3.5) < 0.1")
+    wait_settled(page)
+    run = page.evaluate("() => window.descentLab.run")
+    assert run["status"] == "converged"
+    assert run["path"][-1] == pytest.approx(list(dest), abs=1e-2)
+
+    # Other settings mark the overlay stale; it stays until recomputed.
+    page.fill("#eta", "0.02")
+    page.press("#eta", "Enter")
+    expect(legend).to_have_attribute("data-stale", "true")
+    assert not page.problems.errors  # type: ignore[attr-defined]
