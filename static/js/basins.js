@@ -3,7 +3,7 @@
 // by destination (one colour per landmark; grey diverged, black not converged), lighter where more
 // steps were taken, with a legend. The canvas lets pointer events through, so a click on a cell
 // still moves θ₀ there and starts a run.
-const COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45"];
+const COLORS = ["#1b9e77", "#7570b3", "#1f78b4", "#e7298a", "#66a61e", "#a6761d", "#17becf", "#6a3d9a"]; // none near the run's red
 const DIVERGED = [150, 150, 150];
 const STUCK = [20, 20, 20];
 
