@@ -1,6 +1,7 @@
 // Entry module: load the surfaces, and wire the form, the views, the player, the runs and the URL.
 import { ApiError, fetchGrid, fetchSurface } from "./api.js";
 import { Basins } from "./basins.js";
+import { Sweep } from "./sweep.js";
 import { Controls } from "./controls.js";
 import { DataView } from "./dataview.js";
 import { wireDrag } from "./drag.js";
@@ -23,6 +24,8 @@ views.onShow = (r, t) => dataView.show(r, t);
 const basins = new Basins(views.contour, () => requestBody(state.surface, state), {
   button: $("basins"), n: $("basins-n"), bar: $("basins-progress"), legend: $("basins-legend"),
 });
+const sweep = new Sweep(() => requestBody(state.surface, state), { button: $("sweep"), chart: $("sweep-chart"), note: $("sweep-note") },
+  (eta) => { $("eta").value = String(Number(eta.toPrecision(4))); $("eta").dispatchEvent(new Event("change")); });
 let picker;
 const surfaces = new Map(); // id → the surface as GET /api/surfaces/{id} describes it
 let controls;
@@ -314,6 +317,7 @@ window.descentLab = {
   get stats() { return { ...views.stats, ...runs.stats }; },
   contour: views.contour,
   basins,
+  sweep,
   dataView,
   player,
   get state() { return state; },

@@ -43,3 +43,24 @@ def test_basins_overlay_legend_and_click_runs_to_that_minimum(page: Page, base_u
     page.press("#eta", "Enter")
     expect(legend).to_have_attribute("data-stale", "true")
     assert not page.problems.errors  # type: ignore[attr-defined]
+
+
+def test_sweep_chart_and_click_loads_eta(page: Page, base_url: str) -> None:
+    open_page(page, f"{base_url}/?surface=quadratic&opt=gd&eta=0.1&x0=1&y0=1")
+    page.click("#sweep")
+    chart = page.get_by_test_id("sweep-chart")
+    expect(chart.locator(".point").first).to_be_visible()
+    expect(page.locator("#sweep-note")).to_contain_text("2/λ_max")
+    limit = page.evaluate("() => window.descentLab.sweep.result.stability_limit")
+    assert limit > 0
+    # Click the first point (the smallest η) and the page loads it.
+    eta0 = page.evaluate("() => window.descentLab.sweep.result.eta[0]")
+    point = chart.locator(".point").first
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # Plotly clicks what it hovers
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function(f"() => Math.abs(window.descentLab.state.eta / {eta0} - 1) < 1e-3")
+    wait_settled(page)
+    assert not page.problems.errors  # type: ignore[attr-defined]
