@@ -57,10 +57,10 @@ export class Sweep {
         text: "2/λ<sub>max</sub>", showarrow: false, font: { size: 10, color: "#d62728" } });
     }
     const layout = {
-      font: { ...FONT, size: 10 }, height: 190, margin: { l: 40, r: 34, t: 16, b: 30 }, showlegend: false,
-      xaxis: { type: "log", title: { text: "η", standoff: 2 }, exponentformat: "power" },
-      yaxis: { type: "log", title: { text: "final loss", standoff: 2 }, exponentformat: "power" },
-      yaxis2: { overlaying: "y", side: "right", title: { text: "steps", standoff: 2 }, showgrid: false, rangemode: "tozero" },
+      font: { ...FONT, size: 10 }, height: 190, margin: { l: 50, r: 36, t: 16, b: 32 }, showlegend: false,
+      xaxis: { type: "log", title: { text: "η", standoff: 0 }, exponentformat: "power", dtick: 1, tickfont: { size: 9 } },
+      yaxis: { type: "log", title: { text: "final loss", standoff: 4 }, exponentformat: "power", nticks: 4, tickfont: { size: 9 } },
+      yaxis2: { overlaying: "y", side: "right", title: { text: "steps", standoff: 2 }, showgrid: false, rangemode: "tozero", nticks: 4, tickfont: { size: 9 } },
       shapes, annotations, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
     };
     this.els.chart.hidden = false;
