@@ -52,6 +52,10 @@ export const OPTIMIZERS = {
       amsgrad: { label: "AMSGrad", value: false, type: "bool" },
     },
   },
+  newton: {
+    label: "Newton's method",
+    params: { min_curvature: { label: "min curvature", value: 0.01, min: 1e-12, max: 1e6, step: "any" } },
+  },
 };
 
 const DEFAULT_SURFACE = "himmelblau";
