@@ -41,9 +41,10 @@ export const fetchGrid = (id, n, signal) => (isCustom(id)
   ? postJSON("/api/grid", { surface: surfaceSpec(id), n }, signal)
   : getJSON(`/api/surfaces/${encodeURIComponent(id)}/grid?n=${n}`, signal));
 
-// POST /api/descent/stream and hand each batch of parsed JSON Lines to onLines as it arrives.
-export async function streamDescent(body, { signal, onLines }) {
-  const response = await fetch("/api/descent/stream", {
+// POST a body to a JSON Lines endpoint (/api/descent/stream, /api/basins) and hand each batch of
+// parsed lines to onLines as it arrives; a 4xx/5xx becomes an ApiError.
+export async function streamLines(url, body, { signal, onLines }) {
+  const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
@@ -58,9 +59,11 @@ export async function streamDescent(body, { signal, onLines }) {
     rest += value;
     const cut = rest.lastIndexOf("\n");
     if (cut < 0) continue;
-    const lines = rest.slice(0, cut).split("\n");
+    const lines = rest.slice(0, cut).split("\n").filter((line) => line.trim());
     rest = rest.slice(cut + 1);
-    onLines(lines.map((line) => JSON.parse(line)));
+    if (lines.length) onLines(lines.map((line) => JSON.parse(line)));
   }
   if (rest.trim()) onLines([JSON.parse(rest)]);
 }
+
+export const streamDescent = (body, options) => streamLines("/api/descent/stream", body, options);

@@ -1,3 +1,4 @@
+import { streamLines } from "./api.js";
 // Basins of attraction (issue 6): POST /api/basins for the surface and optimizer on show, a progress
 // bar while its progress lines arrive, then a canvas under the path overlay on the contour, coloured
 // by destination (one colour per landmark; grey diverged, black not converged), lighter where more
@@ -9,20 +10,6 @@ const STUCK = [20, 20, 20];
 
 const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 const fmt = (v) => Number(v.toPrecision(3));
-
-async function* jsonLines(response) {
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let rest = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    rest += value;
-    const lines = rest.split("\n");
-    rest = lines.pop();
-    for (const line of lines) if (line.trim()) yield JSON.parse(line);
-  }
-  if (rest.trim()) yield JSON.parse(rest);
-}
 
 export class Basins {
   // view: the ContourView; body(): the run's request body; els: {button, n, bar, legend}
@@ -72,17 +59,16 @@ export class Basins {
     bar.value = 0;
     legend.textContent = "Computing basins…";
     try {
-      const response = await fetch("/api/basins", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ surface, optimizer, n: Number(this.els.n.value), max_steps: 500, tol }),
+      const body = { surface, optimizer, n: Number(this.els.n.value), max_steps: 500, tol };
+      await streamLines("/api/basins", body, {
         signal: this.abort.signal,
+        onLines: (lines) => {
+          for (const line of lines) {
+            if (line.type === "progress") bar.value = line.done;
+            else if (line.type === "result") this.result = line;
+          }
+        },
       });
-      if (!response.ok) throw new Error((await response.json().catch(() => ({}))).message || response.statusText);
-      for await (const line of jsonLines(response)) {
-        if (line.type === "progress") bar.value = line.done;
-        else if (line.type === "result") this.result = line;
-      }
       this.key = key;
       bar.value = 1;
       bar.hidden = true;
