@@ -39,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.web.serve import stop
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 CONNECTIONS = 8  # concurrent keep-alive connections: 4 already saturate the server here
@@ -351,12 +353,7 @@ def main() -> int:
             print(f"server log, last lines:\n{tail}", file=sys.stderr)
             return 1
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc, timeout=10)
     return 0
 
 

@@ -41,6 +41,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from app.web.serve import stop
+
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,12 +314,7 @@ def main() -> int:
             print(f"FAILED: {exc}\n{log.read().decode(errors='replace')[-2000:]}")
             return 1
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server, timeout=15)
     if errors:
         print(f"FAILED: {errors} errors")
         return 1

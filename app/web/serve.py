@@ -34,6 +34,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop(server: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Ask a server process to stop; kill it if it has not within `timeout` seconds."""
+    server.terminate()
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 @contextmanager
 def running_app(startup_timeout: float = 30.0) -> Iterator[str]:
     """Yield the base URL of a freshly started app; always stop it."""
@@ -62,10 +72,5 @@ def running_app(startup_timeout: float = 30.0) -> Iterator[str]:
             time.sleep(0.05)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         log.close()
