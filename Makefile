@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench screenshot clean
+.PHONY: run test bench screenshot lesson-screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(VENV)/.installed-test
 
 screenshot: $(VENV)/.installed-test
 	$(BIN)/python scripts/screenshot.py
+
+# Every lesson at 1280x720 (presenter mode) and 1920x1080, into docs/lessons/ (not committed).
+lesson-screenshots: $(VENV)/.installed-test
+	$(BIN)/python scripts/lesson_screenshots.py
 
 bench: $(VENV)/.installed-test
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
