@@ -42,7 +42,7 @@ LESSONS: list[dict[str, Any]] = [
         "title": "One step of steepest descent",
         "text": [
             "One update is θ₁ = θ₀ − η∇L(θ₀): evaluate the gradient, scale it by η, subtract.",
-            "The readout writes out θ_t, ∇L(θ_t), η∇L(θ_t) and θ_{t+1} with the actual numbers.",
+            "The readout writes out θₜ, ∇L(θₜ), −η∇L(θₜ) and θₜ₊₁ with the actual numbers.",
         ],
         "question": "Press → once: does θ₁ equal θ₀ − 0.1·∇L(θ₀), with ∇L(θ₀) = (−5, 4)?",
         "views": {"paused": True, "step_readout": True},
@@ -101,14 +101,17 @@ LESSONS: list[dict[str, Any]] = [
         "text": [
             "x² + 25y² curves 25 times more steeply across the valley than along it. An η small "
             "enough for the steep direction crawls along the flat one; a larger η zig-zags.",
-            "Momentum averages the zig-zag away; Adam rescales each coordinate.",
+            "Momentum, at the same η, averages the zig-zag away and arrives in far fewer steps. "
+            "Adam rescales each coordinate, so it heads straight down the valley, but its steps "
+            "do not shrink with the gradient: it circles the minimum before it settles.",
         ],
-        "question": "Which optimizer reaches the minimum first, and why does GD's path zig-zag?",
+        "question": "Which optimizer gets near the minimum first, which one settles first, and "
+        "why does GD's path zig-zag?",
         "views": {"race": True},
         "runs": [
             _run("ravine", [-2.8, 1.0], 0.035, label="GD"),
-            _run("ravine", [-2.8, 1.0], 0.01, name="momentum", label="Momentum",
-                 hyper={"momentum": 0.9}),
+            _run("ravine", [-2.8, 1.0], 0.035, name="momentum", label="Momentum",
+                 hyper={"momentum": 0.5}),
             _run("ravine", [-2.8, 1.0], 0.1, name="adam", label="Adam"),
         ],
         "expect": [{"status": "converged"}, {"status": "converged"}, {"status": "converged"}],

@@ -42,3 +42,16 @@ def test_lesson_four_reaches_two_different_minima(client: TestClient) -> None:
     ends = [client.post("/api/descent", json={k: v for k, v in run.items() if k != "label"}).json()
             for run in four["runs"]]
     assert ends[0]["nearest_minimum"]["kind"] != ends[1]["nearest_minimum"]["kind"]
+
+
+def test_lesson_five_says_what_the_race_shows(client: TestClient) -> None:
+    """Momentum at GD's η arrives in under half GD's steps; Adam's loss does not fall
+    monotonically (it circles the minimum), while GD's does."""
+    (five,) = [item for item in LESSONS if item["id"] == 5]
+    gd, momentum, adam = (
+        client.post("/api/descent", json={k: v for k, v in run.items() if k != "label"}).json()
+        for run in five["runs"]
+    )
+    assert momentum["steps"] < gd["steps"] / 2
+    assert all(b <= a for a, b in zip(gd["loss"], gd["loss"][1:]))
+    assert any(b > a for a, b in zip(adam["loss"], adam["loss"][1:]))
