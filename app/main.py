@@ -11,7 +11,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.json import JSONResponse
-from app.api.routes import datasets, descent, explore, expressions, health, lessons, surfaces
+from app.api.routes import (
+    datasets,
+    descent,
+    explore,
+    expressions,
+    field,
+    health,
+    lessons,
+    surfaces,
+)
 from app.core import sandbox
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
@@ -42,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(surfaces.router)
+    app.include_router(field.router)
     app.include_router(descent.router)
     app.include_router(datasets.router)
     app.include_router(explore.router)

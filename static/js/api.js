@@ -37,9 +37,16 @@ export const fetchSurface = (id) => (isCustom(id)
   ? postJSON("/api/surface", { surface: surfaceSpec(id) }).then((s) => ({ ...s, id }))
   : getJSON(`/api/surfaces/${encodeURIComponent(id)}`));
 
+export const getLessons = () => getJSON("/api/lessons");
+
 export const fetchGrid = (id, n, signal) => (isCustom(id)
   ? postJSON("/api/grid", { surface: surfaceSpec(id), n }, signal)
   : getJSON(`/api/surfaces/${encodeURIComponent(id)}/grid?n=${n}`, signal));
+
+// ∇L on an n × n grid over box = { xmin, xmax, ymin, ymax } (gradfield.js), asked like the grid.
+export const fetchField = (id, n, box, signal) => (isCustom(id)
+  ? postJSON("/api/field", { surface: surfaceSpec(id), n, ...box }, signal)
+  : getJSON(`/api/surfaces/${encodeURIComponent(id)}/field?${new URLSearchParams({ n, ...box })}`, signal));
 
 // POST a body to a JSON Lines endpoint (/api/descent/stream, /api/basins) and hand each batch of
 // parsed lines to onLines as it arrives; a 4xx/5xx becomes an ApiError.

@@ -10,6 +10,7 @@ import { Runs } from "./live.js";
 import { renderPins } from "./pins.js";
 import { SurfacePicker } from "./picker.js";
 import { Player } from "./player.js";
+import { GradField } from "./gradfield.js";
 import { colorField } from "./plotkit.js";
 import { download, fetchRun, throttle, toCSV, toJSON } from "./runs.js";
 import { MAX_PINS, decode, defaultsFor, encode, requestBody, sameRun, surfaceIdOf } from "./state.js";
@@ -20,12 +21,17 @@ const GRID_N = 80; // grid points per axis: the grid is most of a first load aft
 
 const views = new Views();
 const dataView = new DataView($("dataview-figure"), $("dataview"), $("dataview-note"));
-views.onShow = (r, t) => dataView.show(r, t);
+views.onShow = (r, t) => { dataView.show(r, t); gradField.show(r, t); };
 const basins = new Basins(views.contour, () => requestBody(state.surface, state), {
   button: $("basins"), n: $("basins-n"), bar: $("basins-progress"), legend: $("basins-legend"),
 });
 const sweep = new Sweep(() => requestBody(state.surface, state), { button: $("sweep"), chart: $("sweep-chart"), note: $("sweep-note") },
   (eta) => { $("eta").value = String(Number(eta.toPrecision(4))); $("eta").dispatchEvent(new Event("change")); });
+// The gradient field sits over the basins canvas (made first) and under the path overlay.
+const gradField = new GradField(views.contour, {
+  toggle: $("gradfield-toggle"),
+  onToggle: (on) => { state = { ...state, field: on }; commit(); },
+});
 let picker;
 const surfaces = new Map(); // id → the surface as GET /api/surfaces/{id} describes it
 let controls;
@@ -164,6 +170,7 @@ function endGesture() {
 async function apply(next, { push }) {
   const surfaceChanged = !grid || next.surface !== state?.surface;
   state = next;
+  gradField.set(state.field);
   controls.write(state, surfaces.get(state.surface));
   picker.write(state.surface);
   if (push) commit();
@@ -181,7 +188,7 @@ async function onChange(kind, surfaceId = $("surface").value) {
     loading += 1;
     try {
       const s = await surfaceOf(surfaceId);
-      await apply({ ...defaultsFor(s), optimizer: state.optimizer, hyper: state.hyper }, { push: true });
+      await apply({ ...defaultsFor(s), optimizer: state.optimizer, hyper: state.hyper, field: state.field }, { push: true });
     } catch (err) {
       showError(err);
     } finally {
@@ -317,6 +324,7 @@ window.descentLab = {
   get stats() { return { ...views.stats, ...runs.stats }; },
   contour: views.contour,
   basins,
+  gradField,
   sweep,
   dataView,
   player,

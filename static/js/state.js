@@ -73,6 +73,7 @@ export function defaultsFor(surface) {
     maxSteps: DEFAULT_STEPS,
     tol: DEFAULT_TOL,
     pins: [],
+    field: false, // the gradient field over the contour (gradfield.js)
   };
 }
 
@@ -109,6 +110,7 @@ function runEntries(run) {
 export function encode(state) {
   const q = new URLSearchParams([...surfaceEntries(state.surface), ...runEntries(state)]);
   for (const pin of state.pins) q.append("pin", runEntries(pin).map(([k, v]) => `${k}:${v}`).join(","));
+  if (state.field) q.set("field", "1");
   return `?${q.toString()}`;
 }
 
@@ -155,6 +157,7 @@ export function decode(search, surface) {
       const fields = new Map(text.split(",").map((kv) => kv.split(":", 2)));
       return decodeRun((k) => (fields.has(k) ? fields.get(k) : null), base);
     });
+  state.field = q.get("field") === "1";
   return state;
 }
 

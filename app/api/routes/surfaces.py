@@ -33,23 +33,30 @@ BAD_INPUT = {
 }
 
 
-def _grid(
-    surface: Surface,
-    settings: Settings,
-    n: int,
-    bounds: tuple[float | None, float | None, float | None, float | None],
-) -> JSONResponse:
-    if n > settings.grid_max_n:
-        raise HTTPException(422, f"n = {n} is above this server's cap of {settings.grid_max_n}")
+Bounds = tuple[float | None, float | None, float | None, float | None]  # xmin, xmax, ymin, ymax
+
+
+def domain_of(surface: Surface, bounds: Bounds) -> Domain:
+    """The rectangle a request asks for: each missing bound is the surface's; 422 if empty."""
     xmin, xmax, ymin, ymax = bounds
     d = surface.domain
     x = (d.x[0] if xmin is None else xmin, d.x[1] if xmax is None else xmax)
     y = (d.y[0] if ymin is None else ymin, d.y[1] if ymax is None else ymax)
     try:
-        domain = Domain(x, y)
+        return Domain(x, y)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    grid = sample(surface, n, domain)
+
+
+def _grid(
+    surface: Surface,
+    settings: Settings,
+    n: int,
+    bounds: Bounds,
+) -> JSONResponse:
+    if n > settings.grid_max_n:
+        raise HTTPException(422, f"n = {n} is above this server's cap of {settings.grid_max_n}")
+    grid = sample(surface, n, domain_of(surface, bounds))
     return JSONResponse({"x": grid.x, "y": grid.y, "z": grid.z})
 
 
