@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from app import __version__
 from app.core.presets import PRESETS
+from app.lessons import LESSONS
 from app.web.static import static_version
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,7 @@ def index(request: Request) -> Response:
             "version": __version__,
             # The picker is rendered here: the page then fetches only the surface on show.
             "surfaces": [(s.id, s.name) for s in PRESETS.values()],
+            "lessons": [(item["id"], item["title"]) for item in LESSONS],
         },
     )
 

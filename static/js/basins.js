@@ -8,6 +8,9 @@ const COLORS = ["#1b9e77", "#7570b3", "#1f78b4", "#e7298a", "#66a61e", "#a6761d"
 const DIVERGED = [150, 150, 150];
 const STUCK = [20, 20, 20];
 
+const MAX_STEPS = 2000; // POST /api/basins's cap: every start of the grid runs up to this many
+const basinSteps = (steps) => Math.max(1, Math.min(steps, MAX_STEPS));
+
 const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 const fmt = (v) => Number(v.toPrecision(3));
 
@@ -28,8 +31,8 @@ export class Basins {
   }
 
   keyOf() {
-    const { surface, optimizer, max_steps: _m, tol } = this.body();
-    return JSON.stringify({ surface, optimizer, tol, n: this.els.n.value });
+    const { surface, optimizer, max_steps: steps, tol } = this.body();
+    return JSON.stringify({ surface, optimizer, tol, steps: basinSteps(steps), n: this.els.n.value });
   }
 
   stale() { return this.key !== null && this.key !== this.keyOf(); }
@@ -52,14 +55,14 @@ export class Basins {
   async compute() {
     this.abort?.abort();
     this.abort = new AbortController();
-    const { surface, optimizer, tol } = this.body();
+    const { surface, optimizer, tol, max_steps: steps } = this.body();
     const key = this.keyOf();
     const { bar, legend, button } = this.els;
     bar.hidden = false;
     bar.value = 0;
     legend.textContent = "Computing basins…";
     try {
-      const body = { surface, optimizer, n: Number(this.els.n.value), max_steps: 500, tol };
+      const body = { surface, optimizer, n: Number(this.els.n.value), max_steps: basinSteps(steps), tol };
       await streamLines("/api/basins", body, {
         signal: this.abort.signal,
         onLines: (lines) => {

@@ -1,5 +1,6 @@
 // The contour (2-D) view. Built once per surface (and set of pinned runs) with Plotly.react.
 import { arrows, COLORSCALE, FONT, INK, LANDMARK_STYLE, CROWDED, landmarks, PIN_COLORS, PLOT_CONFIG, RUN_COLOR, thin } from "./plotkit.js";
+import { drawChanges } from "./resume.js";
 
 const Plotly = window.Plotly;
 // The contour's margins are fixed (autoexpand off): the overlay and the drag map pixels to data
@@ -22,7 +23,7 @@ export class ContourView {
   constructor(frame, div) {
     this.frame = frame; // positions the overlay over the plot area
     this.div = div;
-    this.pinCount = 0;
+    this.pins = [];
     this.last = null;
     this.overlay = svg("svg", { class: "overlay", "aria-hidden": "true" }, frame);
     const defs = svg("defs", {}, this.overlay);
@@ -34,7 +35,10 @@ export class ContourView {
     arrowhead("head-step", "#ffffff");
     const dot = svg("marker", { id: "dot", viewBox: "0 0 10 10", refX: "5", refY: "5", markerWidth: "3", markerHeight: "3" }, defs);
     svg("circle", { cx: "5", cy: "5", r: "4", fill: RUN_COLOR, stroke: "#fff", "stroke-width": "1.5" }, dot);
+    this.pinLayer = svg("g", { class: "pins" }, this.overlay);
+    this.pinLines = [];
     this.path = svg("polyline", { class: "path", fill: "none", stroke: RUN_COLOR, "stroke-width": "2.5", "stroke-linejoin": "round", "marker-mid": "url(#dot)" }, this.overlay);
+    this.changes = svg("g", { class: "changes" }, this.overlay); // where a continued run's settings changed (resume.js)
     this.grad = svg("line", { class: "grad", stroke: INK, "stroke-width": "2.2", "marker-end": "url(#head-grad)" }, this.overlay);
     this.step = svg("line", { class: "step", stroke: "#ffffff", "stroke-width": "2.5", "marker-end": "url(#head-step)" }, this.overlay);
     this.current = svg("circle", { class: "current", r: "6", fill: RUN_COLOR, stroke: "#ffffff", "stroke-width": "2" }, this.overlay);
@@ -99,9 +103,8 @@ export class ContourView {
         ...(m.x.length > CROWDED ? { marker: { ...LANDMARK_STYLE[kind].marker, size: 5, line: { color: INK, width: 1 } } } : {}),
         hovertemplate: `${LANDMARK_STYLE[kind].name}<br>(%{x:.4g}, %{y:.4g})<br>L = %{customdata:.4g}<extra></extra>`,
       })),
-      ...pins.map((pin, i) => this.pinTrace(pin, i)),
     ];
-    this.pinCount = pins.length;
+    this.setPins(pins);
     const { width, height } = this.size(d, box);
     const layout = {
       width, height, margin: MARGIN, font: FONT, showlegend: false, dragmode: "pan", hovermode: "closest",
@@ -128,10 +131,35 @@ export class ContourView {
     };
   }
 
-  pinTrace(pin, i) {
-    const c = PIN_COLORS[i % PIN_COLORS.length];
-    const p = pin.run ? thin(pin.run.path, pin.run.path.length - 1) : { x: [], y: [] };
-    return { type: "scatter", mode: "lines", ...p, line: { color: c, width: 2.2 }, hoverinfo: "skip", name: `pin ${i + 1}` };
+  // The pinned runs race the current one: each is drawn up to the iterate on show, with a head.
+  setPins(pins) {
+    this.pins = pins;
+    this.pinLines = pins.map((pin, i) => {
+      const color = PIN_COLORS[i % PIN_COLORS.length];
+      return {
+        line: svg("polyline", { fill: "none", stroke: color, "stroke-width": "2.2", "stroke-linejoin": "round", opacity: "0.95" }),
+        head: svg("circle", { r: "4.5", fill: color, stroke: INK, "stroke-width": "1.2" }),
+      };
+    });
+    this.pinLayer.replaceChildren(...this.pinLines.flatMap((p) => [p.line, p.head]));
+  }
+
+  drawPins(map, upto) {
+    this.pins.forEach((pin, i) => {
+      const { line, head } = this.pinLines[i];
+      const path = pin.run ? pin.run.path : [];
+      const t = Math.min(upto, path.length - 1);
+      if (t < 0) {
+        line.setAttribute("points", "");
+        head.setAttribute("visibility", "hidden");
+        return;
+      }
+      line.setAttribute("points", points(map, thin(path, t)));
+      const [hx, hy] = map(...path[t]);
+      const seen = Number.isFinite(hx) && Number.isFinite(hy);
+      if (seen) { head.setAttribute("cx", hx.toFixed(1)); head.setAttribute("cy", hy.toFixed(1)); }
+      head.setAttribute("visibility", seen ? "visible" : "hidden");
+    });
   }
 
   moveTheta0(theta0) {
@@ -157,21 +185,22 @@ export class ContourView {
 
   redraw(ranges = null) {
     const hide = (el) => el.setAttribute("visibility", "hidden");
-    if (!this.last || !this.div.layout) {
+    if (!this.div.layout) return;
+    const map = this.mapper(ranges);
+    // Without a run on show the pins are drawn whole; with one, up to its iterate (a race).
+    this.drawPins(map, this.last ? this.last.t : Infinity);
+    if (!this.last) {
       [this.path, this.grad, this.step, this.current].forEach(hide);
+      drawChanges(this.changes, map, null, 0);
       return;
     }
-    const { run, t } = this.last;
-    const map = this.mapper(ranges);
+    const { run } = this.last;
+    const t = Math.min(this.last.t, run.path.length - 1);
     const xy = thin(run.path, t);
-    const pts = [];
-    for (let i = 0; i < xy.x.length; i++) {
-      const [px, py] = map(xy.x[i], xy.y[i]);
-      if (Number.isFinite(px) && Number.isFinite(py)) pts.push(`${px.toFixed(1)},${py.toFixed(1)}`);
-    }
-    this.path.setAttribute("points", pts.join(" "));
+    this.path.setAttribute("points", points(map, xy));
     this.path.setAttribute("marker-mid", xy.x.length <= 400 ? "url(#dot)" : "none");
     this.path.setAttribute("visibility", "visible");
+    drawChanges(this.changes, map, run, t);
     const [cx, cy] = map(...run.path[t]);
     if (Number.isFinite(cx) && Number.isFinite(cy)) {
       this.current.setAttribute("cx", cx.toFixed(1));
@@ -191,6 +220,16 @@ export class ContourView {
       el.setAttribute("visibility", "visible");
     }
   }
+}
+
+// An SVG polyline's points, skipping points that do not map to the screen (overflowed values).
+function points(map, xy) {
+  const pts = [];
+  for (let i = 0; i < xy.x.length; i++) {
+    const [px, py] = map(xy.x[i], xy.y[i]);
+    if (Number.isFinite(px) && Number.isFinite(py)) pts.push(`${px.toFixed(1)},${py.toFixed(1)}`);
+  }
+  return pts.join(" ");
 }
 
 // Axis ranges from a plotly_relayouting event, falling back to the layout's.

@@ -2,6 +2,7 @@
 import { latexToText, short } from "./format.js";
 import { OPTIMIZERS } from "./state.js";
 import { SPEEDS } from "./player.js";
+import { SchedulePanel } from "./schedule.js";
 
 const $ = (id) => document.getElementById(id);
 const ETA_MIN = -4; // the slider spans 10^-4 … 10^1 (max="50" in the template)
@@ -16,12 +17,25 @@ export class Controls {
     $("optimizer").replaceChildren(...Object.entries(OPTIMIZERS).map(([k, o]) => new Option(o.label, k)));
     $("speed").replaceChildren(...SPEEDS.map((s) => new Option(s === "auto" ? "auto" : `${s} /s`, String(s))));
     this.hyperFor = null;
+    this.schedule = new SchedulePanel();
+    this.surface = null;
   }
 
   // onChange(kind): "surface", "optimizer" or "run" (any other setting), after the form changed.
   listen(onChange) {
     $("surface").addEventListener("change", () => onChange("surface"));
-    $("optimizer").addEventListener("change", () => onChange("optimizer"));
+    $("optimizer").addEventListener("change", () => {
+      // Newton's natural step is η = 1 (the minimum of the local quadratic model); leaving
+      // Newton goes back to the surface's η for first-order methods.
+      const from = this.hyperFor;
+      const to = $("optimizer").value;
+      if (to === "newton" && from !== "newton") $("eta").value = "1";
+      else if (from === "newton" && to !== "newton" && this.surface) $("eta").value = short(this.surface.default_eta);
+      if (to !== "gd") this.schedule.renderLineSearch(null); // gd's own, like a hyperparameter
+      this.schedule.showLineSearch(to === "gd");
+      this.schedule.summarize();
+      onChange("optimizer");
+    });
     $("eta-slider").addEventListener("input", () => {
       $("eta").value = String(fromSlider(Number($("eta-slider").value)));
       onChange("eta-live");
@@ -29,6 +43,7 @@ export class Controls {
     $("eta-slider").addEventListener("change", () => onChange("eta-commit"));
     for (const id of ["eta", "x0", "y0", "steps", "tol"]) $(id).addEventListener("change", () => onChange("run"));
     $("hyper").addEventListener("change", () => onChange("run"));
+    this.schedule.listen(() => onChange("run"));
   }
 
   renderHyper(name, hyper) {
@@ -58,6 +73,7 @@ export class Controls {
   }
 
   write(state, surface) {
+    this.surface = surface;
     $("surface").value = state.surface;
     $("formula").textContent = latexToText(surface.formula);
     $("lesson").textContent = surface.description;
@@ -68,6 +84,7 @@ export class Controls {
     this.writeTheta0(state.theta0);
     $("steps").value = String(state.maxSteps);
     $("tol").value = short(state.tol);
+    this.schedule.write(state);
     this.clearErrors();
   }
 
@@ -100,6 +117,8 @@ export class Controls {
       maxSteps: Math.round(number($("steps"), "steps")),
       tol: number($("tol"), "tol"),
     };
+    run.schedule = this.schedule.readSchedule(number);
+    run.lineSearch = this.schedule.readLineSearch(number, run.optimizer);
     if (Number.isFinite(run.eta) && run.eta > 0) $("eta-slider").value = String(toSlider(run.eta));
     return ok ? run : null;
   }
@@ -114,7 +133,7 @@ export class Controls {
     const slot = document.querySelector(`[data-error-for="${field}"]`);
     if (!slot) return false;
     slot.textContent = message;
-    const input = field in { eta: 1, x0: 1, y0: 1, steps: 1, tol: 1 } ? $(field) : $(`h-${field}`);
+    const input = field in { eta: 1, x0: 1, y0: 1, steps: 1, tol: 1 } ? $(field) : ($(`h-${field}`) ?? slot.parentElement.querySelector("input, select"));
     if (input) input.setAttribute("aria-invalid", "true");
     return true;
   }
@@ -128,6 +147,12 @@ export class Controls {
       const loc = (d.loc || []).filter((p) => p !== "body");
       let field = String(loc.at(-1));
       if (loc[0] === "theta0") field = loc[1] === 1 || loc[1] === "1" ? "y0" : "x0";
+      else if (loc[0] === "optimizer" && (loc.includes("schedule") || loc.includes("line_search"))) {
+        // ["optimizer", "gd", "schedule", "step", "gamma"] → "schedule.gamma"
+        const part = loc.includes("schedule") ? "schedule" : "line_search";
+        const rest = loc.slice(loc.indexOf(part) + (part === "schedule" ? 2 : 1)); // past the schedule's name
+        field = rest.length ? `${part}.${rest.at(-1)}` : part;
+      }
       else if (field in alias && alias[field]) field = alias[field];
       shown = this.showError(field, d.msg) || shown;
     }

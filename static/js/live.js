@@ -39,7 +39,8 @@ export class Runs {
     }
   }
 
-  start(body) {
+  // `init` continues a run (see fetchRun): the new run starts with the old one's first iterates.
+  start(body, init = null) {
     this.pending = null;
     this.abortLive();
     this.controller?.abort();
@@ -55,7 +56,7 @@ export class Runs {
         this.onStart(r);
       }
       this.onProgress(r);
-    })
+    }, init)
       .then((r) => {
         if (mine !== this.controller) return;
         this.current = r;

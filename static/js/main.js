@@ -7,10 +7,14 @@ import { DataView } from "./dataview.js";
 import { wireDrag } from "./drag.js";
 import { short } from "./format.js";
 import { Runs } from "./live.js";
-import { renderPins } from "./pins.js";
+import { renderPins, renderRaceKey } from "./pins.js";
 import { SurfacePicker } from "./picker.js";
 import { Player } from "./player.js";
+import { ResumeOffer } from "./resume.js";
 import { GradField } from "./gradfield.js";
+import { follow, parseEtas, pickedOptimizers, racers, renderRacePick } from "./race.js";
+import { Lessons, pageSurfaceId, runSettings } from "./lessons.js";
+import { Presenter } from "./presenter.js";
 import { colorField } from "./plotkit.js";
 import { download, fetchRun, throttle, toCSV, toJSON } from "./runs.js";
 import { MAX_PINS, decode, defaultsFor, encode, requestBody, sameRun, surfaceIdOf } from "./state.js";
@@ -41,36 +45,45 @@ let pinRuns = new Map(); // key of a pin's settings → its finished run
 let loading = 0; // surface changes under way (their details and grid are being fetched)
 
 const run = () => runs.current;
+// The settings of the run on show, without what belongs to the page (pins, views, lesson).
+// eslint-disable-next-line no-unused-vars
+const runPart = ({ pins, surface, race, field, lesson, lessonRun, present, showBasins, ...settings }) => settings;
+// The pinned runs race the one on show: the player runs until the longest of them ends.
+const raceLength = () => (run() ? Math.max(run().path.length, ...pinList().map((p) => (p.run ? p.run.path.length : 0))) : 0);
 
 const player = new Player({
-  length: () => (run() ? run().path.length : 0),
+  length: raceLength,
   done: () => Boolean(run() && run().done),
   render: (t) => run() && views.show(run(), t),
   onState: () => {
-    const r = run();
-    const n = r ? r.path.length : 0;
+    const n = raceLength();
     $("play").dataset.playing = String(player.playing);
     $("play").setAttribute("aria-label", player.playing ? "Pause" : "Play");
     $("scrubber").max = String(Math.max(0, n - 1));
     $("scrubber").value = String(player.t);
-    $("t-label").textContent = `t = ${player.t} / ${r && r.done ? r.steps : Math.max(0, n - 1)}`;
+    $("t-label").textContent = `t = ${player.t} / ${Math.max(0, n - 1)}`;
   },
 });
 
 const runs = new Runs({
-  onStart: () => player.reset({ play: true }),
+  onStart: (r) => { // a continued run plays on from where it continues; a step-by-step lesson waits
+    player.reset({ play: !holdPlayer, t: Math.max(0, r.startT - 1) });
+    if (holdPlayer) player.seek(player.t);
+    holdPlayer = false;
+  },
   onProgress: (r) => {
     player.more();
     if (!r.done) views.status("running", `Running… ${r.path.length} iterates so far`);
   },
   onDone: (r, live) => {
     views.status(r.status, r.message);
+    renderLegend();
     views.loss(grid.surface, r, pinList(), () => player.t, live);
     player.more();
   },
   onLive: (r, pointerTime) => {
     player.pause();
-    player.t = player.pos = r.path.length - 1;
+    player.t = player.pos = raceLength() - 1;
     player.onState();
     views.show(r, player.t, pointerTime);
     controls.clearErrors();
@@ -83,14 +96,26 @@ function showError(err) {
   views.status("error", err instanceof ApiError ? err.message : `Could not reach the server: ${err.message}`);
 }
 
+// "Continue from here" (resume.js): a change mid-run restarts it, and offers to continue instead.
+const offer = new ResumeOffer({
+  run,
+  start: (body, init) => { views.status("running", "Continuing…"); runs.start(body, init); },
+  onError: showError,
+});
+const offerContinue = () => offer.changed(run(), player.t, player.playing, requestBody(state.surface, state));
+
 function startRun() {
+  offerContinue();
   views.status("running", "Running…");
   views.clear();
   runs.start(requestBody(state.surface, state));
   basins.refresh();
 }
 
-const liveRun = (pointerTime) => runs.live(requestBody(state.surface, state), pointerTime);
+const liveRun = (pointerTime) => {
+  offerContinue();
+  runs.live(requestBody(state.surface, state), pointerTime);
+};
 
 // --- pins ------------------------------------------------------------------------------------
 
@@ -106,7 +131,7 @@ async function loadPins() {
       showError(err);
     }
   }));
-  renderPins($("pins"), pinList(), (i) => setPins(state.pins.filter((_, j) => j !== i)));
+  renderLegend();
   $("clear").disabled = state.pins.length === 0;
   $("keep").disabled = state.pins.length >= MAX_PINS;
   await views.build(grid, state.theta0, pinList());
@@ -116,10 +141,44 @@ async function loadPins() {
   if (r && r.path.length) views.show(r, player.t);
 }
 
+function renderLegend() {
+  const settings = runPart(state);
+  const r = run();
+  const current = r && JSON.stringify(r.body) === JSON.stringify(requestBody(state.surface, state)) ? r : null;
+  renderPins($("pins"), pinList(), (i) => setPins(state.pins.filter((_, j) => j !== i)), { settings, run: current });
+  renderRaceKey($("race-legend"), pinList(), { settings, run: current });
+}
+
 function setPins(pins) {
   state.pins = pins;
+  if (!pins.length) state.race = false;
   commit();
-  loadPins();
+  return loadPins();
+}
+
+// Racing pins start where the run on show starts: move them with θ₀ (and its limits).
+function followRace() {
+  if (!state.race) return false;
+  const pins = state.pins.map((pin) => follow(pin, state));
+  if (JSON.stringify(pins) === JSON.stringify(state.pins)) return false;
+  state.pins = pins;
+  return true;
+}
+
+async function startRace() {
+  const { etas, error } = parseEtas($("race-etas").value);
+  const slot = document.querySelector('[data-error-for="race"]');
+  slot.textContent = error ?? "";
+  if (error) return;
+  const settings = runPart(state);
+  const list = racers(settings, pickedOptimizers($("race-pick")), etas);
+  if (!list.length) {
+    slot.textContent = "Tick at least one optimizer (or list η values) that differs from this run.";
+    return;
+  }
+  state.race = true;
+  await setPins(list);
+  startRun();
 }
 
 // --- surface and URL -------------------------------------------------------------------------
@@ -129,9 +188,56 @@ async function surfaceOf(id) {
   return surfaces.get(id);
 }
 
+// A lesson link (?lesson=3) sets the lesson's whole state; with run settings besides, those win.
 async function fromURL() {
+  const q = new URLSearchParams(location.search);
+  const lesson = Number(q.get("lesson"));
+  if (lesson && !q.has("opt")) {
+    const next = await lessonState(lesson, 0);
+    if (next) return { ...next, present: q.get("present") === "1" };
+  }
   const surface = await surfaceOf(surfaceIdOf(location.search, controls.offered));
   return decode(location.search, surface);
+}
+
+// --- lessons and presenter mode ------------------------------------------------------------------
+
+let holdPlayer = false; // the next run waits at t = 0: a lesson that is stepped through by hand
+const lessons = new Lessons({ onOpen: (id, k) => openLesson(id, k), onClose: () => { state.lesson = null; lessons.show(null); commit(); } });
+const presenter = new Presenter($("present"), (on) => { state = { ...state, present: on }; commit(true); });
+
+// The state a lesson sets: its run `k` on show, its other runs on that surface pinned (racing it
+// when the lesson says so), and the views it asks for.
+async function lessonState(id, k) {
+  await lessons.load();
+  const lesson = lessons.get(id);
+  if (!lesson) return null;
+  holdPlayer = Boolean(lesson.views.paused);
+  const runs = lesson.runs.map((r) => ({ id: pageSurfaceId(r.surface), settings: runSettings(r) }));
+  const main = runs[k] ?? runs[0];
+  const base = defaultsFor(await surfaceOf(main.id));
+  const { surface: _s, pins: _p, race: _r, ...runBase } = base;
+  const pins = runs.filter((r) => r !== main && r.id === main.id).map((r) => ({ ...runBase, ...r.settings }));
+  return {
+    ...base, ...main.settings, pins, race: Boolean(lesson.views.race), field: Boolean(lesson.views.gradient_field),
+    lesson: id, lessonRun: runs.indexOf(main), present: Boolean(state?.present), showBasins: Boolean(lesson.views.basins),
+  };
+}
+
+async function openLesson(id, k = 0) {
+  loading += 1;
+  try {
+    const next = await lessonState(id, k);
+    if (!next) return;
+    const views_ = lessons.get(id).views;
+    await apply(next, { push: true });
+    if (!views_.basins) basins.hide();
+    document.querySelector(".sidebar").scrollTop = 0;
+  } catch (err) {
+    showError(err);
+  } finally {
+    loading -= 1;
+  }
 }
 
 async function loadSurface() {
@@ -144,6 +250,7 @@ async function loadSurface() {
 }
 
 function commit(replace = false) {
+  if (!inGesture && followRace()) loadPins();
   const url = encode(state);
   if (url === location.search) return;
   if (replace) history.replaceState(null, "", url);
@@ -163,14 +270,17 @@ function commitLive() {
   }
 }
 function endGesture() {
-  commit(inGesture);
+  const replace = inGesture;
   inGesture = false;
+  commit(replace);
 }
 
 async function apply(next, { push }) {
   const surfaceChanged = !grid || next.surface !== state?.surface;
   state = next;
   gradField.set(state.field);
+  lessons.show(state.lesson ?? null, state.lessonRun ?? 0);
+  presenter.set(Boolean(state.present));
   controls.write(state, surfaces.get(state.surface));
   picker.write(state.surface);
   if (push) commit();
@@ -178,6 +288,8 @@ async function apply(next, { push }) {
     if (surfaceChanged) await loadSurface();
     await loadPins();
     startRun();
+    if (state.showBasins) basins.compute(); // once, for the lesson that asks for the overlay
+    state.showBasins = false;
   } catch (err) {
     showError(err);
   }
@@ -188,7 +300,7 @@ async function onChange(kind, surfaceId = $("surface").value) {
     loading += 1;
     try {
       const s = await surfaceOf(surfaceId);
-      await apply({ ...defaultsFor(s), optimizer: state.optimizer, hyper: state.hyper, field: state.field }, { push: true });
+      await apply({ ...defaultsFor(s), lesson: state.lesson, present: state.present, optimizer: state.optimizer, hyper: state.hyper, field: state.field, schedule: state.schedule, lineSearch: state.lineSearch, ...(state.optimizer === "newton" ? { eta: 1 } : {}) }, { push: true });
     } catch (err) {
       showError(err);
     } finally {
@@ -200,7 +312,7 @@ async function onChange(kind, surfaceId = $("surface").value) {
   const settings = controls.read();
   if (!settings) return;
   const { surface: _, ...rest } = settings;
-  state = { ...state, ...rest };
+  state = { ...state, ...rest, label: "" }; // a lesson's label no longer describes this run
   if (kind === "eta-live") {
     liveRun(performance.now());
     commitLive();
@@ -281,12 +393,15 @@ function wire() {
   controls.listen(onChange);
   wirePlayer();
   $("keep").addEventListener("click", () => {
-    const { pins, surface, ...settings } = state;
+    const settings = runPart(state);
     if (state.pins.some((p) => sameRun(p, settings)) || state.pins.length >= MAX_PINS) return;
-    if (run() && run().done) pinRuns.set(pinKey(settings), run());
+    if (run() && run().done && run().segments.length === 1) pinRuns.set(pinKey(settings), run()); // not a continued run
     setPins([...state.pins, structuredClone(settings)]);
   });
   $("clear").addEventListener("click", () => setPins([]));
+  renderRacePick($("race-pick"));
+  $("race").addEventListener("click", startRace);
+  $("race-etas").addEventListener("keydown", (e) => { if (e.key === "Enter") startRace(); });
   const name = () => `descent-${state.surface.split("?")[0]}-${state.optimizer}-eta${short(state.eta)}`;
   $("export-csv").addEventListener("click", () => run() && download(`${name()}.csv`, toCSV(run()), "text/csv"));
   $("export-json").addEventListener("click", () => run() && download(`${name()}.json`, toJSON(run()), "application/json"));
@@ -300,7 +415,10 @@ function wire() {
       loading -= 1;
     }
   });
-  new ResizeObserver(throttle(() => { views.resize(); dataView.resize(); }, 100)).observe(document.querySelector(".main"));
+  // The figures' boxes change with the window, and with what sits above them (the race key, a
+  // wrapped status message, presenter mode).
+  const resized = new ResizeObserver(throttle(() => { views.resize(); dataView.resize(); }, 100));
+  for (const el of [".main", ".contour-box", "#surface3d"]) resized.observe(document.querySelector(el));
 }
 
 async function main() {
@@ -330,6 +448,7 @@ window.descentLab = {
   player,
   get state() { return state; },
   get run() { return run(); },
+  get pins() { return pinList(); }, // the pinned runs (racers), each with its finished run
   // The run on show is finished and is the one the current settings ask for.
   settled: () => Boolean(!loading && run() && run().done && !runs.busy
     && JSON.stringify(run().body) === JSON.stringify(requestBody(state.surface, state))),

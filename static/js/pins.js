@@ -1,6 +1,7 @@
-// The legend of pinned runs: colour, optimizer and η, θ₀, outcome and steps, and a remove button.
-import { pair, short } from "./format.js";
-import { PIN_COLORS } from "./plotkit.js";
+// The legend of the race: the run on show, then each pinned run with its colour, optimizer and η,
+// θ₀, outcome, steps and final loss, and a remove button.
+import { num, pair, short } from "./format.js";
+import { PIN_COLORS, RUN_COLOR } from "./plotkit.js";
 import { OPTIMIZERS } from "./state.js";
 
 function el(tag, className, text = "") {
@@ -10,23 +11,46 @@ function el(tag, className, text = "") {
   return e;
 }
 
-export function renderPins(list, pins, onRemove) {
-  list.replaceChildren(...pins.map((pin, i) => {
+// A lesson's label when it names the step size, else the optimizer and η.
+const label = (s) => (s.label && s.label.includes("η") ? s.label : `${s.label || OPTIMIZERS[s.optimizer].label}, η = ${short(s.eta)}`);
+
+const outcome = (r) => (r && r.done ? `${r.status.replace("_", " ")} · ${r.steps} steps · L = ${num(r.final?.loss ?? r.loss.at(-1), 4)}` : "running…");
+
+function row(color, settings, r, onRemove) {
+  const swatch = el("span", "swatch");
+  swatch.style.background = color;
+  const li = document.createElement("li");
+  li.className = onRemove ? "pin" : "current";
+  li.dataset.status = r && r.done ? r.status : "running";
+  const what = el("span", "what", label(settings));
+  const end = onRemove ? el("button", "remove", "×") : el("span", "this", "this run");
+  if (onRemove) {
+    end.type = "button";
+    end.title = "Remove this run";
+    end.addEventListener("click", onRemove);
+  }
+  li.append(swatch, what, end, el("span", "how", `θ₀ ${pair(settings.theta0, 3)} · ${r ? outcome(r) : "not available"}`));
+  return li;
+}
+
+// `current` ({ settings, run }) heads the list when there are pinned runs to compare it with.
+export function renderPins(list, pins, onRemove, current = null) {
+  const rows = pins.map((pin, i) => row(PIN_COLORS[i % PIN_COLORS.length], pin, pin.run, () => onRemove(i)));
+  if (current && pins.length) rows.unshift(row(RUN_COLOR, current.settings, current.run, null));
+  list.replaceChildren(...rows);
+}
+
+// The same, compact, over the views (in the status bar): what each colour is and how it ended.
+export function renderRaceKey(list, pins, current) {
+  const chip = (color, settings, r) => {
+    const li = el("li", "");
     const swatch = el("span", "swatch");
-    swatch.style.background = PIN_COLORS[i % PIN_COLORS.length];
-    const remove = el("button", "remove", "×");
-    remove.type = "button";
-    remove.title = "Remove this run";
-    remove.addEventListener("click", () => onRemove(i));
-    const r = pin.run;
-    const outcome = r ? `${r.status.replace("_", " ")} · ${r.steps} steps` : "not available";
-    const li = document.createElement("li");
-    li.append(
-      swatch,
-      el("span", "what", `${OPTIMIZERS[pin.optimizer].label}, η = ${short(pin.eta)}`),
-      remove,
-      el("span", "how", `θ₀ ${pair(pin.theta0, 3)} · ${outcome}`),
-    );
+    swatch.style.background = color;
+    const end = !r || !r.done ? "…" : `${r.status === "converged" ? "✓" : r.status.replace("_", " ")} ${r.steps} steps · L ${num(r.final?.loss ?? r.loss.at(-1), 3)}`;
+    li.dataset.status = r && r.done ? r.status : "running";
+    li.append(swatch, el("b", "", label(settings)), el("span", "", end));
     return li;
-  }));
+  };
+  list.hidden = pins.length === 0;
+  list.replaceChildren(...(pins.length ? [chip(RUN_COLOR, current.settings, current.run), ...pins.map((p, i) => chip(PIN_COLORS[i % PIN_COLORS.length], p, p.run))] : []));
 }

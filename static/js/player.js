@@ -58,10 +58,10 @@ export class Player {
     this.seek(this.t + dt);
   }
 
-  // A new run: start from θ₀ and play as the iterates arrive; or jump to its end (while dragging).
-  reset({ play }) {
-    this.t = 0;
-    this.pos = 0;
+  // A new run: start from θ₀ (or from t, a continued run) and play as the iterates arrive.
+  reset({ play, t = 0 }) {
+    this.t = t;
+    this.pos = t;
     this.playing = false;
     if (play) this.play();
   }

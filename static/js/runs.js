@@ -1,12 +1,18 @@
 // A run: the iterates of one descent, filled in as the JSON Lines stream arrives.
 import { streamDescent } from "./api.js";
 
-class Run {
-  constructor(body) {
-    this.body = body;
-    this.path = [];
-    this.loss = [];
-    this.grad = [];
+// A run continued from another (resume.js) starts with that run's first iterates (`prefix`: path,
+// loss, grad, eta_t up to the iterate it continues from, and its segments) and counts t on.
+export class Run {
+  constructor(body, prefix = null) {
+    this.body = body; // the settings it was asked with (a continued run: the newest settings)
+    this.path = prefix ? prefix.path.slice() : [];
+    this.loss = prefix ? prefix.loss.slice() : [];
+    this.grad = prefix ? prefix.grad.slice() : [];
+    this.eta_t = prefix ? prefix.eta_t.slice() : []; // η used to leave θ_t (null on the last iterate)
+    this.startT = this.path.length; // t of the first iterate this request streams
+    this.segments = prefix ? prefix.segments : [{ t: 0, body, resume: null, note: "" }];
+    this.resume = null; // from the end line: continues this run exactly
     this.done = false;
     this.status = null;
     this.message = "";
@@ -16,19 +22,29 @@ class Run {
 
   add(line) {
     if (line.type === "step") {
-      this.path.push(line.theta);
-      this.loss.push(line.loss);
-      this.grad.push(line.grad);
+      // A resumed stream begins with the iterate it resumes from, which the prefix ends with.
+      const i = line.t >= this.startT - 1 && this.startT > 0 ? line.t : this.path.length;
+      this.path[i] = line.theta;
+      this.loss[i] = line.loss;
+      this.grad[i] = line.grad;
+      this.eta_t[i] = line.eta ?? null;
     } else if (line.type === "end") {
-      Object.assign(this, { done: true, status: line.status, message: line.message, steps: line.steps, nearest: line.nearest_minimum, final: line.final });
+      const steps = this.startT > 0 ? this.startT - 1 + line.steps : line.steps;
+      let message = line.message;
+      if (this.segments.length > 1) {
+        const changes = this.segments.slice(1);
+        message += ` Continued at ${changes.map((c) => `t = ${c.t} (${c.note})`).join(", ")}; steps counted from there.`;
+      }
+      Object.assign(this, { done: true, status: line.status, message, steps, nearest: line.nearest_minimum, final: line.final, resume: line.resume ?? null });
     }
   }
 }
 
 // Stream a run; onProgress(run) after every batch of lines. Rejects with ApiError or AbortError.
-export async function fetchRun(body, signal, onProgress = () => {}) {
-  const run = new Run(body);
-  await streamDescent(body, {
+// `init` continues a run instead: { request (the body actually sent, with "resume"), prefix }.
+export async function fetchRun(body, signal, onProgress = () => {}, init = null) {
+  const run = new Run(body, init && init.prefix);
+  await streamDescent(init ? init.request : body, {
     signal,
     onLines(lines) {
       for (const line of lines) run.add(line);
@@ -74,14 +90,15 @@ export function paced(fn, minMs, share) {
 }
 
 export function toCSV(run) {
-  const rows = ["t,x,y,loss,grad_x,grad_y"];
-  run.path.forEach((p, t) => rows.push([t, p[0], p[1], run.loss[t], run.grad[t][0], run.grad[t][1]].join(",")));
+  const rows = ["t,x,y,loss,grad_x,grad_y,eta_t"];
+  run.path.forEach((p, t) => rows.push([t, p[0], p[1], run.loss[t], run.grad[t][0], run.grad[t][1], run.eta_t?.[t] ?? ""].join(",")));
   return `${rows.join("\n")}\n`;
 }
 
 export function toJSON(run) {
-  const { body, status, message, steps, path, loss, grad, final, nearest } = run;
-  return JSON.stringify({ request: body, status, message, steps, path, loss, grad, final, nearest_minimum: nearest }, null, 1);
+  const { body, status, message, steps, path, loss, grad, eta_t, final, nearest, resume } = run;
+  const segments = run.segments?.length > 1 ? run.segments.map(({ t, body: b, note }) => ({ t, request: b, note })) : undefined;
+  return JSON.stringify({ request: body, status, message, steps, path, loss, grad, eta: eta_t?.slice(0, -1), final, nearest_minimum: nearest, resume, segments }, null, 1);
 }
 
 export function download(name, text, type) {

@@ -1,6 +1,7 @@
 // The page's settings: one plain object, written to and read from the URL.
 import { idFromQuery, isCustom, runExtras, surfaceEntries, surfaceSpec } from "./custom.js";
 import { short } from "./format.js";
+import { CONSTANT, decodeSchedule, scheduleBody, scheduleEntries } from "./schedule.js";
 
 // Hyperparameters besides η, with the API's bounds (see /openapi.json) and torch.optim's defaults.
 const unit = { min: 0, max: 1, step: 0.01 };
@@ -69,10 +70,13 @@ export function defaultsFor(surface) {
     optimizer: "gd",
     eta: surface.default_eta,
     hyper: {},
+    schedule: { ...CONSTANT }, // issue 7 (schedule.js): η_t's schedule, and gd's line search
+    lineSearch: null,
     theta0: [...surface.default_start],
     maxSteps: DEFAULT_STEPS,
     tol: DEFAULT_TOL,
     pins: [],
+    race: false, // the pinned runs start from θ₀ too, and follow it when it moves
     field: false, // the gradient field over the contour (gradfield.js)
   };
 }
@@ -83,7 +87,7 @@ export function requestBody(surfaceId, run) {
     surface: surfaceSpec(surfaceId),
     ...runExtras(surfaceId),
     theta0: run.theta0,
-    optimizer: { name: run.optimizer, eta: run.eta, ...run.hyper },
+    optimizer: { name: run.optimizer, eta: run.eta, ...run.hyper, ...scheduleBody(run) },
     max_steps: run.maxSteps,
     tol: run.tol,
   };
@@ -104,12 +108,16 @@ function runEntries(run) {
   for (const [k, v] of Object.entries(run.hyper)) {
     if (k in spec && v !== spec[k].value) entries.push([k, typeof v === "boolean" ? String(Number(v)) : short(v)]);
   }
+  entries.push(...scheduleEntries(run));
   return entries;
 }
 
 export function encode(state) {
   const q = new URLSearchParams([...surfaceEntries(state.surface), ...runEntries(state)]);
   for (const pin of state.pins) q.append("pin", runEntries(pin).map(([k, v]) => `${k}:${v}`).join(","));
+  if (state.race && state.pins.length) q.set("race", "1");
+  if (state.lesson) q.set("lesson", String(state.lesson));
+  if (state.present) q.set("present", "1");
   if (state.field) q.set("field", "1");
   return `?${q.toString()}`;
 }
@@ -129,11 +137,12 @@ function decodeRun(get, base) {
   }
   return {
     optimizer,
-    eta: number(get("eta"), base.eta),
+    eta: number(get("eta"), optimizer === "newton" ? 1 : base.eta),
     hyper,
     theta0: [number(get("x0"), base.theta0[0]), number(get("y0"), base.theta0[1])],
     maxSteps: Math.round(number(get("steps"), base.maxSteps)),
     tol: number(get("tol"), base.tol),
+    ...decodeSchedule(get, optimizer),
   };
 }
 
@@ -157,6 +166,9 @@ export function decode(search, surface) {
       const fields = new Map(text.split(",").map((kv) => kv.split(":", 2)));
       return decodeRun((k) => (fields.has(k) ? fields.get(k) : null), base);
     });
+  state.race = q.get("race") === "1" && state.pins.length > 0;
+  state.lesson = Number(q.get("lesson")) || null;
+  state.present = q.get("present") === "1";
   state.field = q.get("field") === "1";
   return state;
 }

@@ -1,7 +1,15 @@
 // The 3-D surface view: the surface, the minima, the pinned runs and the path lying on it.
 import { COLORSCALE, CROWDED, FONT, INK, indices, landmarks, PIN_COLORS, PLOT_CONFIG, RUN_COLOR } from "./plotkit.js";
+import { changesUpTo } from "./resume.js";
 
 const Plotly = window.Plotly;
+
+// The box keeps the domain's proportions up to 1:1.6 either way: a longer box would leave the
+// default camera too close to see all of it.
+function aspect(d) {
+  const r = Math.min(1.6, Math.max(1 / 1.6, (d.y[1] - d.y[0]) / (d.x[1] - d.x[0])));
+  return { x: 1, y: r, z: 0.62 };
+}
 
 export class SurfaceView {
   constructor(div) {
@@ -29,10 +37,14 @@ export class SurfaceView {
       m3(marks.local.x.length > CROWDED ? { x: [], y: [], value: [] } : marks.local, { size: 3.5, color: "#ffffff", line: { color: INK, width: 1 } }),
       ...pins.map((pin, i) => this.pinTrace(pin, i)),
       { type: "scatter3d", mode: "lines", x: [], y: [], z: [], line: { color: RUN_COLOR, width: 6 }, hoverinfo: "skip" },
-      { type: "scatter3d", mode: "markers", x: [], y: [], z: [], marker: { size: 5, color: RUN_COLOR, line: { color: "#fff", width: 1 } }, hoverinfo: "skip" },
+      { type: "scatter3d", mode: "markers", name: "current", x: [], y: [], z: [], marker: { size: 5, color: RUN_COLOR, line: { color: "#fff", width: 1 } }, hoverinfo: "skip" },
       { type: "scatter3d", mode: "markers", x: [], y: [], z: [], marker: { size: 4.5, color: "#ffffff", line: { color: INK, width: 2 } }, hoverinfo: "skip" },
     ];
+    this.pins = pins;
+    this.firstPin = 3;
     this.first = traces.length - 3; // path, current iterate, θ₀
+    // Where a continued run's settings changed (resume.js): diamonds on the path.
+    this.marks = traces.push({ type: "scatter3d", mode: "markers", x: [], y: [], z: [], marker: { size: 6, symbol: "diamond", color: INK, line: { color: "#ffffff", width: 2 } }, hoverinfo: "skip" }) - 1;
     const axis = (title, range) => ({
       title: { text: title }, range, showspikes: false, backgroundcolor: "#f4f6fa", gridcolor: "#dde2ea", showbackground: true,
     });
@@ -41,7 +53,7 @@ export class SurfaceView {
       scene: {
         xaxis: axis("x", [...d.x]), yaxis: axis("y", [...d.y]), zaxis: axis("L", [colors.lo, colors.hi + this.lift]),
         hovermode: false, // no picking pass (a readPixels) on every mouse move anywhere on the page
-        aspectmode: "manual", aspectratio: { x: 1, y: (d.y[1] - d.y[0]) / (d.x[1] - d.x[0]), z: 0.62 },
+        aspectmode: "manual", aspectratio: aspect(d),
         camera: { eye: { x: -1.2, y: -1.35, z: 1.5 } },
       },
     };
@@ -68,12 +80,20 @@ export class SurfaceView {
     return { type: "scatter3d", mode: "lines", ...p, line: { color: PIN_COLORS[i % PIN_COLORS.length], width: 5 }, hoverinfo: "skip" };
   }
 
-  show(run, t) {
+  // Iterate t of the run on show, and of the pinned runs racing it (each up to its own end).
+  show(run, race) {
+    const t = Math.min(race, run.path.length - 1);
     const p = this.lifted(run.path, run.loss, t);
     const [cx, cy] = run.path[t];
     const shown = p.x.length && p.x.at(-1) === cx && p.y.at(-1) === cy;
     const cur = shown ? { x: [cx], y: [cy], z: [p.z.at(-1)] } : { x: [], y: [], z: [] };
     const start = p.x.length ? { x: [p.x[0]], y: [p.y[0]], z: [p.z[0]] } : { x: [], y: [], z: [] };
-    return Plotly.restyle(this.div, { x: [p.x, cur.x, start.x], y: [p.y, cur.y, start.y], z: [p.z, cur.z, start.z] }, [this.first, this.first + 1, this.first + 2]);
+    const pins = this.pins.map((pin) => (pin.run ? this.lifted(pin.run.path, pin.run.loss, race) : { x: [], y: [], z: [] }));
+    const d = this.surface.domain;
+    const changes = changesUpTo(run, t).filter(({ theta: [x, y], loss }) => x >= d.x[0] && x <= d.x[1] && y >= d.y[0] && y <= d.y[1] && loss <= this.zhi);
+    const marks = { x: changes.map((c) => c.theta[0]), y: changes.map((c) => c.theta[1]), z: changes.map((c) => c.loss + this.lift) };
+    const all = [...pins, p, cur, start, marks];
+    const idx = [...pins.map((_, i) => this.firstPin + i), this.first, this.first + 1, this.first + 2, this.marks];
+    return Plotly.restyle(this.div, { x: all.map((a) => a.x), y: all.map((a) => a.y), z: all.map((a) => a.z) }, idx);
   }
 }

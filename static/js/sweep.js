@@ -22,12 +22,12 @@ export class Sweep {
   async compute() {
     this.abort?.abort();
     this.abort = new AbortController();
-    const { surface, theta0, optimizer, tol } = this.body();
+    const { surface, theta0, optimizer, tol, max_steps: steps } = this.body();
     const eta = optimizer.eta;
     this.els.note.textContent = "Sweeping η…";
     try {
       this.result = await postJSON("/api/sweep", {
-        surface, theta0, optimizer, tol, count: COUNT, max_steps: 1000,
+        surface, theta0, optimizer, tol, count: COUNT, max_steps: Math.max(1, Math.min(steps, 5000)), // POST /api/sweep's cap
         eta_min: eta / SPAN, eta_max: eta * SPAN,
       }, this.abort.signal);
     } catch (err) {

@@ -43,13 +43,15 @@ export class Views {
   }
 
   // Iterate t of a run. `pointerTime` is set while θ₀ is dragged: the event that asked for it.
-  show(run, t, pointerTime) {
-    this.contour.show(run, t);
+  // With pinned runs racing it, t may pass the run's last iterate: the run then rests at its end.
+  show(run, race, pointerTime) {
+    const t = Math.min(race, run.path.length - 1);
+    this.contour.show(run, race);
     if (pointerTime === undefined) {
-      this.draw3d(run, t);
+      this.draw3d(run, race);
       this.lossMarker(t);
     } else {
-      this.draw3dLive(run, t);
+      this.draw3dLive(run, race);
       requestAnimationFrame(() => { // the overlay is drawn; it shows at this frame
         this.stats.redraws += 1;
         this.stats.latencies.push(performance.now() - pointerTime);
@@ -72,14 +74,19 @@ export class Views {
     const p = run.path[t];
     const g = run.grad[t];
     const next = run.path[t + 1];
-    const eta = run.body.optimizer.eta;
+    // The step size this step used (a schedule or line search changes it); on the last iterate,
+    // the optimizer's η when nothing changes it.
+    const opt = run.body.optimizer;
+    const eta = run.eta_t?.[t] ?? (opt.schedule || opt.line_search ? null : opt.eta);
     $("r-t").textContent = String(t);
     $("r-theta").textContent = pair(p);
     $("r-loss").textContent = num(run.loss[t], 6);
     $("r-grad").textContent = pair(g);
     $("r-gnorm").textContent = num(Math.hypot(g[0], g[1]));
-    $("r-update").textContent = pair([-eta * g[0], -eta * g[1]]);
+    $("r-eta").textContent = eta === null ? "—" : num(eta);
+    $("r-update").textContent = eta === null ? "—" : pair([-eta * g[0], -eta * g[1]]);
     $("r-step").textContent = next ? pair([next[0] - p[0], next[1] - p[1]]) : "— (last iterate)";
+    $("r-next").textContent = next ? pair(next) : "—";
   }
 
   status(kind, message) {

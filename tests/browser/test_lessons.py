@@ -68,7 +68,7 @@ def test_every_lesson_url_sets_its_state_and_shows_its_outcome(page: Page, base_
         assert state["race"] is True and "race=1" in page.url
     if lesson["views"].get("gradient_field"):
         expect(page.locator("#gradfield-toggle")).to_be_checked()
-        assert page.locator("[data-testid=gradfield] .gf-arrows line").count() > 20
+        page.wait_for_function("() => document.querySelectorAll('[data-testid=gradfield] .gf-arrows line').length > 20")
     if lesson["views"].get("basins"):
         expect(page.get_by_test_id("basins-legend").locator("li")).not_to_have_count(0, timeout=30_000)
     if lesson["views"].get("data_view"):

@@ -121,7 +121,8 @@ def test_eta_past_two_over_lambda_diverges_on_the_quadratic(page: Page, base_url
     expect(page.locator("#status")).to_have_attribute("data-status", "diverged")
     expect(page.locator("#status-message")).to_contain_text("Diverged")
     assert parse_qs(urlparse(page.url).query)["eta"] == ["1.05"]
-    page.locator("body").press("End")  # the last, far-away iterate draws without complaint
+    page.evaluate("() => document.activeElement.blur()")  # keys typed in η's box stay there
+    page.keyboard.press("End")  # the last, far-away iterate draws without complaint
     expect(page.locator("#r-t")).to_have_text(str(page.evaluate("window.descentLab.run.steps")))
     assert page.problems.errors == []  # type: ignore[attr-defined]
 
@@ -183,7 +184,7 @@ def test_a_copied_url_reproduces_the_run_in_a_fresh_page(page: Page, base_url: s
     page.press("#y0", "Enter")
     wait_settled(page)
     page.click("#keep")
-    expect(page.locator("#pins li")).to_have_count(1)
+    expect(page.locator("#pins li.pin")).to_have_count(1)
     message = page.inner_text("#status-message")
     url = page.url
 
@@ -193,13 +194,13 @@ def test_a_copied_url_reproduces_the_run_in_a_fresh_page(page: Page, base_url: s
         assert fresh.evaluate(f"{STATE}.theta0") == [3.5, -3]
         assert fresh.evaluate(f"{STATE}.eta") == 0.02
         expect(fresh.locator("#status-message")).to_have_text(message)
-        expect(fresh.locator("#pins li")).to_have_count(1)
-        expect(fresh.locator("#pins li")).to_contain_text("η = 0.02")
+        expect(fresh.locator("#pins li.pin")).to_have_count(1)
+        expect(fresh.locator("#pins li.pin")).to_contain_text("η = 0.02")
     finally:
         fresh.context.close()
 
     page.go_back()  # before "keep": no pins
-    expect(page.locator("#pins li")).to_have_count(0)
+    expect(page.locator("#pins li.pin")).to_have_count(0)
     page.go_back()  # before y0 = -3
     page.wait_for_function(f"() => {STATE}.theta0[1] === 1")
     expect(page.locator("#y0")).to_have_value("1")
@@ -211,8 +212,9 @@ def test_downloads_hold_the_path(page: Page, base_url: str) -> None:
     with page.expect_download() as info:
         page.click("#export-csv")
     rows = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
-    assert rows[0] == ["t", "x", "y", "loss", "grad_x", "grad_y"]
+    assert rows[0] == ["t", "x", "y", "loss", "grad_x", "grad_y", "eta_t"]
     assert len(rows) - 1 == len(path) == 23
+    assert rows[1][6] == "0.01" and rows[-1][6] == ""  # the step size used; the last iterate takes none
     assert [float(v) for v in rows[1][1:3]] == path[0] == [-1, 1]
     assert [float(v) for v in rows[-1][1:3]] == pytest.approx(path[-1])
 

@@ -1,0 +1,190 @@
+// Step-size schedules and gd's backtracking line search (issue 7): their parameters with the API's
+// defaults and bounds (see /openapi.json: StepSchedule … LineSearchParams), their part of a
+// request body and of the URL, and the collapsible "Step size schedule" section of the form.
+import { short } from "./format.js";
+
+const whole = { step: 1, int: true };
+export const SCHEDULES = {
+  constant: { label: "constant", params: {} },
+  step: {
+    label: "step decay (StepLR)",
+    params: {
+      step_size: { label: "every (steps)", value: 10, min: 1, max: 1e6, ...whole },
+      gamma: { label: "multiply by γ", value: 0.1, min: 0, max: 1, step: "any" }, // 0 < γ ≤ 1
+    },
+  },
+  exponential: {
+    label: "exponential (ExponentialLR)",
+    params: { gamma: { label: "γ per step", value: 0.99, min: 0, max: 1, step: "any" } },
+  },
+  cosine: {
+    label: "cosine (CosineAnnealingLR)",
+    params: {
+      t_max: { label: "T_max (steps)", value: 100, min: 1, max: 1e6, ...whole },
+      eta_min: { label: "η_min", value: 0, min: 0, max: 1e4, step: "any" },
+    },
+  },
+  inverse_sqrt: {
+    label: "1/√t, with warmup",
+    params: { warmup: { label: "warmup (steps)", value: 0, min: 0, max: 1e6, ...whole } },
+  },
+};
+// Armijo backtracking: 0 < c < 1, 0 < shrink < 1.
+export const LINE_SEARCH = {
+  c: { label: "c (Armijo)", value: 1e-4, min: 0, max: 1, step: "any" },
+  shrink: { label: "shrink", value: 0.5, min: 0, max: 1, step: "any" },
+};
+export const CONSTANT = Object.freeze({ name: "constant" });
+
+const defaults = (params) => Object.fromEntries(Object.entries(params).map(([k, p]) => [k, p.value]));
+export const scheduleOf = (name, values = {}) => ({ name, ...defaults(SCHEDULES[name].params), ...values });
+export const lineSearchOf = (values = {}) => ({ ...defaults(LINE_SEARCH), ...values });
+
+// The optimizer's schedule and line search as the API takes them: a constant schedule is left
+// out (so a request stays what it was before schedules existed), and only gd searches.
+export function scheduleBody(run) {
+  const out = {};
+  if (run.schedule && run.schedule.name !== "constant") out.schedule = { ...run.schedule };
+  if (run.lineSearch && run.optimizer === "gd") out.line_search = { ...run.lineSearch };
+  return out;
+}
+
+// --- URL: only what differs from the defaults ---------------------------------------------------
+
+export function scheduleEntries(run) {
+  const entries = [];
+  const s = run.schedule;
+  if (s && s.name !== "constant" && s.name in SCHEDULES) {
+    entries.push(["sched", s.name]);
+    for (const [k, p] of Object.entries(SCHEDULES[s.name].params)) {
+      if (k in s && s[k] !== p.value) entries.push([`sched_${k}`, short(s[k])]);
+    }
+  }
+  if (run.lineSearch && run.optimizer === "gd") {
+    entries.push(["ls", "1"]);
+    for (const [k, p] of Object.entries(LINE_SEARCH)) {
+      if (run.lineSearch[k] !== p.value) entries.push([`ls_${k}`, short(run.lineSearch[k])]);
+    }
+  }
+  return entries;
+}
+
+function number(text, fallback) {
+  const v = Number(text);
+  return text !== null && text !== "" && Number.isFinite(v) ? v : fallback;
+}
+
+// `get(key)` reads a URL entry (null when absent); a malformed value falls back to its default.
+export function decodeSchedule(get, optimizer) {
+  const name = get("sched") in SCHEDULES ? get("sched") : "constant";
+  const values = {};
+  for (const [k, p] of Object.entries(SCHEDULES[name].params)) values[k] = number(get(`sched_${k}`), p.value);
+  let lineSearch = null;
+  if (optimizer === "gd" && (get("ls") === "1" || get("ls") === "true")) {
+    lineSearch = lineSearchOf(Object.fromEntries(Object.entries(LINE_SEARCH).map(([k, p]) => [k, number(get(`ls_${k}`), p.value)])));
+  }
+  return { schedule: scheduleOf(name, values), lineSearch };
+}
+
+// A few words for a schedule: "step: ×0.5 every 20", "cosine to 0 over 100".
+export function describeSchedule(s) {
+  if (!s || s.name === "constant") return "constant";
+  if (s.name === "step") return `×${short(s.gamma)} every ${s.step_size}`;
+  if (s.name === "exponential") return `×${short(s.gamma)} per step`;
+  if (s.name === "cosine") return `cosine to ${short(s.eta_min)} over ${s.t_max}`;
+  return s.warmup ? `1/√t, warmup ${s.warmup}` : "1/√t";
+}
+
+// --- the form section ---------------------------------------------------------------------------
+
+const $ = (id) => document.getElementById(id);
+
+function field(id, key, errorKey, p, value) {
+  const wrap = document.createElement("div");
+  wrap.className = "field";
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.textContent = p.label;
+  const input = document.createElement("input");
+  Object.assign(input, { id, type: "number", min: p.min, max: p.max, step: p.step, value: short(value ?? p.value) });
+  input.dataset.key = key;
+  const error = document.createElement("p");
+  error.className = "error";
+  error.dataset.errorFor = errorKey;
+  wrap.append(label, input, error);
+  return wrap;
+}
+
+// The collapsible section: a schedule picker with its parameters, and (for gd) the line search.
+export class SchedulePanel {
+  constructor() {
+    this.details = $("schedule-panel");
+    $("schedule").replaceChildren(...Object.entries(SCHEDULES).map(([k, s]) => new Option(s.label, k)));
+  }
+
+  // onChange() after any of its settings changed.
+  listen(onChange) {
+    $("schedule").addEventListener("change", () => {
+      this.renderParams(scheduleOf($("schedule").value));
+      this.summarize();
+      onChange();
+    });
+    $("schedule-params").addEventListener("change", () => { this.summarize(); onChange(); });
+    $("line-search").addEventListener("change", () => {
+      this.renderLineSearch($("line-search").checked ? lineSearchOf() : null);
+      this.summarize();
+      onChange();
+    });
+    $("line-search-params").addEventListener("change", () => onChange());
+  }
+
+  renderParams(schedule) {
+    $("schedule").value = schedule.name;
+    const params = SCHEDULES[schedule.name].params;
+    $("schedule-params").replaceChildren(...Object.entries(params).map(([k, p]) => field(`sched-${k}`, k, `schedule.${k}`, p, schedule[k])));
+  }
+
+  renderLineSearch(search) {
+    $("line-search").checked = Boolean(search);
+    const fields = search ? Object.entries(LINE_SEARCH).map(([k, p]) => field(`ls-${k}`, k, `line_search.${k}`, p, search[k])) : [];
+    $("line-search-params").replaceChildren(...fields);
+  }
+
+  // Line search is gd's only: hidden for the other optimizers.
+  showLineSearch(gd) {
+    $("line-search-box").hidden = !gd;
+  }
+
+  write(state) {
+    this.renderParams(state.schedule ?? CONSTANT);
+    this.renderLineSearch(state.optimizer === "gd" ? state.lineSearch : null);
+    this.showLineSearch(state.optimizer === "gd");
+    this.summarize();
+    if (this.custom(state)) this.details.open = true; // a link with a schedule shows it
+  }
+
+  custom(state) {
+    return Boolean((state.schedule && state.schedule.name !== "constant") || (state.optimizer === "gd" && state.lineSearch));
+  }
+
+  summarize() {
+    const parts = [describeSchedule(this.readSchedule())];
+    if (!$("line-search-box").hidden && $("line-search").checked) parts.push("line search");
+    $("schedule-summary").textContent = parts.join(" · ");
+  }
+
+  // `number(input, errorKey)` reads a box: NaN (with the error shown) when it holds no number.
+  readSchedule(number = (el) => el.valueAsNumber) {
+    const name = $("schedule").value in SCHEDULES ? $("schedule").value : "constant";
+    const values = {};
+    for (const el of $("schedule-params").querySelectorAll("input[data-key]")) values[el.dataset.key] = number(el, `schedule.${el.dataset.key}`);
+    return scheduleOf(name, values);
+  }
+
+  readLineSearch(number, optimizer) {
+    if (optimizer !== "gd" || !$("line-search").checked) return null;
+    const values = {};
+    for (const el of $("line-search-params").querySelectorAll("input[data-key]")) values[el.dataset.key] = number(el, `line_search.${el.dataset.key}`);
+    return lineSearchOf(values);
+  }
+}
