@@ -10,7 +10,19 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from app.core.surface import Domain, GradFn, HessFn, Minimum, Point, Scalar, Surface, ValueFn
+from app.core.surface import (
+    Array,
+    Domain,
+    GradFn,
+    HessFn,
+    Minimum,
+    Point,
+    Scalar,
+    Surface,
+    ValueBoundFn,
+    ValueFn,
+    ValueGradFn,
+)
 
 TWO_PI = 2.0 * np.pi
 
@@ -46,6 +58,8 @@ def _preset(
     saddles: Iterable[tuple[float, float]] = (),
     maxima: Iterable[tuple[float, float]] = (),
     log_colors: bool = False,
+    value_grad: ValueGradFn | None = None,
+    value_bound: ValueBoundFn | None = None,
 ) -> Surface:
     def points(approx: Iterable[tuple[float, float]]) -> list[tuple[float, float, float]]:
         polished = [_polish(grad, hess, x, y) for x, y in approx]
@@ -71,6 +85,8 @@ def _preset(
         saddles=tuple(Point(*p) for p in points(saddles)),
         maxima=tuple(Point(*p) for p in points(maxima)),
         log_colors=log_colors,
+        value_grad=value_grad,
+        value_bound=value_bound,
     )
 
 
@@ -116,6 +132,45 @@ def _himmelblau_grad(x: Scalar, y: Scalar) -> tuple[Scalar, Scalar]:
     a = x * x + y - 11.0
     b = x + y * y - 7.0
     return 4.0 * x * a + 2.0 * b, 2.0 * a + 4.0 * y * b
+
+
+def _himmelblau_value_grad(
+    x: Scalar, y: Scalar, out: tuple[Array | None, ...] | None = None
+) -> tuple[Scalar | None, Scalar, Scalar]:
+    """_himmelblau and _himmelblau_grad at once, sharing a and b (see ValueGradFn): the same
+    roundings as the two (on arrays ** 2 is a product; on floats the value may differ from
+    Python's (·) ** 2 in the last bit), in place when `out` is given."""
+    if out is None:
+        a = x * x + y - 11.0
+        b = x + y * y - 7.0
+        return a * a + b * b, 4.0 * x * a + 2.0 * b, 2.0 * a + 4.0 * y * b
+    value, gx, gy, a, b = out
+    mul, add = np.multiply, np.add
+    mul(x, x, out=a)  # a = x·x + y − 11
+    add(a, y, out=a)
+    add(a, -11.0, out=a)
+    mul(y, y, out=b)  # b = x + y·y − 7
+    add(b, x, out=b)
+    add(b, -7.0, out=b)
+    if value is not None:  # L = a·a + b·b
+        mul(a, a, out=value)
+        mul(b, b, out=gx)
+        add(value, gx, out=value)
+    mul(x, 4.0, out=gx)  # ∂x = 4x·a + 2b
+    mul(gx, a, out=gx)
+    mul(b, 2.0, out=gy)
+    add(gx, gy, out=gx)
+    mul(y, 4.0, out=gy)  # ∂y = 2a + 4y·b
+    mul(gy, b, out=gy)
+    mul(a, 2.0, out=a)
+    add(gy, a, out=gy)
+    return value, gx, gy
+
+
+def _himmelblau_bound(r: float) -> float:
+    """|f| on the square |x|, |y| ≤ r: |x² + y − 11| ≤ r² + r + 11, |x + y² − 7| ≤ r² + r + 7."""
+    s = r * r + r
+    return (s + 11.0) * (s + 11.0) + (s + 7.0) * (s + 7.0)
 
 
 def _himmelblau_hess(x: Scalar, y: Scalar) -> tuple[Scalar, Scalar, Scalar]:
@@ -310,6 +365,8 @@ _PRESETS: tuple[Surface, ...] = (
         value=_himmelblau,
         grad=_himmelblau_grad,
         hess=_himmelblau_hess,
+        value_grad=_himmelblau_value_grad,
+        value_bound=_himmelblau_bound,
         domain=Domain((-5.0, 5.0), (-5.0, 5.0)),
         default_start=(-1.0, 1.0),
         default_eta=0.01,

@@ -18,6 +18,13 @@ Scalar: TypeAlias = float | np.floating | Array
 ValueFn: TypeAlias = Callable[[Scalar, Scalar], Scalar]
 GradFn: TypeAlias = Callable[[Scalar, Scalar], tuple[Scalar, Scalar]]
 HessFn: TypeAlias = Callable[[Scalar, Scalar], tuple[Scalar, Scalar, Scalar]]
+# The value and the gradient at once, sharing subexpressions, bitwise equal to (value, *grad)
+# on arrays: f(x, y, out=None) -> (L, ∂x, ∂y). With `out`, five float arrays of x's shape (none
+# of them x or y), it allocates nothing: L, ∂x, ∂y go into out[0], out[1], out[2] and are
+# returned, out[3] and out[4] are scratch; if out[0] is None, L is not computed (None instead).
+ValueGradFn: TypeAlias = Callable[..., tuple[Scalar | None, Scalar, Scalar]]
+# An upper bound of |L(x, y)| over the square |x|, |y| ≤ r (math.inf where there is none).
+ValueBoundFn: TypeAlias = Callable[[float], float]
 MinimumKind: TypeAlias = Literal["global", "local"]
 
 
@@ -75,6 +82,22 @@ class Surface:
     # Optional extras, appended so existing constructors are unaffected:
     note: str = ""  # a caveat in words, e.g. "no finite minimum: the classes are separable"
     data: Any = None  # the data behind a dataset loss (app.core.regression.DataFit), else None
+    value_grad: ValueGradFn | None = None  # optional fused (value, ∂x, ∂y); see value_and_grad
+    value_bound: ValueBoundFn | None = None  # optional: lets a batch skip L while θ stays small
+
+    def value_and_grad(
+        self, x: Scalar, y: Scalar, out: tuple[Array | None, ...] | None = None
+    ) -> tuple[Scalar | None, Scalar, Scalar]:
+        """(L, ∂L/∂x, ∂L/∂y): the fused `value_grad` if the surface has one (it gives exactly
+        the values of `value` and `grad` on arrays, only cheaper), else `value` and `grad` one
+        after the other. `out` is as for ValueGradFn; without `value_grad` it only says whether
+        L is wanted (out[0] is None: it is not), and the results are new arrays (or constants)."""
+        if self.value_grad is not None:
+            return self.value_grad(x, y) if out is None else self.value_grad(x, y, out)
+        gx, gy = self.grad(x, y)
+        if out is not None and out[0] is None:
+            return None, gx, gy
+        return self.value(x, y), gx, gy
 
     def hessian_matrix(self, x: float, y: float) -> Array:
         hxx, hxy, hyy = self.hess(np.float64(x), np.float64(y))
