@@ -10,7 +10,7 @@ from app.api.schemas import DescentRequest, GDParams, OptimizerParams
 from app.core.critical import StationaryPoint, stationary_points
 from app.core.optimizers import Optimizer, make_optimizer, state_from_dict, state_to_dict
 from app.core.regression import minibatch_gradient
-from app.core.runner import Iterate, LineSearch, Resume, StopRules
+from app.core.runner import Iterate, LineSearch, Resume, StopRules, Trajectory
 from app.core.schedules import CONSTANT, Schedule, make_schedule
 from app.core.summary import NearestMinimum, RunSummary
 from app.core.surface import Minimum, Point, Surface
@@ -171,6 +171,24 @@ def result_to_dict(run: Run, iterates: list[Iterate], summary: RunSummary) -> di
         "loss": [it.loss for it in iterates],
         "grad": [it.grad for it in iterates],
         "eta": [it.eta for it in iterates[:-1]],
+        "final": fields["final"],
+        "nearest_minimum": fields["nearest_minimum"],
+        "resume": fields["resume"],
+    }
+
+
+def trajectory_to_dict(run: Run, path: Trajectory, summary: RunSummary) -> dict[str, Any]:
+    """The same object as `result_to_dict` over the same iterates, from the run's columns."""
+    fields = summary_fields(run, summary)
+    return {
+        "status": fields["status"],
+        "message": fields["message"],
+        "steps": fields["steps"],
+        "start_t": path.t0,
+        "path": path.thetas,
+        "loss": path.losses,
+        "grad": path.grads,
+        "eta": path.etas,
         "final": fields["final"],
         "nearest_minimum": fields["nearest_minimum"],
         "resume": fields["resume"],

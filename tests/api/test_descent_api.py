@@ -3,12 +3,16 @@
 import json
 import math
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.api import schemas
-from app.core.optimizers import OPTIMIZERS
+from app.core.optimizers import GD, OPTIMIZERS
 from app.core.presets import PRESETS, get_preset
+from app.core.runner import StopRules, descend, trajectory
 from app.main import create_app
 from app.settings import Settings, get_settings
 
@@ -261,3 +265,213 @@ def test_post_grid_and_describe_equal_their_get_forms(client: TestClient) -> Non
     assert client.post("/api/surface", json={"surface": "beale"}).json() == client.get(
         "/api/surfaces/beale").json()
     assert client.post("/api/grid", json={"surface": "beale", "n": 5000}).status_code == 422
+
+
+# --- the fast path of POST /api/descent and its stream (app/api/routes/descent.py) ---------------
+# A body sent as exactly `application/json` is validated from its raw bytes and a short run is
+# computed on the event loop; any other content type (and any body the fast path refuses) goes
+# through FastAPI's own handler. `application/json; charset=utf-8` takes FastAPI's path, so each
+# body below is sent both ways and the answers must be the same bytes.
+
+FAST = {"content-type": "application/json"}
+FASTAPI = {"content-type": "application/json; charset=utf-8"}
+
+RAW_BODIES = [
+    b'{"surface": ',
+    b"\x80",
+    b"",
+    b"[]",
+    b"null",
+    b'"himmelblau"',
+    b'{"surface": "himmelblau", "theta0": [NaN, 1]}',
+    b'{"surface": "himmelblau", "optimizer": {"name": "adam", "eps": Infinity}}',
+    b'{"surface": "himmelblau", "tol": -Infinity}',
+    b'{"surface": "himmelblau", "theta0": [1e400, 0]}',
+    b'{"surface": "himmelblau", "max_steps": 1e2, "tol": 0}',
+    b'{"surface": "himmelblau", "max_steps": 100.5}',
+    b'{"surface": "himmelblau", "seed": ' + b"9" * 5000 + b"}",
+    b'\xef\xbb\xbf{"surface": "himmelblau"}',
+    b'{"surface": "booth", "surface": "himmelblau", "max_steps": 3}',
+    b'{"surface": "himmelblau",}',
+    b'{"surface": "himmelblau\\ud800"}',
+    b'{"surface": {"kind": "logistic", "dataset": "overlap"}, "max_steps": 20}',
+    b'{"surface": {"kind": "logistic", "dataset": "overlap"}, "batch_size": 0}',
+    b'{"surface": "himmelblau", "batch_size": 4}',
+    b'{"surface": "rosenbrock", "max_steps": 51}',
+]
+GOOD_BODIES = [
+    {"surface": "himmelblau", "theta0": [-1, 1], "optimizer": {"name": "gd", "eta": 0.001},
+     "max_steps": 500, "tol": 0},
+    {"surface": "quadratic"},
+    {"surface": "rosenbrock", "optimizer": {"name": "gd", "eta": 1.5}},
+    {"surface": "rastrigin", "optimizer": {"name": "rmsprop", "eta": 0.01, "centered": True},
+     "max_steps": 200},
+    {"surface": "beale", "optimizer": {"name": "gd", "eta": 0.01, "line_search": {"c": 1e-4}}},
+    {"surface": "ravine", "optimizer": {"name": "gd", "eta": 0.01,
+                                        "schedule": {"name": "cosine", "t_max": 50}}},
+    {"surface": "six_hump_camel", "optimizer": {"name": "newton", "eta": 1.0}, "max_steps": 20},
+    {"surface": "saddle", "optimizer": {"name": "gd", "eta": 0.1}, "max_steps": 10_000},
+    {"surface": {"kind": "linear", "dataset": "trend"}, "optimizer": {"name": "gd", "eta": 0.1},
+     "batch_size": 3, "seed": 7, "max_steps": 100},
+]
+
+
+def both_ways(client: TestClient, path: str, raw: bytes):
+    fast = client.post(path, content=raw, headers=FAST)
+    slow = client.post(path, content=raw, headers=FASTAPI)
+    return fast, slow
+
+
+@pytest.mark.parametrize("path", ["/api/descent", "/api/descent/stream"])
+@pytest.mark.parametrize(
+    "raw",
+    RAW_BODIES
+    + [json.dumps(body).encode() for body, _, _ in BAD_BODIES]
+    + [json.dumps(body).encode() for body in GOOD_BODIES],
+)
+def test_the_fast_path_answers_exactly_as_fastapi_does(client, path, raw) -> None:
+    fast, slow = both_ways(client, path, raw)
+    assert fast.status_code == slow.status_code
+    assert fast.content == slow.content
+    if path == "/api/descent" or fast.status_code != 200:
+        strict_json(fast.text)  # no NaN or Infinity, even when the body held them
+
+
+def test_errors_keep_their_readable_messages_through_the_fast_path(client: TestClient) -> None:
+    fast, _ = both_ways(client, "/api/descent", b'{"surface": "himmelblau", "tol": NaN}')
+    assert fast.status_code == 422
+    assert strict_json(fast.text)["message"] == "tol: Input should be a finite number (got NaN)"
+    fast, _ = both_ways(client, "/api/descent", b'{"surface": ')
+    assert fast.status_code == 422
+    assert fast.json()["message"].startswith("body: The body is not valid JSON (at character 12")
+    fast, _ = both_ways(client, "/api/descent", b"\x80")
+    assert fast.status_code == 400 and "UTF-8" in fast.json()["message"]
+    no_type = client.post("/api/descent", content=b'{"surface": "booth"}')
+    assert no_type.status_code == 422  # FastAPI's strict content type, as before
+
+
+# JSON values of the shapes a descent body takes, with wrong types, bounds and extras mixed in.
+_json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12),
+    st.sampled_from(["himmelblau", "booth", "gd", "adam", "newton", "momentum", "cosine"]),
+)
+_json = st.recursive(
+    _json_scalars,
+    lambda inner: (st.lists(inner, max_size=3)
+                   | st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=8,
+)
+_numbers = st.one_of(st.integers(-20, 20_000), st.floats(-1e7, 1e7), _json_scalars)
+_optimizer = st.fixed_dictionaries(
+    {"name": st.sampled_from(["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton",
+                              "sgd"])},
+    optional={"eta": _numbers, "momentum": _numbers, "beta1": _numbers, "eps": _numbers,
+              "centered": st.booleans() | _json_scalars,
+              "schedule": st.fixed_dictionaries({"name": st.sampled_from(["step", "cosine", "x"])},
+                                                optional={"gamma": _numbers, "t_max": _numbers}),
+              "extra": _json},
+)
+_body = st.fixed_dictionaries(
+    {},
+    optional={
+        "surface": st.sampled_from(["himmelblau", "rastrigin", "saddle", "nope"]) | _json,
+        "theta0": st.lists(_numbers, max_size=3) | _json,
+        "optimizer": _optimizer | _json,
+        "max_steps": st.integers(-2, 300) | _numbers,
+        "tol": _numbers,
+        "seed": _numbers,
+        "colour": _json,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=_body)
+def test_the_fast_path_agrees_with_fastapi_on_generated_bodies(client, body) -> None:
+    if isinstance(body.get("max_steps"), int) and body["max_steps"] > 300:
+        body["max_steps"] = 300
+    raw = json.dumps(body).encode()
+    fast, slow = both_ways(client, "/api/descent", raw)
+    assert (fast.status_code, fast.content) == (slow.status_code, slow.content)
+
+
+_valid_body = st.fixed_dictionaries(
+    {"surface": st.sampled_from(list(PRESETS))},
+    optional={
+        "theta0": st.lists(st.floats(-3, 3) | st.integers(-3, 3), min_size=2, max_size=2),
+        "optimizer": st.fixed_dictionaries(
+            {"name": st.sampled_from(["gd", "momentum", "adam", "rmsprop"]),
+             "eta": st.floats(1e-4, 1.0) | st.just(1)}),
+        "max_steps": st.integers(0, 300) | st.sampled_from([100.0, 250.0]),
+        "tol": st.floats(0, 1e-3) | st.just(0),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=_valid_body)
+def test_the_fast_path_agrees_with_fastapi_on_valid_bodies(client, body) -> None:
+    fast, slow = both_ways(client, "/api/descent", json.dumps(body).encode())
+    assert (fast.status_code, fast.content) == (slow.status_code, slow.content)
+
+
+def test_long_runs_leave_the_event_loop(client, monkeypatch) -> None:
+    """A short run is computed inline; a 10,000-step one (or a formula) in the threadpool."""
+    from app.api.routes import descent as route
+
+    hops: list[str] = []
+
+    async def counted(func, *args):
+        hops.append(func.__name__)
+        return func(*args)
+
+    monkeypatch.setattr(route, "run_in_threadpool", counted)
+    short = {"surface": "himmelblau", "optimizer": {"name": "gd", "eta": 0.001}, "max_steps": 500}
+    assert client.post("/api/descent", json=short).status_code == 200
+    assert hops == []
+    long = {**short, "max_steps": 10_000}
+    assert client.post("/api/descent", json=long).status_code == 200
+    adam = {**short, "optimizer": {"name": "adam", "eta": 0.01}}
+    assert client.post("/api/descent", json=adam).status_code == 200
+    data = {"surface": {"kind": "logistic", "dataset": "overlap"}, "max_steps": 10}
+    assert client.post("/api/descent", json=data).status_code == 200
+    assert hops == ["run_descent"] * 3
+    with client.stream("POST", "/api/descent/stream", json=long) as response:
+        assert response.status_code == 200
+    assert hops == ["run_descent"] * 3  # the stream's endpoint only computes the first iterate
+
+
+class _GenericGD(GD):
+    """GD, but not `GD` itself: the runner takes its generic path (GD.update each step)."""
+
+
+@pytest.mark.parametrize("surface_id", list(PRESETS))
+@pytest.mark.parametrize("eta", [1e-3, 0.02, 0.3, 5.0])
+def test_the_runners_gd_fast_path_equals_gd_update(surface_id: str, eta: float) -> None:
+    surface = get_preset(surface_id)
+    for theta0, tol in ((surface.default_start, 0.0), ((0.7, -1.3), 1e-6)):
+        rules = StopRules(max_steps=400, tol=tol)
+        fast = trajectory(surface, GD(eta), theta0, rules)
+        generic = trajectory(surface, _GenericGD(eta), theta0, rules)
+        assert len(fast) == len(generic)
+        assert (fast.thetas, fast.losses, fast.grads, fast.etas) == (
+            generic.thetas, generic.losses, generic.grads, generic.etas)
+        assert (fast.status, fast.reason, fast.state) == (generic.status, generic.reason,
+                                                          generic.state)
+        iterates = list(descend(surface, GD(eta), theta0, rules))
+        assert [fast.iterate(i) for i in range(len(fast))] == iterates
+
+
+@pytest.mark.parametrize("body", GOOD_BODIES)
+def test_descent_equals_the_iterates_of_descend(client: TestClient, body: dict) -> None:
+    """The response, built from the run's columns, equals the one built from its iterates."""
+    from app.api.convert import Run, result_to_dict
+    from app.core.summary import summarize
+
+    run = Run(schemas.DescentRequest.model_validate(body))
+    iterates = list(descend(run.surface, run.optimizer, run.theta0, run.rules, **run.options))
+    summary = summarize(run.surface, run.optimizer, run.theta0, run.rules, iterates[-1],
+                        [it.loss for it in iterates[-5:]], start_t=iterates[0].t)
+    response = client.post("/api/descent", json=body)
+    assert response.content == orjson.dumps(result_to_dict(run, iterates, summary))
