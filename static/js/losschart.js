@@ -80,8 +80,9 @@ export class LossView {
     const all = (key) => [s, ...pins.filter((p) => p.run).map((p) => this.series(p.run))].flatMap((x) => x[key]);
     if (this.best !== null) Object.assign(layout.yaxis, decades(all("loss")));
     Object.assign(layout.yaxis2, decades(all("gn")));
-    if (this.eta) { // the loss panel is shorter: half the ticks
-      for (const ax of [layout.yaxis, layout.yaxis2]) if (ax.dtick) ax.dtick *= 2;
+    if (this.eta) { // the panels are short: half the ticks
+      if (this.eta.log) Object.assign(layout.yaxis3, decades(this.eta.eta), { nticks: undefined });
+      for (const ax of [layout.yaxis, layout.yaxis2, layout.yaxis3]) if (ax.dtick) ax.dtick *= 2;
     }
     return Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG, responsive: true });
   }

@@ -167,10 +167,12 @@ export class SchedulePanel {
     return Boolean((state.schedule && state.schedule.name !== "constant") || (state.optimizer === "gd" && state.lineSearch));
   }
 
+  // The section's summary line says what is set while it is closed: "×0.5 every 20 · Armijo".
   summarize() {
-    const parts = [describeSchedule(this.readSchedule())];
-    if (!$("line-search-box").hidden && $("line-search").checked) parts.push("line search");
-    $("schedule-summary").textContent = parts.join(" · ");
+    const s = this.readSchedule();
+    const search = !$("line-search-box").hidden && $("line-search").checked;
+    $("schedule-summary").textContent = [describeSchedule(s), ...(search ? ["Armijo"] : [])].join(" · ");
+    $("schedule-summary").title = `${SCHEDULES[s.name].label}${search ? ", with backtracking line search" : ""}`;
   }
 
   // `number(input, errorKey)` reads a box: NaN (with the error shown) when it holds no number.
