@@ -141,13 +141,22 @@ def test_continue_chains_and_can_change_the_optimizer(page: Page, base_url: str)
     assert not page.problems.errors  # type: ignore[attr-defined]
 
 
-def test_a_change_of_theta0_offers_no_continue(page: Page, base_url: str) -> None:
+def test_a_change_of_theta0_or_a_finished_run_offers_no_continue(page: Page, base_url: str) -> None:
     open_page(page, base_url + "/" + START)
     pause_at(page, 30)
+    change_eta(page, "0.003")
+    expect(page.locator("#resume-bar")).to_be_visible()
+    # θ₀ is not a setting a run can continue with: the offer goes, the run restarts.
     page.fill("#x0", "0.5")
     page.press("#x0", "Enter")
+    expect(page.locator("#resume-bar")).to_be_hidden()
+    wait_settled(page)
+    # At the end of a run there is nothing to continue: a change just restarts.
+    page.locator("#scrubber").fill(str(page.evaluate(f"() => {LAB}.run.steps")))
+    change_eta(page, "0.002")
     wait_settled(page)
     expect(page.locator("#resume-bar")).to_be_hidden()
+    assert not page.problems.errors  # type: ignore[attr-defined]
 
 
 def test_step_schedule_gives_a_staircase(page: Page, base_url: str) -> None:
