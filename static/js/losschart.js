@@ -40,9 +40,11 @@ export class LossView {
   build(surface, run, pins) {
     this.best = surface.minima.length ? Math.min(...surface.minima.map((m) => m.value)) : null;
     const traces = [];
+    this.pinSeries = [];
     pins.forEach((pin, i) => {
       if (!pin.run) return;
       const s = this.series(pin.run);
+      this.pinSeries.push({ s, color: PIN_COLORS[i % PIN_COLORS.length] });
       traces.push({ type: "scatter", mode: "lines", x: s.t, y: s.loss, line: { color: PIN_COLORS[i % PIN_COLORS.length], width: 1.5 }, opacity: 0.8, hoverinfo: "skip", showlegend: false });
     });
     const s = run ? this.series(run) : { t: [], loss: [], gn: [] };
@@ -61,6 +63,11 @@ export class LossView {
         { type: "scatter", mode: "markers", x: [], y: [], yaxis: "y3", marker: { size: 7, color: "#13885a" }, hoverinfo: "skip", showlegend: false },
       );
     }
+    // The pinned runs racing this one: a marker on each loss curve at the iterate on show.
+    this.pinMarks = traces.push({
+      type: "scatter", mode: "markers", x: [], y: [], hoverinfo: "skip", showlegend: false,
+      marker: { size: 7, color: this.pinSeries.map((p) => p.color), line: { color: "#fff", width: 1 } },
+    }) - 1;
     const layout = {
       margin: { l: 56, r: 56, t: 8, b: 34 }, font: { ...FONT, size: FONT.size - 1 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#ffffff",
       showlegend: true, legend: { orientation: "h", x: 0.5, xanchor: "center", y: 1.0, yanchor: "bottom", font: { size: 11 } },
@@ -87,12 +94,15 @@ export class LossView {
     return Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG, responsive: true });
   }
 
-  show(t) {
+  // The iterate on show: `race` may pass this run's end while pinned runs go on.
+  show(race) {
     const s = this.series_;
-    if (!s || t >= s.t.length) return null;
-    const xs = [[t], [t]];
-    const ys = [[s.loss[t]], [s.gn[t]]];
-    const idx = [this.first + 2, this.first + 3];
+    if (!s || !s.t.length) return null;
+    const t = Math.min(race, s.t.length - 1);
+    const at = this.pinSeries.map((p) => Math.min(race, p.s.t.length - 1));
+    const xs = [[t], [t], at];
+    const ys = [[s.loss[t]], [s.gn[t]], at.map((i, k) => this.pinSeries[k].s.loss[i])];
+    const idx = [this.first + 2, this.first + 3, this.pinMarks];
     if (this.eta) {
       const on = t < this.eta.eta.length; // the last iterate takes no step
       xs.push(on ? [t] : []);

@@ -49,7 +49,7 @@ export class Views {
     this.contour.show(run, race);
     if (pointerTime === undefined) {
       this.draw3d(run, race);
-      this.lossMarker(t);
+      this.lossMarker(race);
     } else {
       this.draw3dLive(run, race);
       requestAnimationFrame(() => { // the overlay is drawn; it shows at this frame

@@ -68,6 +68,13 @@ def test_a_race_of_optimizers_matches_the_api_and_moves_together(page: Page, bas
             x, y = p["path"][min(t, p["steps"])]
             px, py = page.evaluate("([x, y]) => window.descentLab.contour.toPixels(x, y)", [x, y])
             assert (hx, hy) == pytest.approx((px, py), abs=1.0)
+        # The loss chart marks each racer's loss at its iterate t too (it follows at its own pace).
+        page.wait_for_function(
+            """(want) => { const m = document.getElementById('losschart').data
+                .find((d) => d.mode === 'markers' && Array.isArray(d.marker.color));
+                return m && JSON.stringify(m.x) === JSON.stringify(want); }""",
+            arg=[min(t, p["steps"]) for p in pins],
+        )
     # The run on show has ended before the longest racer: it rests on its last iterate.
     gd_steps = page.evaluate(f"{LAB}.run.steps")
     assert gd_steps < longest
