@@ -26,7 +26,12 @@ export class Basins {
     this.canvas.className = "basins-canvas";
     this.canvas.hidden = true;
     view.frame.insertBefore(this.canvas, view.overlay);
-    els.button.addEventListener("click", () => (this.result && !this.stale() ? this.hide() : this.compute()));
+    els.button.addEventListener("click", () => {
+      const on = !(this.result && !this.stale());
+      if (on) this.compute();
+      else this.hide();
+      this.onToggle?.(on); // the page keeps the overlay's state in its URL
+    });
     new ResizeObserver(() => this.place()).observe(view.frame);
   }
 
@@ -44,7 +49,15 @@ export class Basins {
     this.place();
   }
 
+  // Show the overlay for the current settings, computing it unless it is already on show.
+  ensure() {
+    if (this.result && !this.stale()) return;
+    this.compute();
+  }
+
   hide() {
+    this.abort?.abort();
+    this.els.bar.hidden = true;
     this.result = null;
     this.key = null;
     this.canvas.hidden = true;

@@ -29,6 +29,7 @@ views.onShow = (r, t) => { dataView.show(r, t); gradField.show(r, t); };
 const basins = new Basins(views.contour, () => requestBody(state.surface, state), {
   button: $("basins"), n: $("basins-n"), bar: $("basins-progress"), legend: $("basins-legend"),
 });
+basins.onToggle = (on) => { state = { ...state, basins: on }; commit(); };
 const sweep = new Sweep(() => requestBody(state.surface, state), { button: $("sweep"), chart: $("sweep-chart"), note: $("sweep-note") },
   (eta) => { $("eta").value = String(Number(eta.toPrecision(4))); $("eta").dispatchEvent(new Event("change")); });
 // The gradient field sits over the basins canvas (made first) and under the path overlay.
@@ -47,7 +48,7 @@ let loading = 0; // surface changes under way (their details and grid are being 
 const run = () => runs.current;
 // The settings of the run on show, without what belongs to the page (pins, views, lesson).
 // eslint-disable-next-line no-unused-vars
-const runPart = ({ pins, surface, race, field, lesson, lessonRun, present, showBasins, ...settings }) => settings;
+const runPart = ({ pins, surface, race, field, basins: _b, lesson, lessonRun, present, ...settings }) => settings;
 // The pinned runs race the one on show: the player runs until the longest of them ends.
 const raceLength = () => (run() ? Math.max(run().path.length, ...pinList().map((p) => (p.run ? p.run.path.length : 0))) : 0);
 
@@ -220,7 +221,7 @@ async function lessonState(id, k) {
   const pins = runs.filter((r) => r !== main && r.id === main.id).map((r) => ({ ...runBase, ...r.settings }));
   return {
     ...base, ...main.settings, pins, race: Boolean(lesson.views.race), field: Boolean(lesson.views.gradient_field),
-    lesson: id, lessonRun: runs.indexOf(main), present: Boolean(state?.present), showBasins: Boolean(lesson.views.basins),
+    lesson: id, lessonRun: runs.indexOf(main), present: Boolean(state?.present), basins: Boolean(lesson.views.basins),
   };
 }
 
@@ -229,9 +230,7 @@ async function openLesson(id, k = 0) {
   try {
     const next = await lessonState(id, k);
     if (!next) return;
-    const views_ = lessons.get(id).views;
     await apply(next, { push: true });
-    if (!views_.basins) basins.hide();
     document.querySelector(".sidebar").scrollTop = 0;
   } catch (err) {
     showError(err);
@@ -288,8 +287,8 @@ async function apply(next, { push }) {
     if (surfaceChanged) await loadSurface();
     await loadPins();
     startRun();
-    if (state.showBasins) basins.compute(); // once, for the lesson that asks for the overlay
-    state.showBasins = false;
+    if (state.basins) basins.ensure();
+    else basins.hide();
   } catch (err) {
     showError(err);
   }
@@ -300,7 +299,7 @@ async function onChange(kind, surfaceId = $("surface").value) {
     loading += 1;
     try {
       const s = await surfaceOf(surfaceId);
-      await apply({ ...defaultsFor(s), lesson: state.lesson, present: state.present, optimizer: state.optimizer, hyper: state.hyper, field: state.field, schedule: state.schedule, lineSearch: state.lineSearch, ...(state.optimizer === "newton" ? { eta: 1 } : {}) }, { push: true });
+      await apply({ ...defaultsFor(s), lesson: state.lesson, present: state.present, basins: state.basins, optimizer: state.optimizer, hyper: state.hyper, field: state.field, schedule: state.schedule, lineSearch: state.lineSearch, ...(state.optimizer === "newton" ? { eta: 1 } : {}) }, { push: true });
     } catch (err) {
       showError(err);
     } finally {

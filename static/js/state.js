@@ -116,6 +116,7 @@ export function encode(state) {
   const q = new URLSearchParams([...surfaceEntries(state.surface), ...runEntries(state)]);
   for (const pin of state.pins) q.append("pin", runEntries(pin).map(([k, v]) => `${k}:${v}`).join(","));
   if (state.race && state.pins.length) q.set("race", "1");
+  if (state.basins) q.set("basins", "1");
   if (state.lesson) q.set("lesson", String(state.lesson));
   if (state.present) q.set("present", "1");
   if (state.field) q.set("field", "1");
@@ -167,6 +168,7 @@ export function decode(search, surface) {
       return decodeRun((k) => (fields.has(k) ? fields.get(k) : null), base);
     });
   state.race = q.get("race") === "1" && state.pins.length > 0;
+  state.basins = q.get("basins") === "1";
   state.lesson = Number(q.get("lesson")) || null;
   state.present = q.get("present") === "1";
   state.field = q.get("field") === "1";

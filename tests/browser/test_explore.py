@@ -45,6 +45,21 @@ def test_basins_overlay_legend_and_click_runs_to_that_minimum(page: Page, base_u
     assert not page.problems.errors  # type: ignore[attr-defined]
 
 
+def test_the_basin_overlay_is_kept_in_the_url(page: Page, base_url: str, context) -> None:
+    open_page(page, f"{base_url}/?surface=double_well&x0=0.5&y0=1")
+    page.select_option("#basins-n", "64")
+    page.click("#basins")
+    page.wait_for_function("() => new URL(location.href).searchParams.get('basins') === '1'")
+    shared = page.url
+    fresh = context.new_page()
+    open_page(fresh, shared)  # a shared link opens with the overlay computed
+    expect(fresh.get_by_test_id("basins-legend").locator("li")).to_have_count(2, timeout=20_000)
+    expect(fresh.locator("#basins")).to_have_attribute("aria-pressed", "true")
+    fresh.click("#basins")  # off again: gone from the page and from the link
+    expect(fresh.locator(".basins-canvas")).to_be_hidden()
+    fresh.wait_for_function("() => !new URL(location.href).searchParams.has('basins')")
+
+
 def test_sweep_chart_and_click_loads_eta(page: Page, base_url: str) -> None:
     open_page(page, f"{base_url}/?surface=quadratic&opt=gd&eta=0.1&x0=1&y0=1")
     page.click("#sweep")
