@@ -30,6 +30,21 @@ export function runSettings(run) {
   };
 }
 
+// The state a lesson sets: its run `k` on show, its other runs on that surface pinned (racing it
+// when the lesson says so), and the views it asks for. `defaults(id)` gives a surface's defaults.
+export async function stateOfLesson(lesson, k, defaults) {
+  const runs = lesson.runs.map((r) => ({ id: pageSurfaceId(r.surface), settings: runSettings(r) }));
+  const main = runs[k] ?? runs[0];
+  const base = await defaults(main.id);
+  const { surface: _s, pins: _p, race: _r, ...runBase } = base;
+  const pins = runs.filter((r) => r !== main && r.id === main.id).map((r) => ({ ...runBase, ...r.settings }));
+  const views = lesson.views;
+  return {
+    ...base, ...main.settings, pins, race: Boolean(views.race), field: Boolean(views.gradient_field),
+    basins: Boolean(views.basins), lesson: lesson.id, lessonRun: runs.indexOf(main),
+  };
+}
+
 export class Lessons {
   // onOpen(id, runIndex): the user asked for a lesson (or one of its runs); onClose().
   constructor({ onOpen, onClose }) {

@@ -10,10 +10,11 @@ import { Runs } from "./live.js";
 import { renderPins, renderRaceKey } from "./pins.js";
 import { SurfacePicker } from "./picker.js";
 import { Player } from "./player.js";
+import { wirePlayer } from "./playerkeys.js";
 import { ResumeOffer } from "./resume.js";
 import { GradField } from "./gradfield.js";
-import { follow, parseEtas, pickedOptimizers, racers, renderRacePick } from "./race.js";
-import { Lessons, pageSurfaceId, runSettings } from "./lessons.js";
+import { follow, racersFromForm, renderRacePick } from "./race.js";
+import { Lessons, stateOfLesson } from "./lessons.js";
 import { Presenter } from "./presenter.js";
 import { colorField } from "./plotkit.js";
 import { download, fetchRun, throttle, toCSV, toJSON } from "./runs.js";
@@ -167,16 +168,9 @@ function followRace() {
 }
 
 async function startRace() {
-  const { etas, error } = parseEtas($("race-etas").value);
-  const slot = document.querySelector('[data-error-for="race"]');
-  slot.textContent = error ?? "";
+  const { list, error } = racersFromForm(runPart(state), $("race-pick"), $("race-etas").value);
+  document.querySelector('[data-error-for="race"]').textContent = error ?? "";
   if (error) return;
-  const settings = runPart(state);
-  const list = racers(settings, pickedOptimizers($("race-pick")), etas);
-  if (!list.length) {
-    slot.textContent = "Tick at least one optimizer (or list η values) that differs from this run.";
-    return;
-  }
   state.race = true;
   await setPins(list);
   startRun();
@@ -207,22 +201,13 @@ let holdPlayer = false; // the next run waits at t = 0: a lesson that is stepped
 const lessons = new Lessons({ onOpen: (id, k) => openLesson(id, k), onClose: () => { state.lesson = null; lessons.show(null); commit(); } });
 const presenter = new Presenter($("present"), (on) => { state = { ...state, present: on }; commit(true); });
 
-// The state a lesson sets: its run `k` on show, its other runs on that surface pinned (racing it
-// when the lesson says so), and the views it asks for.
 async function lessonState(id, k) {
   await lessons.load();
   const lesson = lessons.get(id);
   if (!lesson) return null;
   holdPlayer = Boolean(lesson.views.paused);
-  const runs = lesson.runs.map((r) => ({ id: pageSurfaceId(r.surface), settings: runSettings(r) }));
-  const main = runs[k] ?? runs[0];
-  const base = defaultsFor(await surfaceOf(main.id));
-  const { surface: _s, pins: _p, race: _r, ...runBase } = base;
-  const pins = runs.filter((r) => r !== main && r.id === main.id).map((r) => ({ ...runBase, ...r.settings }));
-  return {
-    ...base, ...main.settings, pins, race: Boolean(lesson.views.race), field: Boolean(lesson.views.gradient_field),
-    lesson: id, lessonRun: runs.indexOf(main), present: Boolean(state?.present), basins: Boolean(lesson.views.basins),
-  };
+  const next = await stateOfLesson(lesson, k, async (sid) => defaultsFor(await surfaceOf(sid)));
+  return { ...next, present: Boolean(state?.present) };
 }
 
 async function openLesson(id, k = 0) {
@@ -357,40 +342,9 @@ function wireDragOnce() {
 
 // --- start -----------------------------------------------------------------------------------
 
-function wirePlayer() {
-  // A mouse click leaves no focus on the player's buttons, so that space keeps meaning play/pause.
-  document.querySelector(".player").addEventListener("click", (e) => {
-    if (e.detail > 0) e.target.closest("button")?.blur();
-  });
-  $("play").addEventListener("click", () => player.toggle());
-  $("back").addEventListener("click", () => player.step(-1));
-  $("forward").addEventListener("click", () => player.step(1));
-  $("restart").addEventListener("click", () => { player.seek(0); player.play(); });
-  $("scrubber").addEventListener("input", () => {
-    const t = Number($("scrubber").value); // read first: pause() writes the old t back
-    player.pause();
-    player.seek(t);
-  });
-  $("speed").addEventListener("change", () => {
-    const v = $("speed").value;
-    player.speed = v === "auto" ? "auto" : Number(v);
-  });
-  document.addEventListener("keydown", (e) => {
-    // Form fields keep their keys; on a button, space presses the button.
-    if (e.target.closest("input, select, textarea") || e.altKey || e.ctrlKey || e.metaKey || !run()) return;
-    if (e.key === " " && !e.target.closest("button")) player.toggle();
-    else if (e.key === "ArrowLeft") player.step(-1);
-    else if (e.key === "ArrowRight") player.step(1);
-    else if (e.key === "Home") player.step(-Infinity);
-    else if (e.key === "End") player.step(Infinity);
-    else return;
-    e.preventDefault();
-  });
-}
-
 function wire() {
   controls.listen(onChange);
-  wirePlayer();
+  wirePlayer(player, () => Boolean(run()));
   $("keep").addEventListener("click", () => {
     const settings = runPart(state);
     if (state.pins.some((p) => sameRun(p, settings)) || state.pins.length >= MAX_PINS) return;

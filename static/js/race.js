@@ -43,6 +43,15 @@ export function racers(settings, picked, etas) {
   return out.slice(0, MAX_PINS);
 }
 
+// The racers the form asks for ({ list }), or what is wrong with it ({ error }).
+export function racersFromForm(settings, fieldset, etaText) {
+  const { etas, error } = parseEtas(etaText);
+  if (error) return { error };
+  const list = racers(settings, pickedOptimizers(fieldset), etas);
+  if (!list.length) return { error: "Tick at least one optimizer (or list η values) that differs from this run." };
+  return { list };
+}
+
 export const pickedOptimizers = (fieldset) => [...fieldset.querySelectorAll("input:checked")].map((b) => b.value);
 
 // A racing pin follows the run on show: same θ₀, step limit and tolerance.
