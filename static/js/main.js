@@ -192,7 +192,10 @@ async function fromURL() {
     if (next) return { ...next, present: q.get("present") === "1" };
   }
   const surface = await surfaceOf(surfaceIdOf(location.search, controls.offered));
-  return decode(location.search, surface);
+  const state_ = decode(location.search, surface);
+  // A lesson whose settings were changed keeps its card; an unknown lesson number is dropped.
+  if (state_.lesson && !(await lessons.load(), lessons.get(state_.lesson))) state_.lesson = null;
+  return state_;
 }
 
 // --- lessons and presenter mode ------------------------------------------------------------------
@@ -316,7 +319,7 @@ function wireDragOnce() {
   if (dragWired) return;
   dragWired = true;
   const setTheta0 = (point) => {
-    state = { ...state, theta0: rounded(point) };
+    state = { ...state, theta0: rounded(point), label: "" }; // a lesson's label no longer fits
     controls.writeTheta0(state.theta0);
   };
   wireDrag(views.contour, {

@@ -136,3 +136,22 @@ def test_presenter_mode_keeps_the_essentials_and_its_url(page: Page, base_url: s
     expect(page.locator("#app")).to_have_attribute("data-present", "false")
     assert "present=1" not in page.url
     expect(page.locator("#tol")).to_be_visible()
+
+
+def test_a_changed_lesson_keeps_its_card_on_reload_and_a_bad_number_is_ignored(page: Page, base_url: str) -> None:
+    open_page(page, f"{base_url}/?lesson=3")
+    page.fill("#eta", "0.5")
+    page.press("#eta", "Enter")
+    wait_settled(page)
+    assert "lesson=3" in page.url and "eta=0.5" in page.url
+    page.reload()
+    page.wait_for_function("() => document.getElementById('app').dataset.state === 'ready'")
+    wait_settled(page)
+    assert page.evaluate(f"{LAB}.state.eta") == 0.5  # the learner's change wins over the lesson's η
+    expect(page.get_by_test_id("lesson-card")).to_contain_text("η too small, η too large")
+
+    open_page(page, f"{base_url}/?lesson=99")
+    expect(page.get_by_test_id("lesson-card")).to_be_hidden()
+    assert page.evaluate(f"{LAB}.state.surface") == "himmelblau"  # the default page
+    assert "lesson=" not in page.url
+    assert page.problems.errors == []  # type: ignore[attr-defined]
