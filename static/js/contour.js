@@ -1,19 +1,11 @@
 // The contour (2-D) view. Built once per surface (and set of pinned runs) with Plotly.react.
-import { arrows, COLORSCALE, FONT, INK, LANDMARK_STYLE, CROWDED, landmarks, PIN_COLORS, PLOT_CONFIG, RUN_COLOR, thin } from "./plotkit.js";
+import { arrows, COLORSCALE, FONT, INK, LANDMARK_STYLE, CROWDED, landmarks, PIN_COLORS, PLOT_CONFIG, rangesOf, RUN_COLOR, svg, thin } from "./plotkit.js";
 import { drawChanges } from "./resume.js";
 
 const Plotly = window.Plotly;
 // The contour's margins are fixed (autoexpand off): the overlay and the drag map pixels to data
 // through them, so a colorbar must not be allowed to push them.
 const MARGIN = { l: 46, r: 76, t: 12, b: 38, autoexpand: false };
-
-const SVG = "http://www.w3.org/2000/svg";
-function svg(tag, attrs = {}, parent = null) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  if (parent) parent.append(el);
-  return el;
-}
 
 // Plotly draws the contour, the landmarks, the pinned runs and θ₀ (an editable shape). The current
 // path, iterate and arrows change every frame, so they live in an SVG overlay of our own over the
@@ -230,10 +222,4 @@ function points(map, xy) {
     if (Number.isFinite(px) && Number.isFinite(py)) pts.push(`${px.toFixed(1)},${py.toFixed(1)}`);
   }
   return pts.join(" ");
-}
-
-// Axis ranges from a plotly_relayouting event, falling back to the layout's.
-function rangesOf(e, layout) {
-  const get = (ax) => [e[`${ax}.range[0]`] ?? layout[ax].range[0], e[`${ax}.range[1]`] ?? layout[ax].range[1]];
-  return { x: get("xaxis"), y: get("yaxis") };
 }

@@ -47,11 +47,16 @@ export function parseId(id) {
       y: range(q.get("y"), DEFAULT_FORMULA.y),
     };
   }
+  return { kind: "data", ...dataSettings(q, "set") };
+}
+
+// A regression surface's settings from query parameters (its dataset under `setKey`), each
+// malformed value replaced by its default.
+function dataSettings(q, setKey) {
   const model = q.get("model") === "linear" ? "linear" : "logistic";
   return {
-    kind: "data",
     model,
-    set: q.get("set") || DEFAULT_DATASET[model],
+    set: q.get(setKey) || DEFAULT_DATASET[model],
     l2: Math.max(0, num(q.get("l2"), 0)),
     std: q.get("std") === "1",
     batch: Math.max(0, Math.round(num(q.get("batch"), 0))),
@@ -98,16 +103,6 @@ export function idFromQuery(search) {
       y: range(q.get("fy"), DEFAULT_FORMULA.y),
     });
   }
-  if (kind === "data") {
-    const model = q.get("model") === "linear" ? "linear" : "logistic";
-    return dataId({
-      model,
-      set: q.get("dataset") || DEFAULT_DATASET[model],
-      l2: Math.max(0, num(q.get("l2"), 0)),
-      std: q.get("std") === "1",
-      batch: Math.max(0, Math.round(num(q.get("batch"), 0))),
-      seed: Math.max(0, Math.round(num(q.get("seed"), 0))),
-    });
-  }
+  if (kind === "data") return dataId(dataSettings(q, "dataset"));
   return null;
 }

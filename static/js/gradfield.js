@@ -9,7 +9,7 @@
 // with m half the median |∇L| on show, so gentle slopes still show an arrow while steep walls do not
 // swamp the plot; where L is flat (at a minimum) the arrows shrink away.
 import { fetchField } from "./api.js";
-import { INK } from "./plotkit.js";
+import { INK, rangesOf, svg } from "./plotkit.js";
 
 export const NEG_COLOR = "#e0007a"; // −∇L at the current iterate: no other mark on the contour is magenta
 // px between arrows on screen: about 11 across the plot, but never crowded nor sparse
@@ -18,20 +18,6 @@ const MIN_N = 5;
 const MAX_N = 60; // the API's caps
 const MIN_LENGTH = 3; // px: a shorter arrow is only a head, pointing nowhere readable
 const LIMIT = 1e6; // the API's bound on coordinates
-
-const SVG = "http://www.w3.org/2000/svg";
-function svg(tag, attrs = {}, parent = null) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  if (parent) parent.append(el);
-  return el;
-}
-
-// Axis ranges from a plotly_relayouting event, falling back to the layout's (as contour.js does).
-function rangesOf(e, layout) {
-  const get = (ax) => [e[`${ax}.range[0]`] ?? layout[ax].range[0], e[`${ax}.range[1]`] ?? layout[ax].range[1]];
-  return { x: get("xaxis"), y: get("yaxis") };
-}
 
 const clampCoord = (v) => Math.max(-LIMIT, Math.min(LIMIT, Number(v.toPrecision(8))));
 

@@ -42,6 +42,21 @@ export const COLORSCALE = [
 
 // --- helpers ---------------------------------------------------------------------------------
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+// An SVG element with these attributes, appended to `parent` if given.
+export function svg(tag, attrs = {}, parent = null) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (parent) parent.append(el);
+  return el;
+}
+
+// Axis ranges from a plotly_relayouting event (live while Plotly pans), falling back to the layout's.
+export function rangesOf(e, layout) {
+  const get = (ax) => [e[`${ax}.range[0]`] ?? layout[ax].range[0], e[`${ax}.range[1]`] ?? layout[ax].range[1]];
+  return { x: get("xaxis"), y: get("yaxis") };
+}
+
 // Indices 0 … upto, thinned to at most MAX_DRAWN, always keeping the last.
 export function indices(upto) {
   const stride = Math.max(1, Math.ceil((upto + 1) / MAX_DRAWN));

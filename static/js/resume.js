@@ -11,6 +11,7 @@
 // status line (runs.js).
 import { postJSON } from "./api.js";
 import { short } from "./format.js";
+import { svg } from "./plotkit.js";
 import { describeSchedule } from "./schedule.js";
 
 const NAMES = { gd: "GD", momentum: "momentum", nesterov: "Nesterov", adagrad: "Adagrad", rmsprop: "RMSprop", adam: "Adam", newton: "Newton" };
@@ -58,25 +59,17 @@ export function changesUpTo(run, t) {
 }
 
 // Contour overlay (contour.js): a diamond at each change reached by iterate t, with "t = 120".
-const SVG = "http://www.w3.org/2000/svg";
 export function drawChanges(group, map, run, t) {
   const marks = run ? changesUpTo(run, t) : [];
   group.replaceChildren(...marks.flatMap((c) => {
     const [x, y] = map(c.theta[0], c.theta[1]);
     if (!Number.isFinite(x) || !Number.isFinite(y)) return [];
-    const g = document.createElementNS(SVG, "g");
-    g.setAttribute("class", "change-marker");
-    g.setAttribute("data-t", String(c.t));
-    g.setAttribute("transform", `translate(${x.toFixed(1)},${y.toFixed(1)})`);
-    const d = document.createElementNS(SVG, "rect");
-    Object.entries({ x: -6, y: -6, width: 12, height: 12, transform: "rotate(45)", fill: "#1d2433", stroke: "#ffffff", "stroke-width": 2 })
-      .forEach(([k, v]) => d.setAttribute(k, String(v)));
-    const label = document.createElementNS(SVG, "text");
-    Object.entries({ x: 11, y: -9, class: "change-label" }).forEach(([k, v]) => label.setAttribute(k, String(v)));
-    label.textContent = `t = ${c.t}`;
-    const title = document.createElementNS(SVG, "title");
+    const g = svg("g", { class: "change-marker", "data-t": c.t, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})` });
+    const title = svg("title", {}, g);
     title.textContent = `${c.note} at t = ${c.t}`;
-    g.append(title, d, label);
+    svg("rect", { x: -6, y: -6, width: 12, height: 12, transform: "rotate(45)", fill: "#1d2433", stroke: "#ffffff", "stroke-width": 2 }, g);
+    const label = svg("text", { x: 11, y: -9, class: "change-label" }, g);
+    label.textContent = `t = ${c.t}`;
     return [g];
   }));
 }
