@@ -58,6 +58,13 @@ def _readable(error: dict[str, Any]) -> dict[str, Any]:
         reason = (error.get("ctx") or {}).get("error", "")
         msg = f"The body is not valid JSON (at character {position}{': ' + reason if reason else ''})"
         loc = ("body",)
+    if loc == ("body",) and isinstance(error.get("input"), (bytes, str)):
+        # FastAPI leaves a body it did not parse as JSON (another Content-Type) as raw bytes.
+        return {
+            "loc": ["body"],
+            "msg": "The body must be a JSON object, sent with Content-Type: application/json",
+            "type": "json_type",
+        }
     if "input" in error and error.get("type") not in ("missing", "json_invalid"):
         msg = f"{msg} (got {_describe(error['input'])})"
     return {"loc": [str(p) for p in loc], "msg": msg, "type": error.get("type", "value_error")}

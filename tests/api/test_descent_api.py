@@ -475,3 +475,12 @@ def test_descent_equals_the_iterates_of_descend(client: TestClient, body: dict) 
                         [it.loss for it in iterates[-5:]], start_t=iterates[0].t)
     response = client.post("/api/descent", json=body)
     assert response.content == orjson.dumps(result_to_dict(run, iterates, summary))
+
+
+@pytest.mark.parametrize("path", ["/api/descent", "/api/descent/stream", "/api/grid", "/api/basins"])
+def test_a_body_sent_as_another_content_type_is_explained(client: TestClient, path: str) -> None:
+    response = client.post(path, content=b'{"surface": "quadratic"}', headers={"content-type": "text/plain"})
+    assert response.status_code == 422
+    assert response.json()["message"] == (
+        "body: The body must be a JSON object, sent with Content-Type: application/json"
+    )
