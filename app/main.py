@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,7 +22,7 @@ from app.api.routes import (
     lessons,
     surfaces,
 )
-from app.core import sandbox
+from app.core import compiled, sandbox
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
 from app.web import http, pages
@@ -36,6 +37,7 @@ is `null` on a grid and ends a run as *diverged*."""
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sandbox.start()  # the formula compiler's process server, started now rather than on demand
+    threading.Thread(target=compiled.warm_up, name="compile-gd", daemon=True).start()
     yield
 
 

@@ -93,12 +93,20 @@ def _preset(
 # --- quadratic bowls -------------------------------------------------------------------------
 
 
+def _quadratic(a: float, c: float, x: Scalar, y: Scalar) -> Scalar:
+    return a * x * x + c * y * y
+
+
+def _quadratic_gradient(a: float, c: float, x: Scalar, y: Scalar) -> tuple[Scalar, Scalar]:
+    return 2.0 * a * x, 2.0 * c * y
+
+
 def _quadratic_value(a: float, c: float) -> ValueFn:
-    return lambda x, y: a * x * x + c * y * y
+    return lambda x, y: _quadratic(a, c, x, y)
 
 
 def _quadratic_grad(a: float, c: float) -> GradFn:
-    return lambda x, y: (2.0 * a * x, 2.0 * c * y)
+    return lambda x, y: _quadratic_gradient(a, c, x, y)
 
 
 def _quadratic_hess(a: float, c: float) -> HessFn:
@@ -109,7 +117,9 @@ def _quadratic_hess(a: float, c: float) -> HessFn:
 
 
 def _rosenbrock(x: Scalar, y: Scalar) -> Scalar:
-    return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2
+    a = 1.0 - x
+    r = y - x * x
+    return a * a + 100.0 * (r * r)
 
 
 def _rosenbrock_grad(x: Scalar, y: Scalar) -> tuple[Scalar, Scalar]:
@@ -125,7 +135,9 @@ def _rosenbrock_hess(x: Scalar, y: Scalar) -> tuple[Scalar, Scalar, Scalar]:
 
 
 def _himmelblau(x: Scalar, y: Scalar) -> Scalar:
-    return (x * x + y - 11.0) ** 2 + (x + y * y - 7.0) ** 2
+    a = x * x + y - 11.0
+    b = x + y * y - 7.0
+    return a * a + b * b
 
 
 def _himmelblau_grad(x: Scalar, y: Scalar) -> tuple[Scalar, Scalar]:
@@ -138,8 +150,7 @@ def _himmelblau_value_grad(
     x: Scalar, y: Scalar, out: tuple[Array | None, ...] | None = None
 ) -> tuple[Scalar | None, Scalar, Scalar]:
     """_himmelblau and _himmelblau_grad at once, sharing a and b (see ValueGradFn): the same
-    roundings as the two (on arrays ** 2 is a product; on floats the value may differ from
-    Python's (·) ** 2 in the last bit), in place when `out` is given."""
+    roundings as the two, in place when `out` is given."""
     if out is None:
         a = x * x + y - 11.0
         b = x + y * y - 7.0
@@ -219,13 +230,17 @@ def _beale_terms(x: Scalar, y: Scalar) -> tuple[Scalar, Scalar, Scalar]:
     return 1.5 - x + x * y, 2.25 - x + x * y * y, 2.625 - x + x * y * y * y
 
 
-def _beale(x: Scalar, y: Scalar) -> Scalar:
-    a, b, c = _beale_terms(x, y)
+def _beale(x: Scalar, y: Scalar) -> Scalar:  # _beale_terms written out: numba compiles it
+    a = 1.5 - x + x * y
+    b = 2.25 - x + x * y * y
+    c = 2.625 - x + x * y * y * y
     return a * a + b * b + c * c
 
 
 def _beale_grad(x: Scalar, y: Scalar) -> tuple[Scalar, Scalar]:
-    a, b, c = _beale_terms(x, y)
+    a = 1.5 - x + x * y
+    b = 2.25 - x + x * y * y
+    c = 2.625 - x + x * y * y * y
     y2, y3 = y * y, y * y * y
     gx = 2.0 * (a * (y - 1.0) + b * (y2 - 1.0) + c * (y3 - 1.0))
     gy = 2.0 * x * (a + 2.0 * y * b + 3.0 * y2 * c)
@@ -266,7 +281,8 @@ def _camel_hess(x: Scalar, y: Scalar) -> tuple[Scalar, Scalar, Scalar]:
 
 
 def _double_well(x: Scalar, y: Scalar) -> Scalar:
-    return (x * x - 1.0) ** 2 + y * y + 0.3 * x
+    a = x * x - 1.0
+    return a * a + y * y + 0.3 * x
 
 
 def _double_well_grad(x: Scalar, y: Scalar) -> tuple[Scalar, Scalar]:
@@ -296,7 +312,9 @@ def _saddle_hess(x: Scalar, y: Scalar) -> tuple[Scalar, Scalar, Scalar]:
 
 
 def _booth(x: Scalar, y: Scalar) -> Scalar:
-    return (x + 2.0 * y - 7.0) ** 2 + (2.0 * x + y - 5.0) ** 2
+    a = x + 2.0 * y - 7.0
+    b = 2.0 * x + y - 5.0
+    return a * a + b * b
 
 
 def _booth_grad(x: Scalar, y: Scalar) -> tuple[Scalar, Scalar]:

@@ -31,6 +31,7 @@ from typing import Any, Literal, TypeAlias
 
 import numpy as np
 
+from app.core.compiled import gd_kernel
 from app.core.optimizers import GD, GDState, Optimizer, Vec, needs_hessian
 from app.core.schedules import CONSTANT, Constant, Schedule
 from app.core.surface import Surface
@@ -43,6 +44,7 @@ StepGradient: TypeAlias = Callable[[int, float, float], tuple[float, float]]
 
 _NUMERIC_ERRORS = (OverflowError, ZeroDivisionError, ValueError)
 _CHUNK = 256  # iterates computed per numpy errstate block
+_KERNEL_BLOCK = 4096  # iterates per call of a compiled kernel (the size of its output buffer)
 _MAX_SHRINKS = 60  # line search: 0.5**60 ≈ 1e-18, far below any useful step
 
 
@@ -188,12 +190,14 @@ class Trajectory:
     `status` is set the run is over and the last entry is its final iterate.
 
     The columns hold the very numbers the iterates would (`descend` is built on this), without
-    one Python object per iterate: `/api/descent` serialises them directly.
+    one Python object per iterate: `/api/descent` serialises them directly. Plain GD on a
+    compiled preset is stepped by app.core.compiled (bitwise the same numbers); `compiled=False`
+    keeps it in Python, which the tests use as the reference.
     """
 
     __slots__ = ("thetas", "losses", "grads", "etas", "t0", "status", "reason", "state",
                  "_surface", "_optimizer", "_schedule", "_rules", "_stepper", "_last_t",
-                 "_current")
+                 "_current", "_kernel")
 
     def __init__(
         self,
@@ -206,6 +210,7 @@ class Trajectory:
         line_search: LineSearch | None = None,
         resume: Resume | None = None,
         step_gradient: StepGradient | None = None,
+        compiled: bool = True,
     ) -> None:
         t0, start = (resume.t, resume.theta) if resume is not None else (0, theta0)
         current = _evaluate(surface, t0, float(start[0]), float(start[1]))
@@ -235,6 +240,7 @@ class Trajectory:
         )
         self._stepper = None if plain_gd else _Stepper(
             surface, optimizer, schedule, line_search, step_gradient)
+        self._kernel = gd_kernel(surface) if plain_gd and compiled else None
 
     def __len__(self) -> int:
         return len(self.losses)
@@ -308,7 +314,9 @@ class Trajectory:
 
     def _extend_gd(self, size: int) -> None:
         """Plain GD with a constant η: GD.update's arithmetic (θ + (−η)·g) inlined, and the stop
-        rules of `_stop` tested on floats; `_stop` itself decides once one of them fires."""
+        rules of `_stop` tested on floats; `_stop` itself decides once one of them fires. On a
+        compiled preset the kernel takes the steps, and this loop decides each iterate where the
+        kernel stopped (a stop rule may fire there, or the next step overflows)."""
         cur = self._current
         t, (x, y), loss, (gx, gy) = cur.t, cur.theta, cur.loss, cur.grad
         eta = self._schedule.eta(self._optimizer.eta, t)
@@ -319,32 +327,49 @@ class Trajectory:
         value, gradient = self._surface.value, self._surface.grad
         isfinite, hypot = math.isfinite, math.hypot
         thetas, losses, grads = self.thetas, self.losses, self.grads
+        kernel = self._kernel
         theta, g = (x, y), (gx, gy)
         steps = 0
-        for _ in range(size):
-            if (loss > max_loss or loss < min_loss or abs(x) > box or abs(y) > box
-                    or hypot(gx, gy) <= tol or t >= last_t):
-                self._current = Iterate(t, theta, loss, g)
-                if self._stop_here(self._current):
+        while steps < size and self.status is None:
+            python_steps = size - steps
+            if kernel is not None:
+                n = min(python_steps, last_t - t, _KERNEL_BLOCK)
+                done = kernel(x, y, loss, gx, gy, eta, n, max_loss, box, tol)
+                if done.thetas:
+                    thetas.extend(done.thetas)
+                    losses.extend(done.losses)
+                    grads.extend(done.grads)
+                    steps += len(done.thetas)
+                    t += len(done.thetas)
+                    x, y, loss, gx, gy = done.current
+                    theta, g = (x, y), (gx, gy)
+                if len(done.thetas) == n and n < python_steps and t < last_t:
+                    continue  # the block was full: nothing for Python to decide yet
+                python_steps = min(1, size - steps)
+            for _ in range(python_steps):
+                if (loss > max_loss or loss < min_loss or abs(x) > box or abs(y) > box
+                        or hypot(gx, gy) <= tol or t >= last_t):
+                    self._current = Iterate(t, theta, loss, g)
+                    if self._stop_here(self._current):
+                        break
+                try:
+                    nx = x + neta * gx
+                    ny = y + neta * gy
+                    nloss = float(value(nx, ny))
+                    ngx, ngy = gradient(nx, ny)
+                    ngx, ngy = float(ngx), float(ngy)
+                    finite = isfinite(nloss) and isfinite(ngx) and isfinite(ngy)
+                except _NUMERIC_ERRORS:
+                    finite = False
+                if not finite:
+                    self._finish(Iterate(t, theta, loss, g), "diverged", _overflow(t + 1))
                     break
-            try:
-                nx = x + neta * gx
-                ny = y + neta * gy
-                nloss = float(value(nx, ny))
-                ngx, ngy = gradient(nx, ny)
-                ngx, ngy = float(ngx), float(ngy)
-                finite = isfinite(nloss) and isfinite(ngx) and isfinite(ngy)
-            except _NUMERIC_ERRORS:
-                finite = False
-            if not finite:
-                self._finish(Iterate(t, theta, loss, g), "diverged", _overflow(t + 1))
-                break
-            thetas.append(theta)
-            losses.append(loss)
-            grads.append(g)
-            steps += 1
-            t, x, y, loss, gx, gy = t + 1, nx, ny, nloss, ngx, ngy
-            theta, g = (x, y), (gx, gy)
+                thetas.append(theta)
+                losses.append(loss)
+                grads.append(g)
+                steps += 1
+                t, x, y, loss, gx, gy = t + 1, nx, ny, nloss, ngx, ngy
+                theta, g = (x, y), (gx, gy)
         self.etas.extend([eta] * steps)
         self.state = GDState(step=self.state.step + steps)
         if self.status is None:
