@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Protocol
 
 import numba
 import numpy as np
@@ -45,6 +45,7 @@ _KINDS: dict[str, int] = {
     "saddle": _SADDLE,
     "booth": _BOOTH,
 }
+COMPILED_PRESETS = frozenset(_KINDS)
 _QUADRATIC_COEFFICIENTS = {"quadratic": (1.0, 1.0), "ravine": (1.0, 25.0)}
 
 _quadratic = _jit(presets._quadratic)
@@ -95,12 +96,13 @@ def _value_and_grad(kind: int, qa: float, qc: float, x: float, y: float) -> tupl
 @_jit
 def _gd_steps(
     kind: int, qa: float, qc: float, x: float, y: float, loss: float, gx: float, gy: float,
-    neta: float, max_loss: float, box: float, g2_stop: float, out: Array,
+    neta: float, max_loss: float, box: float, g2_stop: float,
+    out_theta: Array, out_loss: Array, out_grad: Array,
 ) -> tuple[int, float, float, float, float, float]:
-    """Up to out.shape[1] steps θ ← θ + (−η)·∇L from the iterate (x, y, loss, gx, gy); each
-    iterate left behind goes to out[:, i] = (x, y, L, ∂x, ∂y). Returns how many, and the iterate
-    it stopped at."""
-    n = out.shape[1]
+    """Up to len(out_loss) steps θ ← θ + (−η)·∇L from the iterate (x, y, loss, gx, gy); each
+    iterate left behind goes to the next row of the out arrays. Returns how many, and the
+    iterate it stopped at (not written)."""
+    n = out_loss.shape[0]
     i = 0
     while i < n:
         if (loss > max_loss or loss < -max_loss or abs(x) > box or abs(y) > box
@@ -111,50 +113,52 @@ def _gd_steps(
         nloss, ngx, ngy = _value_and_grad(kind, qa, qc, nx, ny)
         if not (math.isfinite(nloss) and math.isfinite(ngx) and math.isfinite(ngy)):
             break
-        out[0, i] = x
-        out[1, i] = y
-        out[2, i] = loss
-        out[3, i] = gx
-        out[4, i] = gy
+        out_theta[i, 0] = x
+        out_theta[i, 1] = y
+        out_loss[i] = loss
+        out_grad[i, 0] = gx
+        out_grad[i, 1] = gy
         x, y, loss, gx, gy = nx, ny, nloss, ngx, ngy
         i += 1
     return i, x, y, loss, gx, gy
 
 
-@dataclass(frozen=True)
-class Steps:
-    """What one call of a compiled GD kernel computed: the iterates it left, as columns, and the
-    iterate it stopped at (the current one, not yet in the columns)."""
+class Rules(Protocol):
+    """What the kernel reads of app.core.runner.StopRules."""
 
-    thetas: list[tuple[float, float]]
-    losses: list[float]
-    grads: list[tuple[float, float]]
-    current: tuple[float, float, float, float, float]  # x, y, L, ∂x, ∂y
+    max_abs_loss: float
+    max_abs_theta: float
+    tol: float
 
 
-GDKernel = Callable[..., Steps]
+Vec = tuple[float, float]
+GDKernel = Callable[
+    [Vec, float, Vec, float, Rules, Array, Array, Array],
+    tuple[int, float, float, float, float, float],
+]
 
 
 def gd_kernel(surface: Surface) -> GDKernel | None:
     """The compiled plain-GD stepper for this surface, or None if it has none.
 
-    kernel(x, y, loss, gx, gy, eta, n, max_abs_loss, max_abs_theta, tol) takes up to n steps and
-    stops before an iterate where a stop rule may fire or a step that is not finite."""
+    kernel(theta, loss, grad, eta, rules, out_theta, out_loss, out_grad) steps from the iterate
+    (θ, L, ∇L) and writes each iterate it leaves into the next row of the out arrays (as many
+    rows as out_loss has at most); it stops before an iterate where a stop rule may fire, or
+    a step whose result is not finite. Returns (steps, x, y, L, ∂x, ∂y): how many rows it
+    wrote, and the iterate it stopped at."""
     kind = _KINDS.get(surface.id)
     if kind is None or not _same_functions(surface):
         return None
     qa, qc = _QUADRATIC_COEFFICIENTS.get(surface.id, (0.0, 0.0))
 
     def kernel(
-        x: float, y: float, loss: float, gx: float, gy: float, eta: float, n: int,
-        max_abs_loss: float, max_abs_theta: float, tol: float,
-    ) -> Steps:
-        out = np.empty((5, n))
-        g2_stop = tol * tol * (1.0 + 1e-9)  # ‖g‖² within a few ulps of tol²: Python decides
-        k, *current = _gd_steps(kind, qa, qc, x, y, loss, gx, gy, -eta, max_abs_loss,
-                                max_abs_theta, g2_stop, out)
-        xs, ys, losses, gxs, gys = (column.tolist() for column in out[:, :k])
-        return Steps(list(zip(xs, ys)), losses, list(zip(gxs, gys)), tuple(current))  # type: ignore[arg-type]
+        theta: Vec, loss: float, grad: Vec, eta: float, rules: Rules,
+        out_theta: Array, out_loss: Array, out_grad: Array,
+    ) -> tuple[int, float, float, float, float, float]:
+        g2_stop = rules.tol * rules.tol * (1.0 + 1e-9)  # ‖g‖² within ulps of tol²: Python decides
+        return _gd_steps(kind, qa, qc, theta[0], theta[1], loss, grad[0], grad[1], -eta,
+                         rules.max_abs_loss, rules.max_abs_theta, g2_stop,
+                         out_theta, out_loss, out_grad)
 
     return kernel
 
@@ -166,6 +170,5 @@ def _same_functions(surface: Surface) -> bool:
 
 def warm_up() -> None:
     """Compile the kernel (or load it from numba's cache) now rather than in the first run."""
-    kernel = gd_kernel(presets.get_preset("quadratic"))
-    assert kernel is not None
-    kernel(1.0, 1.0, 2.0, 2.0, 2.0, 0.1, 1, 1e12, 1e6, 0.0)
+    _gd_steps(_QUADRATIC, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, -0.1, 1e12, 1e6, 0.0,
+              np.empty((1, 2)), np.empty(1), np.empty((1, 2)))

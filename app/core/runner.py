@@ -34,7 +34,7 @@ import numpy as np
 from app.core.compiled import gd_kernel
 from app.core.optimizers import GD, GDState, Optimizer, Vec, needs_hessian
 from app.core.schedules import CONSTANT, Constant, Schedule
-from app.core.surface import Surface
+from app.core.surface import Array, Surface
 from app.core.text import sci
 
 Status: TypeAlias = Literal["converged", "diverged", "max_steps"]
@@ -44,7 +44,8 @@ StepGradient: TypeAlias = Callable[[int, float, float], tuple[float, float]]
 
 _NUMERIC_ERRORS = (OverflowError, ZeroDivisionError, ValueError)
 _CHUNK = 256  # iterates computed per numpy errstate block
-_KERNEL_BLOCK = 4096  # iterates per call of a compiled kernel (the size of its output buffer)
+_KERNEL_BLOCK = 4096  # at most this many iterates per call of a compiled kernel
+_FIRST_ROWS = 1024  # rows a Trajectory allocates at first; it doubles them as it needs
 _MAX_SHRINKS = 60  # line search: 0.5**60 ≈ 1e-18, far below any useful step
 
 
@@ -185,17 +186,18 @@ class _Stepper:
 
 
 class Trajectory:
-    """A run kept as columns: θ_t, L(θ_t), ∇L(θ_t) for t = t0 … t0 + len − 1, and the step sizes
-    η_t used to leave each iterate but the last. Built `extend`-ed a chunk at a time; once
-    `status` is set the run is over and the last entry is its final iterate.
+    """A run kept as columns: θ_t, L(θ_t), ∇L(θ_t) for t = t0 … t0 + len − 1 (numpy arrays of
+    len rows), and the step sizes η_t used to leave each iterate but the last (a list). Built
+    `extend`-ed a chunk at a time; once `status` is set the run is over and the last row is its
+    final iterate.
 
     The columns hold the very numbers the iterates would (`descend` is built on this), without
-    one Python object per iterate: `/api/descent` serialises them directly. Plain GD on a
-    compiled preset is stepped by app.core.compiled (bitwise the same numbers); `compiled=False`
-    keeps it in Python, which the tests use as the reference.
+    one Python object per iterate: `/api/descent` serialises the arrays directly. Plain GD on a
+    compiled preset is stepped by app.core.compiled, which writes into the arrays (bitwise the
+    same numbers); `compiled=False` keeps it in Python, which the tests use as the reference.
     """
 
-    __slots__ = ("thetas", "losses", "grads", "etas", "t0", "status", "reason", "state",
+    __slots__ = ("_theta", "_loss", "_grad", "_len", "etas", "t0", "status", "reason", "state",
                  "_surface", "_optimizer", "_schedule", "_rules", "_stepper", "_last_t",
                  "_current", "_kernel")
 
@@ -222,9 +224,9 @@ class Trajectory:
             state = resume.state
         else:
             state = optimizer.init(current.theta)
-        self.thetas: list[tuple[float, float]] = []
-        self.losses: list[float] = []
-        self.grads: list[tuple[float, float]] = []
+        rows = min(rules.max_steps + 1, _FIRST_ROWS)
+        self._theta, self._loss, self._grad = np.empty((rows, 2)), np.empty(rows), np.empty((rows, 2))
+        self._len = 0
         self.etas: list[float] = []
         self.t0 = t0
         self.status: Status | None = None
@@ -243,41 +245,89 @@ class Trajectory:
         self._kernel = gd_kernel(surface) if plain_gd and compiled else None
 
     def __len__(self) -> int:
-        return len(self.losses)
+        return self._len
+
+    @property
+    def thetas(self) -> Array:
+        """θ_t, one row (x, y) per iterate: a read-only view."""
+        return _read_only(self._theta[: self._len])
+
+    @property
+    def losses(self) -> Array:
+        return _read_only(self._loss[: self._len])
+
+    @property
+    def grads(self) -> Array:
+        return _read_only(self._grad[: self._len])
+
+    def iterates(self, start: int = 0) -> list[Iterate]:
+        """The iterates start … len − 1, as `descend` yields them."""
+        n = self._len
+        thetas = self._theta[start:n].tolist()
+        grads = self._grad[start:n].tolist()
+        etas: list[float | None] = [*self.etas[start:n]]
+        etas += [None] * (n - start - len(etas))  # the final iterate has no step size
+        out = [
+            Iterate(self.t0 + i, (x, y), loss, (gx, gy), eta)
+            for i, (x, y), loss, (gx, gy), eta in zip(
+                range(start, n), thetas, self._loss[start:n].tolist(), grads, etas)
+        ]
+        if self.status is not None and out:
+            last = out[-1]
+            last.eta, last.status, last.reason, last.state = None, self.status, self.reason, self.state
+        return out
 
     def iterate(self, i: int) -> Iterate:
         """The i-th iterate (0 ≤ i < len), as `descend` yields it."""
-        last = self.status is not None and i == len(self.losses) - 1
-        return Iterate(
-            self.t0 + i, self.thetas[i], self.losses[i], self.grads[i],
-            None if last else self.etas[i],
-            self.status if last else None,
-            self.reason if last else "",
-            self.state if last else None,
-        )
+        if not 0 <= i < self._len:
+            raise IndexError(f"iterate {i} of a run of {self._len}")
+        return self.iterates(i)[0] if i == self._len - 1 else self._plain(i)
+
+    def _plain(self, i: int) -> Iterate:
+        x, y = self._theta[i].tolist()
+        gx, gy = self._grad[i].tolist()
+        return Iterate(self.t0 + i, (x, y), float(self._loss[i]), (gx, gy), self.etas[i])
 
     @property
     def final(self) -> Iterate:
         if self.status is None:
             raise ValueError("the run is not over")
-        return self.iterate(len(self.losses) - 1)
+        return self.iterate(self._len - 1)
 
     def extend(self, size: int) -> int:
         """Compute up to `size` more iterates (fewer if the run ends); returns how many."""
         if self.status is not None:
             return 0
-        before = len(self.losses)
+        before = self._len
         with np.errstate(all="ignore"):
             if self._stepper is None:
                 self._extend_gd(size)
             else:
                 self._extend(size)
-        return len(self.losses) - before
+        return self._len - before
+
+    def _reserve(self, rows: int) -> int:
+        """Room for `rows` more rows; returns the index of the first."""
+        n = self._len
+        if n + rows > len(self._loss):
+            size = max(n + rows, 2 * len(self._loss))
+            self._theta = _grown(self._theta, n, size)
+            self._loss = _grown(self._loss, n, size)
+            self._grad = _grown(self._grad, n, size)
+        return n
+
+    def _append(self, thetas: list[Vec], losses: list[float], grads: list[Vec]) -> None:
+        if not losses:
+            return
+        n = self._reserve(len(losses))
+        end = n + len(losses)
+        self._theta[n:end] = thetas
+        self._loss[n:end] = losses
+        self._grad[n:end] = grads
+        self._len = end
 
     def _finish(self, current: Iterate, status: Status, reason: str = "") -> None:
-        self.thetas.append(current.theta)
-        self.losses.append(current.loss)
-        self.grads.append(current.grad)
+        self._append([current.theta], [current.loss], [current.grad])
         self.status, self.reason = status, reason
 
     def _stop_here(self, current: Iterate) -> bool:
@@ -294,86 +344,126 @@ class Trajectory:
         """Any optimizer, schedule, line search or step gradient: one `_Stepper.step` per step."""
         current, state, stepper = self._current, self.state, self._stepper
         assert stepper is not None
-        thetas, losses, grads, etas = self.thetas, self.losses, self.grads, self.etas
+        rules, last_t, etas = self._rules, self._last_t, self.etas
+        thetas: list[Vec] = []
+        losses: list[float] = []
+        grads: list[Vec] = []
+        stop = overflow = False
         for _ in range(size):
-            if self._stop_here(current):
+            if _stop(current, rules, last_t) is not None:
+                stop = True
                 break
             try:
                 nxt, new_state, eta = stepper.step(current, state)
             except _NUMERIC_ERRORS:
                 nxt, new_state, eta = None, state, math.nan
             if nxt is None:
-                self._finish(current, "diverged", _overflow(current.t + 1))
+                overflow = True
                 break
             thetas.append(current.theta)
             losses.append(current.loss)
             grads.append(current.grad)
             etas.append(eta)
             current, state = nxt, new_state
+        self._append(thetas, losses, grads)
         self._current, self.state = current, state
+        if stop:
+            self._stop_here(current)
+        elif overflow:
+            self._finish(current, "diverged", _overflow(current.t + 1))
 
     def _extend_gd(self, size: int) -> None:
-        """Plain GD with a constant η: GD.update's arithmetic (θ + (−η)·g) inlined, and the stop
-        rules of `_stop` tested on floats; `_stop` itself decides once one of them fires. On a
-        compiled preset the kernel takes the steps, and this loop decides each iterate where the
-        kernel stopped (a stop rule may fire there, or the next step overflows)."""
+        """Plain GD with a constant η. On a compiled preset the kernel takes the steps, and the
+        Python loop decides each iterate where the kernel stopped (a stop rule may fire there,
+        or the next step is not finite), so every decision is the Python loop's."""
+        eta = self._schedule.eta(self._optimizer.eta, self._current.t)
+        done = 0
+        while done < size and self.status is None:
+            if self._kernel is not None:
+                done += self._gd_compiled(eta, size - done)
+                if done == size:
+                    break
+                done += self._gd_python(eta, 1)
+            else:
+                done += self._gd_python(eta, size - done)
+        self.etas.extend([eta] * done)
+        self.state = GDState(step=self.state.step + done)
+
+    def _gd_compiled(self, eta: float, size: int) -> int:
+        cur, rules = self._current, self._rules
+        n = min(size, self._last_t - cur.t, _KERNEL_BLOCK)
+        if n <= 0:
+            return 0
+        start = self._reserve(n)
+        end = start + n
+        assert self._kernel is not None
+        steps, x, y, loss, gx, gy = self._kernel(
+            cur.theta, cur.loss, cur.grad, eta, rules, self._theta[start:end],
+            self._loss[start:end], self._grad[start:end])
+        if steps:
+            self._len = start + steps
+            self._current = Iterate(cur.t + steps, (x, y), loss, (gx, gy))
+        return steps
+
+    def _gd_python(self, eta: float, size: int) -> int:
+        """GD.update's arithmetic (θ + (−η)·g) inlined, and the stop rules of `_stop` tested on
+        floats; `_stop` itself decides once one of them fires."""
         cur = self._current
         t, (x, y), loss, (gx, gy) = cur.t, cur.theta, cur.loss, cur.grad
-        eta = self._schedule.eta(self._optimizer.eta, t)
         neta = -eta
         rules = self._rules
         max_loss, min_loss, box, tol, last_t = (
             rules.max_abs_loss, -rules.max_abs_loss, rules.max_abs_theta, rules.tol, self._last_t)
         value, gradient = self._surface.value, self._surface.grad
         isfinite, hypot = math.isfinite, math.hypot
-        thetas, losses, grads = self.thetas, self.losses, self.grads
-        kernel = self._kernel
+        thetas: list[Vec] = []
+        losses: list[float] = []
+        grads: list[Vec] = []
         theta, g = (x, y), (gx, gy)
-        steps = 0
-        while steps < size and self.status is None:
-            python_steps = size - steps
-            if kernel is not None:
-                n = min(python_steps, last_t - t, _KERNEL_BLOCK)
-                done = kernel(x, y, loss, gx, gy, eta, n, max_loss, box, tol)
-                if done.thetas:
-                    thetas.extend(done.thetas)
-                    losses.extend(done.losses)
-                    grads.extend(done.grads)
-                    steps += len(done.thetas)
-                    t += len(done.thetas)
-                    x, y, loss, gx, gy = done.current
-                    theta, g = (x, y), (gx, gy)
-                if len(done.thetas) == n and n < python_steps and t < last_t:
-                    continue  # the block was full: nothing for Python to decide yet
-                python_steps = min(1, size - steps)
-            for _ in range(python_steps):
-                if (loss > max_loss or loss < min_loss or abs(x) > box or abs(y) > box
-                        or hypot(gx, gy) <= tol or t >= last_t):
-                    self._current = Iterate(t, theta, loss, g)
-                    if self._stop_here(self._current):
-                        break
-                try:
-                    nx = x + neta * gx
-                    ny = y + neta * gy
-                    nloss = float(value(nx, ny))
-                    ngx, ngy = gradient(nx, ny)
-                    ngx, ngy = float(ngx), float(ngy)
-                    finite = isfinite(nloss) and isfinite(ngx) and isfinite(ngy)
-                except _NUMERIC_ERRORS:
-                    finite = False
-                if not finite:
-                    self._finish(Iterate(t, theta, loss, g), "diverged", _overflow(t + 1))
+        verdict: Iterate | None = None  # an iterate where a stop rule fired
+        overflow = False
+        for _ in range(size):
+            if (loss > max_loss or loss < min_loss or abs(x) > box or abs(y) > box
+                    or hypot(gx, gy) <= tol or t >= last_t):
+                verdict = Iterate(t, theta, loss, g)
+                if _stop(verdict, rules, last_t) is not None:
                     break
-                thetas.append(theta)
-                losses.append(loss)
-                grads.append(g)
-                steps += 1
-                t, x, y, loss, gx, gy = t + 1, nx, ny, nloss, ngx, ngy
-                theta, g = (x, y), (gx, gy)
-        self.etas.extend([eta] * steps)
-        self.state = GDState(step=self.state.step + steps)
-        if self.status is None:
-            self._current = Iterate(t, theta, loss, g)
+                verdict = None
+            try:
+                nx = x + neta * gx
+                ny = y + neta * gy
+                nloss = float(value(nx, ny))
+                ngx, ngy = gradient(nx, ny)
+                ngx, ngy = float(ngx), float(ngy)
+                finite = isfinite(nloss) and isfinite(ngx) and isfinite(ngy)
+            except _NUMERIC_ERRORS:
+                finite = False
+            if not finite:
+                overflow = True
+                break
+            thetas.append(theta)
+            losses.append(loss)
+            grads.append(g)
+            t, x, y, loss, gx, gy = t + 1, nx, ny, nloss, ngx, ngy
+            theta, g = (x, y), (gx, gy)
+        self._append(thetas, losses, grads)
+        self._current = current = Iterate(t, theta, loss, g)
+        if verdict is not None:
+            self._stop_here(current)
+        elif overflow:
+            self._finish(current, "diverged", _overflow(t + 1))
+        return len(losses)
+
+
+def _grown(column: Array, rows: int, size: int) -> Array:
+    bigger = np.empty((size, *column.shape[1:]))
+    bigger[:rows] = column[:rows]
+    return bigger
+
+
+def _read_only(view: Array) -> Array:
+    view.flags.writeable = False
+    return view
 
 
 def _overflow(t: int) -> str:
@@ -402,8 +492,7 @@ def descend(
     size = 1  # the first iterate leaves at once; later ones in chunks
     done = 0
     while run.extend(size):
-        for i in range(done, len(run)):
-            yield run.iterate(i)
+        yield from run.iterates(done)
         done = len(run)
         size = _CHUNK
 

@@ -25,6 +25,7 @@ from app.api.convert import Run, step_to_dict, summary_fields, trajectory_to_dic
 from app.api.deps import SettingsDep
 from app.api.json import JSONResponse, dumps_line
 from app.api.schemas import DESCENT_EXAMPLES, DescentRequest, DescentResult, ErrorOut
+from app.core.compiled import COMPILED_PRESETS
 from app.core.runner import Iterate, descend, trajectory
 from app.core.summary import summarize
 from app.settings import Settings, get_settings
@@ -32,13 +33,13 @@ from app.settings import Settings, get_settings
 # A run whose estimated cost is below INLINE_BUDGET_US is computed on the event loop; longer
 # ones, and formula or dataset surfaces (compiled in a sandbox process, or heavy per step), in
 # the threadpool. Worst cost per step over the presets, measured here (µs): plain GD (constant
-# η, no line search) 1.1 (rastrigin; 0.4-0.7 on the others), Newton 8.4, every other optimizer
-# or a schedule 3.9; a line search may evaluate the loss up to 60 times per step. So an inline
-# run holds the loop for about 1 ms at most (e.g. GD up to 800 steps), which is less than a
-# worker thread may hold the GIL anyway (sys.getswitchinterval() is 5 ms); a 10,000-step run
-# goes to the threadpool.
+# η, no line search) 0.03 where it is compiled (app.core.compiled: every preset but Rastrigin)
+# and 1.3 in Python (Rastrigin), Newton 8.4, every other optimizer or a schedule 3.9; a line
+# search may evaluate the loss up to 60 times per step. So an inline run holds the loop for
+# about 1 ms at most (e.g. compiled GD up to the 10,000-step cap, Python GD up to 800 steps),
+# which is less than a worker thread may hold the GIL anyway (sys.getswitchinterval() is 5 ms).
 INLINE_BUDGET_US = 1000.0
-STEP_COST_US = {"plain_gd": 1.2, "newton": 8.5, "other": 4.0}
+STEP_COST_US = {"compiled_gd": 0.05, "plain_gd": 1.4, "newton": 8.5, "other": 4.0}
 
 
 def _short(request: DescentRequest) -> bool:
@@ -47,7 +48,7 @@ def _short(request: DescentRequest) -> bool:
         return False
     params = request.optimizer
     if params is None or (params.name == "gd" and params.schedule is None):
-        cost = STEP_COST_US["plain_gd"]
+        cost = STEP_COST_US["compiled_gd" if request.surface in COMPILED_PRESETS else "plain_gd"]
     else:
         cost = STEP_COST_US["newton" if params.name == "newton" else "other"]
     return request.max_steps * cost <= INLINE_BUDGET_US
@@ -150,7 +151,7 @@ def run_descent(request: Request, settings: SettingsDep) -> JSONResponse:
         run.theta0,
         run.rules,
         path.final,
-        path.losses[-TAIL:],
+        path.losses[-TAIL:].tolist(),
         start_t=path.t0,
     )
     return JSONResponse(trajectory_to_dict(run, path, summary))
