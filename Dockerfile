@@ -13,7 +13,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/app \
     HOST=0.0.0.0 \
     PORT=8000 \
-    WEB_CONCURRENCY=2
+    WEB_CONCURRENCY=2 \
+    NUMBA_CACHE_DIR=/app/.numba-cache
 
 WORKDIR /app
 
@@ -33,6 +34,11 @@ RUN pip install --no-cache-dir . \
 COPY app/ ./app/
 COPY templates/ ./templates/
 COPY static/ ./static/
+
+# 3. Compile the GD kernel of app/core/compiled.py into numba's on-disk cache now, so that no
+#    worker compiles it (about a second) when it starts; the cache stays writable for the user.
+RUN python -c "from app.core.compiled import warm_up; warm_up()" \
+    && chown -R descent /app/.numba-cache
 
 USER descent
 

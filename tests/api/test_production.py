@@ -80,6 +80,14 @@ def test_dockerfile_base_install_user_and_port() -> None:
     assert env_of()["PORT"] == "8000" and env_of()["HOST"] == "0.0.0.0"
 
 
+def test_dockerfile_compiles_the_gd_kernel_into_a_cache_the_server_can_read() -> None:
+    cache = env_of()["NUMBA_CACHE_DIR"]
+    warm = [a for a in args_of("RUN") if "warm_up()" in a]
+    assert warm and f"chown -R descent {cache}" in warm[0]
+    copies = [i for i, (n, a) in enumerate(DOCKERFILE) if n == "COPY" and a.startswith("app/")]
+    assert copies and copies[0] < DOCKERFILE.index(("RUN", warm[0]))  # after the code is there
+
+
 def test_dockerfile_copies_what_the_page_needs_where_the_app_looks_for_it() -> None:
     """pages.py finds templates/ and static/ next to the `app` package; the image puts all three
     in WORKDIR and runs from there (WORKDIR is also PYTHONPATH, so any cwd works)."""
