@@ -11,11 +11,11 @@ unreadable body) is produced exactly as before, by the same code.
 """
 
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
-from fastapi.concurrency import run_in_threadpool
+from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.requests import Request as HTTPRequest
@@ -157,8 +157,8 @@ def run_descent(request: Request, settings: SettingsDep) -> JSONResponse:
     return JSONResponse(trajectory_to_dict(run, path, summary))
 
 
-def _lines(run: Run, first: Iterate, rest: Iterator[Iterate]) -> Iterator[bytes]:
-    yield dumps_line(run.start_line()) + dumps_line(step_to_dict(first))
+def _rest(run: Run, first: Iterate, rest: Iterator[Iterate]) -> Iterator[bytes]:
+    """The lines after the first step's, LINES_PER_WRITE steps per chunk, then the end line."""
     last = first
     tail: deque[float] = deque([first.loss], maxlen=TAIL)
     batch: list[bytes] = []
@@ -174,6 +174,14 @@ def _lines(run: Run, first: Iterate, rest: Iterator[Iterate]) -> Iterator[bytes]
     )
     batch.append(dumps_line({"type": "end", **summary_fields(run, summary)}))
     yield b"".join(batch)
+
+
+async def _lines(run: Run, first: Iterate, rest: Iterator[Iterate]) -> AsyncIterator[bytes]:
+    # The first step is already computed: it leaves from the event loop at once, without a
+    # hop to a worker thread; the rest of the run is computed in the threadpool.
+    yield dumps_line(run.start_line()) + dumps_line(step_to_dict(first))
+    async for chunk in iterate_in_threadpool(_rest(run, first, rest)):
+        yield chunk
 
 
 def stream_descent(request: Request, settings: SettingsDep) -> StreamingResponse:
