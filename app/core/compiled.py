@@ -69,28 +69,20 @@ _booth_grad = _jit(presets._booth_grad)
 @_jit
 def _value_and_grad(kind: int, qa: float, qc: float, x: float, y: float) -> tuple[float, float, float]:
     if kind == _QUADRATIC:
-        gx, gy = _quadratic_gradient(qa, qc, x, y)
-        return _quadratic(qa, qc, x, y), gx, gy
+        return (_quadratic(qa, qc, x, y),) + _quadratic_gradient(qa, qc, x, y)
     if kind == _ROSENBROCK:
-        gx, gy = _rosenbrock_grad(x, y)
-        return _rosenbrock(x, y), gx, gy
+        return (_rosenbrock(x, y),) + _rosenbrock_grad(x, y)
     if kind == _HIMMELBLAU:
-        gx, gy = _himmelblau_grad(x, y)
-        return _himmelblau(x, y), gx, gy
+        return (_himmelblau(x, y),) + _himmelblau_grad(x, y)
     if kind == _BEALE:
-        gx, gy = _beale_grad(x, y)
-        return _beale(x, y), gx, gy
+        return (_beale(x, y),) + _beale_grad(x, y)
     if kind == _CAMEL:
-        gx, gy = _camel_grad(x, y)
-        return _camel(x, y), gx, gy
+        return (_camel(x, y),) + _camel_grad(x, y)
     if kind == _DOUBLE_WELL:
-        gx, gy = _double_well_grad(x, y)
-        return _double_well(x, y), gx, gy
+        return (_double_well(x, y),) + _double_well_grad(x, y)
     if kind == _SADDLE:
-        gx, gy = _saddle_grad(x, y)
-        return _saddle(x, y), gx, gy
-    gx, gy = _booth_grad(x, y)
-    return _booth(x, y), gx, gy
+        return (_saddle(x, y),) + _saddle_grad(x, y)
+    return (_booth(x, y),) + _booth_grad(x, y)
 
 
 @_jit
