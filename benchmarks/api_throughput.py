@@ -8,9 +8,10 @@ it exits 1 only if the server fails to start or answers wrongly.
 
 POST /api/descent is driven twice: as curl asks (no Accept-Encoding: the issue's figure) and as a
 browser or httpx asks (Accept-Encoding: gzip, so the app's GZipMiddleware compresses the ~57 kB
-path), since compressing costs about as much as the run itself. A third phase asks for a run of
-0 steps: the cost of a validated POST that answers with a small JSON object (the floor under any
-run), so the figure splits into per-request overhead and the run with its serialisation.
+path), since compressing costs more than computing the run (compiled: app/core/compiled.py).
+A third phase asks for a run of 0 steps: the cost of a validated POST that answers with a small
+JSON object (the floor under any run), so the figure splits into per-request overhead and the
+run with its serialisation.
 
 No figure is a cache hit: each connection cycles through JITTER distinct bodies whose θ₀ differ
 by multiples of 1e-9 (so the 500 steps and the response size stay the same), and the server
