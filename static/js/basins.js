@@ -1,4 +1,5 @@
 import { streamLines } from "./api.js";
+import { rangesOf } from "./plotkit.js";
 // Basins of attraction (issue 6): POST /api/basins for the surface and optimizer on show, a progress
 // bar while its progress lines arrive, then a canvas under the path overlay on the contour, coloured
 // by destination (one colour per landmark; grey diverged, black not converged), lighter where more
@@ -123,15 +124,26 @@ export class Basins {
     this.canvas.hidden = false;
   }
 
-  // The canvas covers the grid's cells, placed through the contour's public mapping.
-  place() {
+  // Follow the contour's pans and zooms, live while they happen (as the path overlay does).
+  wire() {
+    const div = this.view.div;
+    if (this.wired || typeof div.on !== "function") return;
+    this.wired = true;
+    div.on("plotly_relayouting", (e) => this.place(rangesOf(e, div.layout)));
+    div.on("plotly_relayout", () => this.place());
+  }
+
+  // The canvas covers the grid's cells, placed through the contour's public mapping; `ranges`
+  // overrides the axes' while Plotly pans.
+  place(ranges = null) {
     if (!this.result || !this.view.div.layout) return;
+    this.wire();
     const { x, y } = this.result;
     const hx = (x[x.length - 1] - x[0]) / (2 * Math.max(1, x.length - 1));
     const hy = (y[y.length - 1] - y[0]) / (2 * Math.max(1, y.length - 1));
     const frame = this.view.frame.getBoundingClientRect();
-    const [l, t] = this.view.toPixels(x[0] - hx, y[y.length - 1] + hy);
-    const [r, b] = this.view.toPixels(x[x.length - 1] + hx, y[0] - hy);
+    const [l, t] = this.view.toPixels(x[0] - hx, y[y.length - 1] + hy, ranges);
+    const [r, b] = this.view.toPixels(x[x.length - 1] + hx, y[0] - hy, ranges);
     Object.assign(this.canvas.style, { left: `${l - frame.left}px`, top: `${t - frame.top}px`, width: `${r - l}px`, height: `${b - t}px` });
     const clip = this.view.overlay.getBoundingClientRect(); // the plot area
     const cl = Math.max(0, clip.left - l);

@@ -56,9 +56,9 @@ export class ContourView {
     return [xaxis.range[0] + fx * (xaxis.range[1] - xaxis.range[0]), yaxis.range[1] - fy * (yaxis.range[1] - yaxis.range[0])];
   }
 
-  toPixels(x, y) {
+  toPixels(x, y, ranges = null) {
     const r = this.div.getBoundingClientRect();
-    const [px, py] = this.mapper()(x, y);
+    const [px, py] = this.mapper(ranges)(x, y);
     return [r.left + MARGIN.l + px, r.top + MARGIN.t + py];
   }
 

@@ -79,3 +79,36 @@ def test_sweep_chart_and_click_loads_eta(page: Page, base_url: str) -> None:
     page.wait_for_function(f"() => Math.abs(window.descentLab.state.eta / {eta0} - 1) < 1e-3")
     wait_settled(page)
     assert not page.problems.errors  # type: ignore[attr-defined]
+
+
+def test_the_basin_overlay_follows_a_zoom_of_the_contour(page: Page, base_url: str) -> None:
+    """After a zoom (as the scroll wheel or a pan makes), the canvas still covers the grid's
+    cells where the contour now draws them, and is clipped to the plot area."""
+    open_page(page, f"{base_url}/?surface=himmelblau&opt=gd&eta=0.01&x0=0&y0=0")
+    page.select_option("#basins-n", "64")
+    page.click("#basins")
+    expect(page.get_by_test_id("basins-legend").locator("li")).to_have_count(4, timeout=20_000)
+
+    def placement() -> dict:
+        return page.evaluate("""() => {
+            const { contour, basins } = window.descentLab;
+            const { x, y } = basins.result;
+            const hx = (x.at(-1) - x[0]) / (2 * (x.length - 1));
+            const hy = (y.at(-1) - y[0]) / (2 * (y.length - 1));
+            const [l, t] = contour.toPixels(x[0] - hx, y.at(-1) + hy);
+            const [r, b] = contour.toPixels(x.at(-1) + hx, y[0] - hy);
+            const box = basins.canvas.getBoundingClientRect();
+            return { want: [l, t, r, b], got: [box.left, box.top, box.right, box.bottom],
+                     clip: basins.canvas.style.clipPath };
+        }""")
+
+    before = placement()
+    assert before["got"] == pytest.approx(before["want"], abs=1.0)
+    page.evaluate("""() => Plotly.relayout(window.descentLab.contour.div,
+                                            {"xaxis.range": [-1, 4], "yaxis.range": [0, 4]})""")
+    page.wait_for_function("() => window.descentLab.contour.div.layout.xaxis.range[0] === -1")
+    after = placement()
+    assert after["got"] == pytest.approx(after["want"], abs=1.0)
+    assert after["want"][2] - after["want"][0] > 1.5 * (before["want"][2] - before["want"][0])
+    assert after["clip"] != "inset(0px 0px 0px 0px)"  # zoomed in: cells outside the plot are cut
+    assert not page.problems.errors  # type: ignore[attr-defined]
