@@ -96,7 +96,9 @@ export function arrows(run, t, scale) {
   const p = run.path[t];
   const g = run.grad[t];
   const gn = Math.hypot(g[0], g[1]);
-  const grad = gn > 0 && Number.isFinite(gn)
+  // Where the run converged, ‖∇L‖ ≤ tol says ∇L is zero for this run: no direction to show.
+  const stationary = run.status === "converged" && t === run.path.length - 1;
+  const grad = gn > 0 && Number.isFinite(gn) && !stationary
     ? { x: [p[0], p[0] + (scale * g[0]) / gn], y: [p[1], p[1] + (scale * g[1]) / gn] }
     : { x: [], y: [] };
   const next = run.path[t + 1];

@@ -254,3 +254,18 @@ def test_picking_a_surface_loads_it_and_back_returns(page: Page, base_url: str) 
     expect(page.locator("#surface")).to_have_value("himmelblau")
     expect(page.locator("#status-message")).to_contain_text("(-2.805, 3.131)")
     assert page.problems.errors == []  # type: ignore[attr-defined]
+
+
+def test_no_gradient_arrow_where_the_run_converged(page: Page, base_url: str) -> None:
+    """The ∇L arrow has a fixed length (its direction is what it shows); at the iterate where
+    the run converged ‖∇L‖ ≤ tol, so it is not drawn there, while the step arrows before are."""
+    open_page(page, base_url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=0&y0=0")
+    wait_settled(page)
+    run = page.evaluate("() => window.descentLab.run")
+    assert run["status"] == "converged"
+    last = len(run["path"]) - 1
+    grad = page.locator("#app svg line.grad")
+    page.locator("#scrubber").fill(str(last - 1))
+    expect(grad).to_have_attribute("visibility", "visible")
+    page.locator("#scrubber").fill(str(last))
+    expect(grad).to_have_attribute("visibility", "hidden")
