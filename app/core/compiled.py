@@ -1,6 +1,6 @@
 """Plain gradient descent on the polynomial presets, compiled with numba.
 
-A step of the Python loop (`Trajectory._extend_gd`) costs about 0.5 µs, nearly all of it the
+A step of the Python loop (`Trajectory._gd_python`) costs about 0.5 µs, nearly all of it the
 interpreter; compiled, it costs a few ns, so a 10,000-step run takes tens of µs instead of 5 ms.
 
 The compiled code is the presets' own value and gradient functions, compiled as written. numba
