@@ -2,6 +2,7 @@
 // θ₀, outcome, steps and final loss, and a remove button.
 import { num, pair, short } from "./format.js";
 import { PIN_COLORS, RUN_COLOR } from "./plotkit.js";
+import { describeSchedule } from "./schedule.js";
 import { OPTIMIZERS } from "./state.js";
 
 function el(tag, className, text = "") {
@@ -11,8 +12,15 @@ function el(tag, className, text = "") {
   return e;
 }
 
-// A lesson's label when it names the step size, else the optimizer and η.
-const label = (s) => (s.label && s.label.includes("η") ? s.label : `${s.label || OPTIMIZERS[s.optimizer].label}, η = ${short(s.eta)}`);
+// A lesson's label when it names the step size, else the optimizer and η; then η's schedule and
+// the line search, when the run has them.
+function label(s) {
+  const base = s.label && s.label.includes("η") ? s.label : `${s.label || OPTIMIZERS[s.optimizer].label}, η = ${short(s.eta)}`;
+  const tuning = [];
+  if (s.schedule && s.schedule.name !== "constant") tuning.push(describeSchedule(s.schedule));
+  if (s.lineSearch && s.optimizer === "gd") tuning.push("Armijo");
+  return [base, ...tuning].join(" · ");
+}
 
 const outcome = (r) => (r && r.done ? `${r.status.replace("_", " ")} · ${r.steps} steps · L = ${num(r.final?.loss ?? r.loss.at(-1), 4)}` : "running…");
 

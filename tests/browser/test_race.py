@@ -99,3 +99,14 @@ def test_a_bad_eta_list_is_explained(page: Page, base_url: str) -> None:
     page.click("#race")
     expect(page.locator('[data-error-for="race"]')).to_contain_text("η = fast is not a step size")
     assert page.evaluate(f"{LAB}.pins.length") == 0
+
+
+def test_a_pinned_runs_label_names_its_schedule_and_line_search(page: Page, base_url: str) -> None:
+    """Two pins that differ only in η's schedule or the line search must not read the same."""
+    pins = "&pin=opt:gd,eta:0.1,x0:1,y0:1,sched:cosine,sched_t_max:50&pin=opt:gd,eta:0.1,x0:1,y0:1,ls:1"
+    open_page(page, f"{base_url}/?surface=quadratic&opt=gd&eta=0.1&x0=1&y0=1{pins}")
+    rows = page.locator("#pins li.pin")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator(".what")).to_have_text("Gradient descent, η = 0.1 · cosine to 0 over 50")
+    expect(rows.nth(1).locator(".what")).to_have_text("Gradient descent, η = 0.1 · Armijo")
+    expect(page.locator("#pins li.current .what")).to_have_text("Gradient descent, η = 0.1")
