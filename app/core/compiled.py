@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import numba
 import numpy as np
@@ -28,7 +28,18 @@ import numpy as np
 from app.core import presets
 from app.core.surface import Array, Surface
 
-_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+def _jit(function: Callable[..., Any]) -> Any:
+    """numba.njit, with the machine code cached on disk (next to the source, in NUMBA_CACHE_DIR
+    or in the user's cache directory). Where none of them is writable numba refuses to cache:
+    then the kernel is compiled anew in each process (about a second, once) rather than not at
+    all."""
+    options = {"nogil": True, "error_model": "numpy"}
+    try:
+        return numba.njit(cache=True, **options)(function)
+    except RuntimeError:  # "cannot cache function …: no locator available for file …"
+        return numba.njit(**options)(function)
+
 
 _QUADRATIC, _ROSENBROCK, _HIMMELBLAU, _BEALE, _CAMEL, _DOUBLE_WELL, _SADDLE, _BOOTH = range(8)
 

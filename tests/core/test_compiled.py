@@ -125,3 +125,20 @@ def test_streamed_iterates_are_the_compiled_columns() -> None:
     run = trajectory(surface, GD(1e-3), (-1.2, 1.0), rules)
     assert [run.iterate(i) for i in range(len(run))] == list(
         descend(surface, GD(1e-3), (-1.2, 1.0), rules))
+
+
+def test_without_a_writable_cache_the_kernel_is_compiled_in_the_process() -> None:
+    """numba refuses cache=True where no cache directory is writable (a read-only install, no
+    home): the app must still start and run compiled GD. A locator list that finds nothing
+    stands in for such a machine."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from app.core import compiled, presets; "
+            "assert compiled.gd_kernel(presets.get_preset('himmelblau')) is not None; "
+            "compiled.warm_up(); print('ok')")
+    env = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "ZipCacheLocator"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
