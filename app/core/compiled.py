@@ -11,7 +11,7 @@ bit; so Rastrigin is not compiled). Each compiled step is therefore bitwise the 
 loop takes, which tests/core/test_compiled.py checks on every compiled preset.
 
 The kernel stops *before* any iterate at which a stop rule might fire (its convergence test is
-a slightly generous ‖∇L‖² ≤ tol², free of hypot) and before a step whose result is not finite;
+a slightly generous ‖∇L‖² ≤ tol², free of hypot, with a floor against subnormal squares) and before a step whose result is not finite;
 the caller then decides that iterate in Python, with the exact rules, so stop decisions and
 messages are the Python loop's own.
 """
@@ -57,6 +57,10 @@ _KINDS: dict[str, int] = {
     "booth": _BOOTH,
 }
 COMPILED_PRESETS = frozenset(_KINDS)
+# The kernel hands an iterate to Python when ‖g‖² ≤ g2_stop = max(tol², this)·(1 + 1e-9): that
+# holds wherever hypot(g) ≤ tol, as ‖g‖² is computed within a few ulps. Below this floor squares
+# reach the subnormal range, where they lose precision, so there Python decides every step.
+_SMALLEST_SQUARE = 1e-280
 _QUADRATIC_COEFFICIENTS = {"quadratic": (1.0, 1.0), "ravine": (1.0, 25.0)}
 
 _quadratic = _jit(presets._quadratic)
@@ -158,7 +162,7 @@ def gd_kernel(surface: Surface) -> GDKernel | None:
         theta: Vec, loss: float, grad: Vec, eta: float, rules: Rules,
         out_theta: Array, out_loss: Array, out_grad: Array,
     ) -> tuple[int, float, float, float, float, float]:
-        g2_stop = rules.tol * rules.tol * (1.0 + 1e-9)  # ‖g‖² within ulps of tol²: Python decides
+        g2_stop = max(rules.tol * rules.tol, _SMALLEST_SQUARE) * (1.0 + 1e-9)
         return _gd_steps(kind, qa, qc, theta[0], theta[1], loss, grad[0], grad[1], -eta,
                          rules.max_abs_loss, rules.max_abs_theta, g2_stop,
                          out_theta, out_loss, out_grad)

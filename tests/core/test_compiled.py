@@ -85,13 +85,24 @@ def test_compiled_runs_are_bitwise_the_python_runs(
         pytest.fail(str(exc))
 
 
-def test_a_run_that_converges_exactly_at_tol_stops_where_python_stops() -> None:
-    """tol equal to ‖∇L‖ at step 40: the kernel's ‖g‖² pre-test fires, Python decides."""
-    reference = trajectory(get_preset("ravine"), GD(0.01), (2.0, 1.0),
-                           StopRules(max_steps=100, tol=0.0), compiled=False)
-    tol = math.hypot(*reference.grads[40])
-    run = _same_runs("ravine", 0.01, (2.0, 1.0), StopRules(max_steps=100, tol=tol))
-    assert (run.status, len(run) - 1) == ("converged", 40)
+@pytest.mark.parametrize(
+    ("surface_id", "eta", "steps"),
+    [
+        ("ravine", 0.01, [40]),
+        # ‖∇L‖ ≈ 1e-158 and below: ‖∇L‖² and tol² are subnormal, with few significant digits
+        ("quadratic", 0.1, [1630, 1634, 1636, 1650, 1700]),
+    ],
+)
+def test_a_run_that_converges_exactly_at_tol_stops_where_python_stops(
+    surface_id: str, eta: float, steps: list[int]
+) -> None:
+    """tol equal to ‖∇L‖ at step k: the kernel's ‖g‖² pre-test fires, Python decides."""
+    reference = trajectory(get_preset(surface_id), GD(eta), (1.0, 0.7),
+                           StopRules(max_steps=2000, tol=0.0), compiled=False)
+    for k in steps:
+        tol = math.hypot(*reference.grads[k])
+        run = _same_runs(surface_id, eta, (1.0, 0.7), StopRules(max_steps=2000, tol=tol))
+        assert (run.status, len(run) - 1) == ("converged", k)
 
 
 @pytest.mark.parametrize(
