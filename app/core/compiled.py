@@ -11,9 +11,9 @@ bit; so Rastrigin is not compiled). Each compiled step is therefore bitwise the 
 loop takes, which tests/core/test_compiled.py checks on every compiled preset.
 
 The kernel stops *before* any iterate at which a stop rule might fire (its convergence test is
-a slightly generous ‖∇L‖² ≤ tol², free of hypot, with a floor against subnormal squares) and before a step whose result is not finite;
-the caller then decides that iterate in Python, with the exact rules, so stop decisions and
-messages are the Python loop's own.
+a slightly generous ‖∇L‖² ≤ tol², free of hypot, with a floor against subnormal squares) and
+before a step whose result is not finite; the caller then decides that iterate in Python, with
+the exact rules, so stop decisions and messages are the Python loop's own.
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ COMPILED_PRESETS = frozenset(_KINDS)
 # holds wherever hypot(g) ≤ tol, as ‖g‖² is computed within a few ulps. Below this floor squares
 # reach the subnormal range, where they lose precision, so there Python decides every step.
 _SMALLEST_SQUARE = 1e-280
-_QUADRATIC_COEFFICIENTS = {"quadratic": (1.0, 1.0), "ravine": (1.0, 25.0)}
 
 _quadratic = _jit(presets._quadratic)
 _quadratic_gradient = _jit(presets._quadratic_gradient)
@@ -82,7 +81,9 @@ _booth_grad = _jit(presets._booth_grad)
 
 
 @_jit
-def _value_and_grad(kind: int, qa: float, qc: float, x: float, y: float) -> tuple[float, float, float]:
+def _value_and_grad(
+    kind: int, qa: float, qc: float, x: float, y: float
+) -> tuple[float, float, float]:
     if kind == _QUADRATIC:
         return (_quadratic(qa, qc, x, y),) + _quadratic_gradient(qa, qc, x, y)
     if kind == _ROSENBROCK:
@@ -156,7 +157,7 @@ def gd_kernel(surface: Surface) -> GDKernel | None:
     kind = _KINDS.get(surface.id)
     if kind is None or not _same_functions(surface):
         return None
-    qa, qc = _QUADRATIC_COEFFICIENTS.get(surface.id, (0.0, 0.0))
+    qa, qc = presets.QUADRATIC_COEFFICIENTS.get(surface.id, (0.0, 0.0))
 
     def kernel(
         theta: Vec, loss: float, grad: Vec, eta: float, rules: Rules,

@@ -93,6 +93,10 @@ def _preset(
 # --- quadratic bowls -------------------------------------------------------------------------
 
 
+# (a, c) of a·x² + c·y² for each quadratic preset (app.core.compiled reads them too).
+QUADRATIC_COEFFICIENTS = {"quadratic": (1.0, 1.0), "ravine": (1.0, 25.0)}
+
+
 def _quadratic(a: float, c: float, x: Scalar, y: Scalar) -> Scalar:
     return a * x * x + c * y * y
 
@@ -336,9 +340,9 @@ _PRESETS: tuple[Surface, ...] = (
         formula=r"f(x, y) = x^2 + y^2",
         description="The easiest case: every gradient points straight at the one minimum, "
         "and GD converges for any η < 2/λ = 1.",
-        value=_quadratic_value(1.0, 1.0),
-        grad=_quadratic_grad(1.0, 1.0),
-        hess=_quadratic_hess(1.0, 1.0),
+        value=_quadratic_value(*QUADRATIC_COEFFICIENTS["quadratic"]),
+        grad=_quadratic_grad(*QUADRATIC_COEFFICIENTS["quadratic"]),
+        hess=_quadratic_hess(*QUADRATIC_COEFFICIENTS["quadratic"]),
         domain=Domain((-3.0, 3.0), (-3.0, 3.0)),
         default_start=(-2.5, 2.0),
         default_eta=0.1,
@@ -350,9 +354,9 @@ _PRESETS: tuple[Surface, ...] = (
         formula=r"f(x, y) = x^2 + 25\,y^2",
         description="Curvatures differ 25-fold: an η small enough for the steep direction "
         "crawls along the flat one, and a larger η zig-zags across the valley.",
-        value=_quadratic_value(1.0, 25.0),
-        grad=_quadratic_grad(1.0, 25.0),
-        hess=_quadratic_hess(1.0, 25.0),
+        value=_quadratic_value(*QUADRATIC_COEFFICIENTS["ravine"]),
+        grad=_quadratic_grad(*QUADRATIC_COEFFICIENTS["ravine"]),
+        hess=_quadratic_hess(*QUADRATIC_COEFFICIENTS["ravine"]),
         domain=Domain((-3.0, 3.0), (-3.0, 3.0)),
         default_start=(-2.8, 1.0),
         default_eta=0.035,

@@ -225,7 +225,8 @@ class Trajectory:
         else:
             state = optimizer.init(current.theta)
         rows = min(rules.max_steps + 1, _FIRST_ROWS)
-        self._theta, self._loss, self._grad = np.empty((rows, 2)), np.empty(rows), np.empty((rows, 2))
+        self._theta, self._grad = np.empty((rows, 2)), np.empty((rows, 2))
+        self._loss = np.empty(rows)
         self._len = 0
         self.etas: list[float] = []
         self.t0 = t0
@@ -260,33 +261,29 @@ class Trajectory:
     def grads(self) -> Array:
         return _read_only(self._grad[: self._len])
 
-    def iterates(self, start: int = 0) -> list[Iterate]:
-        """The iterates start … len − 1, as `descend` yields them."""
+    def iterates(self, start: int = 0, stop: int | None = None) -> list[Iterate]:
+        """The iterates start … stop − 1 (stop: len by default), as `descend` yields them."""
         n = self._len
-        thetas = self._theta[start:n].tolist()
-        grads = self._grad[start:n].tolist()
-        etas: list[float | None] = [*self.etas[start:n]]
-        etas += [None] * (n - start - len(etas))  # the final iterate has no step size
+        stop = n if stop is None else stop
+        etas: list[float | None] = [*self.etas[start:stop]]
+        etas += [None] * (stop - start - len(etas))  # the final iterate has no step size
         out = [
             Iterate(self.t0 + i, (x, y), loss, (gx, gy), eta)
             for i, (x, y), loss, (gx, gy), eta in zip(
-                range(start, n), thetas, self._loss[start:n].tolist(), grads, etas)
+                range(start, stop), self._theta[start:stop].tolist(),
+                self._loss[start:stop].tolist(), self._grad[start:stop].tolist(), etas)
         ]
-        if self.status is not None and out:
+        if self.status is not None and out and stop == n:
             last = out[-1]
-            last.eta, last.status, last.reason, last.state = None, self.status, self.reason, self.state
+            last.eta, last.status = None, self.status
+            last.reason, last.state = self.reason, self.state
         return out
 
     def iterate(self, i: int) -> Iterate:
         """The i-th iterate (0 ≤ i < len), as `descend` yields it."""
         if not 0 <= i < self._len:
             raise IndexError(f"iterate {i} of a run of {self._len}")
-        return self.iterates(i)[0] if i == self._len - 1 else self._plain(i)
-
-    def _plain(self, i: int) -> Iterate:
-        x, y = self._theta[i].tolist()
-        gx, gy = self._grad[i].tolist()
-        return Iterate(self.t0 + i, (x, y), float(self._loss[i]), (gx, gy), self.etas[i])
+        return self.iterates(i, i + 1)[0]
 
     @property
     def final(self) -> Iterate:
@@ -420,15 +417,13 @@ class Trajectory:
         losses: list[float] = []
         grads: list[Vec] = []
         theta, g = (x, y), (gx, gy)
-        verdict: Iterate | None = None  # an iterate where a stop rule fired
-        overflow = False
+        stop = overflow = False
         for _ in range(size):
             if (loss > max_loss or loss < min_loss or abs(x) > box or abs(y) > box
                     or hypot(gx, gy) <= tol or t >= last_t):
-                verdict = Iterate(t, theta, loss, g)
-                if _stop(verdict, rules, last_t) is not None:
+                stop = _stop(Iterate(t, theta, loss, g), rules, last_t) is not None
+                if stop:
                     break
-                verdict = None
             try:
                 nx = x + neta * gx
                 ny = y + neta * gy
@@ -448,7 +443,7 @@ class Trajectory:
             theta, g = (x, y), (gx, gy)
         self._append(thetas, losses, grads)
         self._current = current = Iterate(t, theta, loss, g)
-        if verdict is not None:
+        if stop:
             self._stop_here(current)
         elif overflow:
             self._finish(current, "diverged", _overflow(t + 1))

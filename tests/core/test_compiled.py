@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.core import compiled, runner
+from app.core import compiled, presets, runner
 from app.core.optimizers import GD
 from app.core.presets import PRESETS, get_preset
 from app.core.runner import StopRules, descend, trajectory
@@ -61,7 +61,7 @@ def test_compiled_value_and_gradient_are_bitwise_the_python_ones(
 ) -> None:
     surface = get_preset(surface_id)
     kind = compiled._KINDS[surface_id]
-    qa, qc = compiled._QUADRATIC_COEFFICIENTS.get(surface_id, (0.0, 0.0))
+    qa, qc = presets.QUADRATIC_COEFFICIENTS.get(surface_id, (0.0, 0.0))
     got = compiled._value_and_grad(kind, qa, qc, x, y)
     want = (surface.value(x, y), *surface.grad(x, y))
     assert [_bits(v) for v in got] == [_bits(float(v)) for v in want]

@@ -36,7 +36,7 @@ from app.settings import Settings, get_settings
 # η, no line search) 0.03 where it is compiled (app.core.compiled: every preset but Rastrigin)
 # and 1.3 in Python (Rastrigin), Newton 8.4, every other optimizer or a schedule 3.9; a line
 # search may evaluate the loss up to 60 times per step. So an inline run holds the loop for
-# about 1 ms at most (e.g. compiled GD up to the 10,000-step cap, Python GD up to 800 steps),
+# about 1 ms at most (e.g. compiled GD up to the 10,000-step cap, Python GD up to about 700 steps),
 # which is less than a worker thread may hold the GIL anyway (sys.getswitchinterval() is 5 ms).
 INLINE_BUDGET_US = 1000.0
 STEP_COST_US = {"compiled_gd": 0.05, "plain_gd": 1.4, "newton": 8.5, "other": 4.0}
