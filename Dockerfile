@@ -37,7 +37,7 @@ COPY static/ ./static/
 
 # 3. Compile the GD kernel of app/core/compiled.py into numba's on-disk cache now, so that no
 #    worker compiles it (about a second) when it starts; the cache stays writable for the user.
-RUN python -c "from app.core.compiled import warm_up; warm_up()" \
+RUN python -c "from app.core.descent.compiled import warm_up; warm_up()" \
     && chown -R descent /app/.numba-cache
 
 USER descent

@@ -110,8 +110,14 @@ LESSONS: list[dict[str, Any]] = [
         "views": {"race": True},
         "runs": [
             _run("ravine", [-2.8, 1.0], 0.035, label="GD"),
-            _run("ravine", [-2.8, 1.0], 0.035, name="momentum", label="Momentum",
-                 hyper={"momentum": 0.5}),
+            _run(
+                "ravine",
+                [-2.8, 1.0],
+                0.035,
+                name="momentum",
+                label="Momentum",
+                hyper={"momentum": 0.5},
+            ),
             _run("ravine", [-2.8, 1.0], 0.1, name="adam", label="Adam"),
         ],
         "expect": [{"status": "converged"}, {"status": "converged"}, {"status": "converged"}],
@@ -128,8 +134,11 @@ LESSONS: list[dict[str, Any]] = [
         "question": "Tick 'standardize x': how does the shape of the loss change, and why does GD "
         "then need fewer steps?",
         "views": {"data_view": True},
-        "runs": [_run({"kind": "linear", "dataset": "trend"}, [0.0, 0.0], 0.02, label="GD",
-                      max_steps=5000)],
+        "runs": [
+            _run(
+                {"kind": "linear", "dataset": "trend"}, [0.0, 0.0], 0.02, label="GD", max_steps=5000
+            )
+        ],
         "expect": [{"status": "converged", "at_minimum": True}],
     },
     {
@@ -146,10 +155,20 @@ LESSONS: list[dict[str, Any]] = [
         "run goes on?",
         "views": {"data_view": True},
         "runs": [
-            _run({"kind": "logistic", "dataset": "overlap"}, [0.0, 0.0], 0.5, label="overlapping",
-                 max_steps=5000),
-            _run({"kind": "logistic", "dataset": "separable"}, [0.0, 0.0], 0.5,
-                 label="separable", max_steps=2000),
+            _run(
+                {"kind": "logistic", "dataset": "overlap"},
+                [0.0, 0.0],
+                0.5,
+                label="overlapping",
+                max_steps=5000,
+            ),
+            _run(
+                {"kind": "logistic", "dataset": "separable"},
+                [0.0, 0.0],
+                0.5,
+                label="separable",
+                max_steps=2000,
+            ),
         ],
         "expect": [{"status": "converged", "at_minimum": True}, {"status": "max_steps"}],
     },

@@ -22,7 +22,8 @@ from app.api.routes import (
     lessons,
     surfaces,
 )
-from app.core import compiled, sandbox
+from app.core.descent import compiled
+from app.core.formulas import sandbox
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
 from app.web import http, pages

@@ -26,7 +26,9 @@ class Settings:
     max_steps: int = 10_000  # cap on max_steps of one run (DESCENT_MAX_STEPS)
     grid_max_n: int = 400  # cap on grid points per axis
     max_body_bytes: int = 2 * 1024 * 1024  # larger request bodies get 413 (DESCENT_MAX_BODY_BYTES)
-    cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are listed (DESCENT_CORS_ORIGINS)
+    cors_origins: tuple[
+        str, ...
+    ] = ()  # CORS is off unless origins are listed (DESCENT_CORS_ORIGINS)
     # Seconds an idle keep-alive connection stays open (DESCENT_KEEP_ALIVE). Longer than the idle
     # timeout of clients and load balancers (httpx 5 s, nginx and cloud balancers 60 s), so the
     # server never closes a connection just as a client reuses it: with uvicorn's 5 s, that race

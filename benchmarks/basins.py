@@ -33,10 +33,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from app.core.batch import run_batch
-from app.core.optimizers import GD
-from app.core.presets import get_preset
-from app.core.runner import StopRules, trajectory
+from app.core.descent.batch import run_batch
+from app.core.descent.optimizers import GD
+from app.core.descent.runner import StopRules, trajectory
+from app.core.surfaces.presets import get_preset
 
 N, STEPS, ETA = 256, 500, 0.01
 RUNS = 7
@@ -88,8 +88,13 @@ def main() -> None:
             trajectory(surface, gd, start, StopRules(max_steps=STEPS, tol=0.0), compiled=compiled)
 
     full, early, bare, bare_fused, python, single = (
-        Timer(lambda: batch(0.0)), Timer(lambda: batch(1e-5)), Timer(bare_loop),
-        Timer(bare_loop_in_place), Timer(lambda: per_start(False)), Timer(lambda: per_start(True)))
+        Timer(lambda: batch(0.0)),
+        Timer(lambda: batch(1e-5)),
+        Timer(bare_loop),
+        Timer(bare_loop_in_place),
+        Timer(lambda: per_start(False)),
+        Timer(lambda: per_start(True)),
+    )
     for i in range(RUNS):  # interleaved, so a change in the machine's load hits all alike
         full.run()
         bare.run()
@@ -110,30 +115,44 @@ def main() -> None:
     peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
 
-    print(f"256×256 starts × {STEPS} GD steps (η = {ETA}) on himmelblau; best of {RUNS} "
-          "(early exit and Python loop: of 3), wall-clock [CPU time]")
-    print(f"  batch runner, tol=0:                {full.wall:8.3f} s [{full.cpu:.3f} s]  "
-          f"({counts[0]} starts reach ∇L = 0 exactly and stop, {counts[1]} diverge; "
-          f"{share:.1%} of the bare loop's start-steps)")
+    print(
+        f"256×256 starts × {STEPS} GD steps (η = {ETA}) on himmelblau; best of {RUNS} "
+        "(early exit and Python loop: of 3), wall-clock [CPU time]"
+    )
+    print(
+        f"  batch runner, tol=0:                {full.wall:8.3f} s [{full.cpu:.3f} s]  "
+        f"({counts[0]} starts reach ∇L = 0 exactly and stop, {counts[1]} diverge; "
+        f"{share:.1%} of the bare loop's start-steps)"
+    )
     print(f"  batch runner, tol=1e-5 (early exit): {early.wall:7.3f} s [{early.cpu:.3f} s]")
     a_wall, a_cpu = python.wall * scale / full.wall, python.cpu * scale / full.cpu
-    print(f"  (a) per-start Python loop, scaled:  {python.wall * scale:8.1f} s [{python.cpu * scale:.1f} s]"
-          f"  -> batch is {a_wall:4.0f}× [{a_cpu:.0f}×] faster (target ≥ 100×) "
-          f"{'PASS' if a_wall >= 100 else 'MISS'}")
+    print(
+        f"  (a) per-start Python loop, scaled:  {python.wall * scale:8.1f} s [{python.cpu * scale:.1f} s]"
+        f"  -> batch is {a_wall:4.0f}× [{a_cpu:.0f}×] faster (target ≥ 100×) "
+        f"{'PASS' if a_wall >= 100 else 'MISS'}"
+    )
     served = single.wall * scale
-    print(f"      the single-run runner as served (compiled GD): {served:6.2f} s "
-          f"[{single.cpu * scale:.2f} s]  -> batch is {served / full.wall:4.0f}× faster (no target)")
+    print(
+        f"      the single-run runner as served (compiled GD): {served:6.2f} s "
+        f"[{single.cpu * scale:.2f} s]  -> batch is {served / full.wall:4.0f}× faster (no target)"
+    )
     b_wall, b_cpu = full.wall / bare.wall, full.cpu / bare.cpu
-    print(f"  (b) bare in-place numpy loop:       {bare.wall:8.3f} s [{bare.cpu:.3f} s]  -> batch takes "
-          f"{b_wall:4.2f}× [{b_cpu:.2f}×] its time (target ≤ 1.5×) "
-          f"{'PASS' if b_wall <= 1.5 else 'MISS'}; per start-step {b_wall / share:4.2f}× "
-          f"[{b_cpu / share:.2f}×]; with early exit {early.wall / bare.wall:4.2f}×")
-    print(f"      the same with the batch's in-place fused gradient: {bare_fused.wall:5.3f} s "
-          f"[{bare_fused.cpu:.3f} s]  -> batch takes {full.wall / bare_fused.wall:4.2f}× "
-          f"[{full.cpu / bare_fused.cpu:.2f}×] its time, per start-step "
-          f"{full.wall / bare_fused.wall / share:4.2f}× (no target: mostly the stop rules' cost)")
-    print(f"  peak memory of the batch run: {peak_mb:6.1f} MB = {peak_mb / 300:4.2f} of the "
-          f"300 MB target {'PASS' if peak_mb <= 300 else 'MISS'}")
+    print(
+        f"  (b) bare in-place numpy loop:       {bare.wall:8.3f} s [{bare.cpu:.3f} s]  -> batch takes "
+        f"{b_wall:4.2f}× [{b_cpu:.2f}×] its time (target ≤ 1.5×) "
+        f"{'PASS' if b_wall <= 1.5 else 'MISS'}; per start-step {b_wall / share:4.2f}× "
+        f"[{b_cpu / share:.2f}×]; with early exit {early.wall / bare.wall:4.2f}×"
+    )
+    print(
+        f"      the same with the batch's in-place fused gradient: {bare_fused.wall:5.3f} s "
+        f"[{bare_fused.cpu:.3f} s]  -> batch takes {full.wall / bare_fused.wall:4.2f}× "
+        f"[{full.cpu / bare_fused.cpu:.2f}×] its time, per start-step "
+        f"{full.wall / bare_fused.wall / share:4.2f}× (no target: mostly the stop rules' cost)"
+    )
+    print(
+        f"  peak memory of the batch run: {peak_mb:6.1f} MB = {peak_mb / 300:4.2f} of the "
+        f"300 MB target {'PASS' if peak_mb <= 300 else 'MISS'}"
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.core import losses  # noqa: E402
-from app.core.regression import dataset_surface  # noqa: E402
+from app.core.data import losses  # noqa: E402
+from app.core.data.regression import dataset_surface  # noqa: E402
 
 N_POINTS = 10_000
 GRID = 200
@@ -53,7 +53,9 @@ def axes(surface, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.linspace(*surface.domain.x, n), np.linspace(*surface.domain.y, n)
 
 
-def python_loop(xs: list[float], ys: list[float], ws: list[float], bs: list[float]) -> list[list[float]]:
+def python_loop(
+    xs: list[float], ys: list[float], ws: list[float], bs: list[float]
+) -> list[list[float]]:
     """The same loss, one point at a time."""
     n = len(xs)
     grid = []
@@ -83,7 +85,7 @@ import json, resource, sys, tracemalloc
 import numpy as np
 sys.path.insert(0, {root!r})
 from benchmarks.dataset_grid import GRID, axes, data
-from app.core.regression import dataset_surface
+from app.core.data.regression import dataset_surface
 x, y = data()
 surface = dataset_surface("logistic", x, y)
 ws, bs = axes(surface, GRID)
@@ -101,7 +103,10 @@ print(json.dumps({{"traced": peak, "rss_growth": (after - before) * 1024, "finit
 def memory() -> dict:
     out = subprocess.run(
         [sys.executable, "-c", CHILD.format(root=str(ROOT))],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -139,19 +144,31 @@ def main() -> int:
     peak_mb = max(traced_mb, rss_mb)
 
     print(f"logistic loss, {GRID}×{GRID} grid over {N_POINTS:,} points")
-    print(f"  Python loop, {BASELINE_GRID}×{BASELINE_GRID} grid: {loop_s:.2f} s "
-          f"→ {scaled_loop_s:.0f} s scaled to {GRID}×{GRID}")
-    print(f"  vectorised, {GRID}×{GRID} grid (best of 3, {losses.WORKERS} threads): {vector_s:.2f} s")
-    print(f"  speed-up: {speedup:.0f}× the Python loop = {speedup / TARGET_SPEEDUP:.2f} of the "
-          f"target {TARGET_SPEEDUP:.0f}×  {verdict(speedup >= TARGET_SPEEDUP)}")
-    print(f"  one thread, CPU time: {vector_cpu:.2f} s against {loop_cpu * scale:.0f} s = "
-          f"{cpu_speedup:.0f}× ({cpu_speedup / TARGET_SPEEDUP:.2f} of the target)")
+    print(
+        f"  Python loop, {BASELINE_GRID}×{BASELINE_GRID} grid: {loop_s:.2f} s "
+        f"→ {scaled_loop_s:.0f} s scaled to {GRID}×{GRID}"
+    )
+    print(
+        f"  vectorised, {GRID}×{GRID} grid (best of 3, {losses.WORKERS} threads): {vector_s:.2f} s"
+    )
+    print(
+        f"  speed-up: {speedup:.0f}× the Python loop = {speedup / TARGET_SPEEDUP:.2f} of the "
+        f"target {TARGET_SPEEDUP:.0f}×  {verdict(speedup >= TARGET_SPEEDUP)}"
+    )
+    print(
+        f"  one thread, CPU time: {vector_cpu:.2f} s against {loop_cpu * scale:.0f} s = "
+        f"{cpu_speedup:.0f}× ({cpu_speedup / TARGET_SPEEDUP:.2f} of the target)"
+    )
     if os.getloadavg()[0] > (os.cpu_count() or 1):
-        print(f"  note: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: other "
-              "processes took CPU, which costs the threaded figure most")
-    print(f"  peak memory: {peak_mb:.0f} MB (tracemalloc {traced_mb:.0f} MB, RSS growth "
-          f"{rss_mb:.0f} MB) = {peak_mb / TARGET_MB:.2f} of the target {TARGET_MB:.0f} MB  "
-          f"{verdict(peak_mb <= TARGET_MB and mem['finite'])}")
+        print(
+            f"  note: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores: other "
+            "processes took CPU, which costs the threaded figure most"
+        )
+    print(
+        f"  peak memory: {peak_mb:.0f} MB (tracemalloc {traced_mb:.0f} MB, RSS growth "
+        f"{rss_mb:.0f} MB) = {peak_mb / TARGET_MB:.2f} of the target {TARGET_MB:.0f} MB  "
+        f"{verdict(peak_mb <= TARGET_MB and mem['finite'])}"
+    )
     return 0
 
 

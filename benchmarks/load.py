@@ -41,9 +41,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from app.web.serve import stop
-
 import httpx
+
+from app.web.serve import stop
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -160,8 +160,9 @@ def requests_for(rng: random.Random) -> tuple[str, str, str, dict | None, str | 
         return kind, "GET", "/", None, None
     if kind == "grid":
         return kind, "GET", f"/api/surfaces/{surface}/grid?n=100", None, None
-    optimizer = rng.choice([{"name": "gd"}, {"name": "momentum", "eta": 0.001},
-                            {"name": "adam", "eta": 0.05}])
+    optimizer = rng.choice(
+        [{"name": "gd"}, {"name": "momentum", "eta": 0.001}, {"name": "adam", "eta": 0.05}]
+    )
     start = [round(rng.uniform(-2, 2), 3), round(rng.uniform(-2, 2), 3)]
     if kind == "descent":
         body = {"surface": surface, "theta0": start, "optimizer": optimizer, "max_steps": 1000}
@@ -244,13 +245,19 @@ async def drive(base: str, server: subprocess.Popen, load_s: float, soak_s: floa
     workers_seen: set[int] = set()
     load, soak = Tally(), Tally()
     cpu: dict[str, float] = {}
-    print(f"== {CLIENTS} clients, server with {WORKERS} workers: {load_s:.0f} s of load, then "
-          f"{soak_s:.0f} s more of the same traffic (soak)", flush=True)
+    print(
+        f"== {CLIENTS} clients, server with {WORKERS} workers: {load_s:.0f} s of load, then "
+        f"{soak_s:.0f} s more of the same traffic (soak)",
+        flush=True,
+    )
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
         t0 = time.monotonic()
         split, until = t0 + load_s, t0 + load_s + soak_s
-        cpu0, own0, machine0 = cpu_seconds(descendants(server.pid)), time.process_time(), \
-            machine_busy_seconds()
+        cpu0, own0, machine0 = (
+            cpu_seconds(descendants(server.pid)),
+            time.process_time(),
+            machine_busy_seconds(),
+        )
 
         async def sample() -> None:
             while time.monotonic() < until:
@@ -261,20 +268,24 @@ async def drive(base: str, server: subprocess.Popen, load_s: float, soak_s: floa
                     wall = time.monotonic() - t0
                     cpu["server"] = (cpu_seconds(pids) - cpu0) / wall
                     cpu["client"] = (time.process_time() - own0) / wall
-                    cpu["others"] = (machine_busy_seconds() - machine0) / wall \
-                        - cpu["server"] - cpu["client"]
+                    cpu["others"] = (
+                        (machine_busy_seconds() - machine0) / wall - cpu["server"] - cpu["client"]
+                    )
                 await asyncio.sleep(1.0)
 
         sampler = asyncio.create_task(sample())
-        await asyncio.gather(*(client_loop(i, client, split, until, (load, soak))
-                               for i in range(CLIENTS)))
+        await asyncio.gather(
+            *(client_loop(i, client, split, until, (load, soak)) for i in range(CLIENTS))
+        )
         await sampler
 
     print(f"== load, the first {load_s:.0f} s")
     errors = report(load, load_s)
-    print(f"  CPU (share of one core): server {cpu['server']:.0%}, this client "
-          f"{cpu['client']:.0%}, other processes {max(0.0, cpu['others']):.0%}; "
-          f"{os.cpu_count()} cores")
+    print(
+        f"  CPU (share of one core): server {cpu['server']:.0%}, this client "
+        f"{cpu['client']:.0%}, other processes {max(0.0, cpu['others']):.0%}; "
+        f"{os.cpu_count()} cores"
+    )
     print(f"== soak, the next {soak_s:.0f} s")
     errors += report(soak, soak_s)
     lost = workers_seen - children(server.pid)
@@ -285,9 +296,11 @@ async def drive(base: str, server: subprocess.Popen, load_s: float, soak_s: floa
     peak = max(kb for _, kb in rss)
     ratio = end / reference
     verdict = "PASS" if abs(ratio - 1) <= RSS_TARGET else "MISS"
-    print(f"== memory: server + workers RSS {reference / 1024:.0f} MB at {RSS_AT_S:.0f} s, "
-          f"{end / 1024:.0f} MB at {rss[-1][0]:.0f} s (peak {peak / 1024:.0f} MB): "
-          f"ratio {ratio:.3f} [{verdict}: within {RSS_TARGET:.0%}]")
+    print(
+        f"== memory: server + workers RSS {reference / 1024:.0f} MB at {RSS_AT_S:.0f} s, "
+        f"{end / 1024:.0f} MB at {rss[-1][0]:.0f} s (peak {peak / 1024:.0f} MB): "
+        f"ratio {ratio:.3f} [{verdict}: within {RSS_TARGET:.0%}]"
+    )
     return errors
 
 
@@ -304,9 +317,11 @@ def main() -> int:
             asyncio.run(wait_ready(base, server))
             errors = asyncio.run(drive(base, server, load_s, soak_s))
             log.seek(0)
-            trouble = [line for line in log.read().decode(errors="replace").splitlines()
-                       if line.startswith(("WARNING", "ERROR", "CRITICAL", "Traceback"))
-                       or "died" in line]
+            trouble = [
+                line
+                for line in log.read().decode(errors="replace").splitlines()
+                if line.startswith(("WARNING", "ERROR", "CRITICAL", "Traceback")) or "died" in line
+            ]
             if trouble:
                 print("server warnings and errors:", *trouble[-20:], sep="\n  ")
         except RuntimeError as exc:

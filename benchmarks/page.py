@@ -59,7 +59,9 @@ class Traffic:
 
 
 async def ready(page: Page) -> None:
-    await page.wait_for_function("() => document.getElementById('app').dataset.state === 'ready'", timeout=30_000)
+    await page.wait_for_function(
+        "() => document.getElementById('app').dataset.state === 'ready'", timeout=30_000
+    )
     await page.wait_for_function("() => window.descentLab.settled()", timeout=30_000)
     await page.wait_for_load_state("networkidle")
 
@@ -74,14 +76,18 @@ async def measure_loads(page: Page, url: str) -> None:
     await page.goto(f"{url}/")
     await ready(page)
     first, first_raw, n = traffic.wire, traffic.raw, traffic.requests
-    print(f"first load: {first:,} B transferred in {n} requests vs {first_raw:,} B of content "
-          f"({first / first_raw:.1%} of raw)   target <= {FIRST_LOAD_MAX:,} B: {verdict(first <= FIRST_LOAD_MAX)}")
+    print(
+        f"first load: {first:,} B transferred in {n} requests vs {first_raw:,} B of content "
+        f"({first / first_raw:.1%} of raw)   target <= {FIRST_LOAD_MAX:,} B: {verdict(first <= FIRST_LOAD_MAX)}"
+    )
     traffic.reset()
     await page.reload()
     await ready(page)
-    print(f"reload:     {traffic.wire:,} B transferred in {traffic.requests} requests "
-          f"({traffic.cached} from cache) vs {first:,} B on first load ({traffic.wire / first:.2%})   "
-          f"target <= {RELOAD_MAX:,} B: {verdict(traffic.wire <= RELOAD_MAX)}")
+    print(
+        f"reload:     {traffic.wire:,} B transferred in {traffic.requests} requests "
+        f"({traffic.cached} from cache) vs {first:,} B on first load ({traffic.wire / first:.2%})   "
+        f"target <= {RELOAD_MAX:,} B: {verdict(traffic.wire <= RELOAD_MAX)}"
+    )
 
 
 async def measure_drag(page: Page) -> None:
@@ -100,7 +106,9 @@ async def measure_drag(page: Page) -> None:
     await page.mouse.move(px - 3, py)
     await page.mouse.move(px, py)
     await page.mouse.down()
-    start = await page.evaluate("[performance.now(), window.__frames, window.descentLab.stats.redraws]")
+    start = await page.evaluate(
+        "[performance.now(), window.__frames, window.descentLab.stats.redraws]"
+    )
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     pending: set[asyncio.Task] = set()
@@ -108,31 +116,44 @@ async def measure_drag(page: Page) -> None:
     while (elapsed := loop.time() - t0) < DRAG_S:
         a = angle0 + 2 * math.pi * elapsed / 2.5  # one lap every 2.5 s
         if len(pending) < OUTSTANDING:
-            event = {"type": "mouseMoved", "x": cx + radius * math.cos(a), "y": cy + radius * math.sin(a),
-                     "button": "left", "buttons": 1}
+            event = {
+                "type": "mouseMoved",
+                "x": cx + radius * math.cos(a),
+                "y": cy + radius * math.sin(a),
+                "button": "left",
+                "buttons": 1,
+            }
             task = asyncio.create_task(cdp.send("Input.dispatchMouseEvent", event))
             pending.add(task)
             task.add_done_callback(pending.discard)
             moves += 1
         await asyncio.sleep(t0 + moves / MOVE_HZ - loop.time())
     await asyncio.gather(*pending)
-    end = await page.evaluate("[performance.now(), window.__frames, window.descentLab.stats.redraws]")
+    end = await page.evaluate(
+        "[performance.now(), window.__frames, window.descentLab.stats.redraws]"
+    )
     await page.mouse.up()
     stats = await page.evaluate("window.descentLab.stats")
     seconds = (end[0] - start[0]) / 1000
     redraws = (end[2] - start[2]) / seconds
     fps = (end[1] - start[1]) / seconds
-    lat = stats["latencies"][start[2]:end[2]]
-    print(f"drag:       {moves / DRAG_S:.0f} pointer moves/s sent for {seconds:.1f} s, "
-          f"{stats['requests']} requests, {stats['aborted']} aborted as stale")
-    print(f"redraws:    {redraws:.1f} path redraws/s vs {fps:.1f} frames/s ({redraws / fps:.0%} of frames)   "
-          f"target >= {REDRAWS_MIN:.0f}/s: {verdict(redraws >= REDRAWS_MIN)}")
+    lat = stats["latencies"][start[2] : end[2]]
+    print(
+        f"drag:       {moves / DRAG_S:.0f} pointer moves/s sent for {seconds:.1f} s, "
+        f"{stats['requests']} requests, {stats['aborted']} aborted as stale"
+    )
+    print(
+        f"redraws:    {redraws:.1f} path redraws/s vs {fps:.1f} frames/s ({redraws / fps:.0%} of frames)   "
+        f"target >= {REDRAWS_MIN:.0f}/s: {verdict(redraws >= REDRAWS_MIN)}"
+    )
     if lat:
         frame = 1000 / fps
         p95 = statistics.quantiles(lat, n=20)[-1] if len(lat) > 1 else lat[0]
         median = statistics.median(lat)
-        print(f"latency:    pointer move -> redrawn path: median {median:.0f} ms, p95 {p95:.0f} ms "
-              f"vs one frame {frame:.0f} ms ({median / frame:.1f} and {p95 / frame:.1f} frames)")
+        print(
+            f"latency:    pointer move -> redrawn path: median {median:.0f} ms, p95 {p95:.0f} ms "
+            f"vs one frame {frame:.0f} ms ({median / frame:.1f} and {p95 / frame:.1f} frames)"
+        )
 
 
 async def measure(url: str) -> None:

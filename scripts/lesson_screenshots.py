@@ -29,13 +29,16 @@ LAB = "window.descentLab"
 
 def frames(page: Page, n: int = 3) -> None:
     page.evaluate(
-        "(n) => new Promise((r) => { const f = () => (n-- <= 0 ? r() : requestAnimationFrame(f)); f(); })", n
+        "(n) => new Promise((r) => { const f = () => (n-- <= 0 ? r() : requestAnimationFrame(f)); f(); })",
+        n,
     )
 
 
 def shoot(page: Page, url: str, lesson: dict, out: Path) -> None:
     page.goto(url)
-    page.wait_for_function(f"() => {LAB} && {LAB}.settled() && {LAB}.pins.every((p) => p.run)", timeout=60_000)
+    page.wait_for_function(
+        f"() => {LAB} && {LAB}.settled() && {LAB}.pins.every((p) => p.run)", timeout=60_000
+    )
     page.evaluate("() => document.activeElement.blur()")
     if lesson["views"].get("paused"):
         page.keyboard.press("ArrowRight")
@@ -43,7 +46,8 @@ def shoot(page: Page, url: str, lesson: dict, out: Path) -> None:
         page.keyboard.press("End")
     if lesson["views"].get("basins"):
         page.wait_for_function(
-            "() => document.querySelectorAll('[data-testid=basins-legend] li').length > 0", timeout=60_000
+            "() => document.querySelectorAll('[data-testid=basins-legend] li').length > 0",
+            timeout=60_000,
         )
     # The 3-D view and the loss chart follow the player at their own pace.
     page.wait_for_function(

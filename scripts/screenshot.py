@@ -31,7 +31,9 @@ def main() -> int:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 720}, device_scale_factor=1.5)
         page.goto(f"{url}/{STATE}")
-        page.wait_for_function("() => window.descentLab.settled() && !window.descentLab.player.playing", timeout=60_000)
+        page.wait_for_function(
+            "() => window.descentLab.settled() && !window.descentLab.player.playing", timeout=60_000
+        )
         page.locator("#scrubber").fill(str(T))  # an early iterate, where the arrows are long
         page.wait_for_function(  # the 3-D view follows at its own pace
             "(t) => { const d = document.getElementById('surface3d').data;"
@@ -39,7 +41,9 @@ def main() -> int:
             arg=T,
         )
         page.evaluate("() => document.activeElement.blur()")  # no focus ring in the picture
-        page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        page.evaluate(
+            "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
         page.screenshot(path=str(out))
         browser.close()
     print(f"wrote {out}")

@@ -7,13 +7,24 @@ from typing import Any
 from app.api.datasets import fit_to_dict
 from app.api.resolve import resolve_surface
 from app.api.schemas import DescentRequest, GDParams, OptimizerParams
-from app.core.critical import StationaryPoint, stationary_points
-from app.core.optimizers import Optimizer, make_optimizer, state_from_dict, state_to_dict
-from app.core.regression import minibatch_gradient
-from app.core.runner import Iterate, LineSearch, Resume, StopRules, Trajectory
-from app.core.schedules import CONSTANT, Schedule, make_schedule
-from app.core.summary import NearestMinimum, RunSummary
-from app.core.surface import Minimum, Point, Surface
+from app.core.data import minibatch_gradient
+from app.core.descent import (
+    CONSTANT,
+    Iterate,
+    LineSearch,
+    NearestMinimum,
+    Optimizer,
+    Resume,
+    RunSummary,
+    Schedule,
+    StopRules,
+    Trajectory,
+    make_optimizer,
+    make_schedule,
+    state_from_dict,
+    state_to_dict,
+)
+from app.core.surfaces import Minimum, Point, StationaryPoint, Surface, stationary_points
 
 _NOT_HYPERPARAMETERS = {"name", "schedule", "line_search"}
 
@@ -69,12 +80,18 @@ class Run:
                     "batch_size (minibatch SGD) needs a dataset surface, e.g. "
                     '{"kind": "logistic", "dataset": "overlap"}'
                 )
-            self.step_gradient = minibatch_gradient(self.surface.data, request.batch_size, request.seed)
+            self.step_gradient = minibatch_gradient(
+                self.surface.data, request.batch_size, request.seed
+            )
 
     @property
     def options(self) -> dict[str, Any]:
-        return {"schedule": self.schedule, "line_search": self.line_search, "resume": self.resume,
-                "step_gradient": self.step_gradient}
+        return {
+            "schedule": self.schedule,
+            "line_search": self.line_search,
+            "resume": self.resume,
+            "step_gradient": self.step_gradient,
+        }
 
     def start_line(self) -> dict[str, Any]:
         return {
@@ -124,8 +141,14 @@ def surface_to_dict(s: Surface) -> dict[str, Any]:
 
 
 def stationary_to_dict(p: StationaryPoint) -> dict[str, Any]:
-    return {"x": p.x, "y": p.y, "value": p.value, "kind": p.kind, "degenerate": p.degenerate,
-            "eigenvalues": list(p.eigenvalues)}
+    return {
+        "x": p.x,
+        "y": p.y,
+        "value": p.value,
+        "kind": p.kind,
+        "degenerate": p.degenerate,
+        "eigenvalues": list(p.eigenvalues),
+    }
 
 
 def step_to_dict(it: Iterate) -> dict[str, Any]:

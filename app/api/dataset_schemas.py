@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.core.datasets import BUILTINS, MAX_ABS_VALUE, MAX_ROWS
+from app.core.data import BUILTINS, MAX_ABS_VALUE, MAX_ROWS
 
 DatasetId = Literal["overlap", "separable", "study_minutes", "trend", "house_prices"]
 ModelKind = Literal["logistic", "linear"]

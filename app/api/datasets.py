@@ -8,9 +8,8 @@ import numpy as np
 from fastapi import HTTPException
 
 from app.api.dataset_schemas import DatasetSurface
-from app.core.datasets import DataError, Dataset, get_builtin
-from app.core.regression import DataFit, dataset_surface
-from app.core.surface import Surface
+from app.core.data import DataError, DataFit, Dataset, dataset_surface, get_builtin
+from app.core.surfaces import Surface
 
 
 def resolve_dataset(spec: DatasetSurface) -> Surface:

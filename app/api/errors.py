@@ -19,8 +19,18 @@ from app.api.json import JSONResponse
 log = logging.getLogger("app.errors")
 
 _UNION_TAGS = {
-    "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton",
-    "constant", "step", "exponential", "cosine", "inverse_sqrt",
+    "gd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "adam",
+    "newton",
+    "constant",
+    "step",
+    "exponential",
+    "cosine",
+    "inverse_sqrt",
 }
 _UNIONS = {"optimizer", "schedule"}
 # The kinds of surface description (schemas.SurfaceSpec): surface.dataset.l2 → surface.l2
@@ -42,7 +52,9 @@ def _location(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
     # Drop the tag that pydantic inserts for discriminated unions: optimizer.gd.eta → optimizer.eta
     parts = [
-        p for i, p in enumerate(parts) if not (i > 0 and parts[i - 1] in _UNIONS and p in _UNION_TAGS)
+        p
+        for i, p in enumerate(parts)
+        if not (i > 0 and parts[i - 1] in _UNIONS and p in _UNION_TAGS)
     ]
     text = ""
     for part in parts:
@@ -56,7 +68,9 @@ def _readable(error: dict[str, Any]) -> dict[str, Any]:
     if error.get("type") == "json_invalid":
         position = loc[-1] if len(loc) > 1 else "?"
         reason = (error.get("ctx") or {}).get("error", "")
-        msg = f"The body is not valid JSON (at character {position}{': ' + reason if reason else ''})"
+        msg = (
+            f"The body is not valid JSON (at character {position}{': ' + reason if reason else ''})"
+        )
         loc = ("body",)
     if loc == ("body",) and isinstance(error.get("input"), (bytes, str)):
         # FastAPI leaves a body it did not parse as JSON (another Content-Type) as raw bytes.

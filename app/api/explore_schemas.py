@@ -35,7 +35,9 @@ class BasinsRequest(StrictModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"surface": "himmelblau", "optimizer": {"name": "gd", "eta": 0.01}, "n": 64}]
+            "examples": [
+                {"surface": "himmelblau", "optimizer": {"name": "gd", "eta": 0.01}, "n": 64}
+            ]
         }
     )
 
@@ -54,8 +56,15 @@ class SweepRequest(StrictModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"surface": "quadratic", "theta0": [-2.5, 2.0], "eta_min": 0.01,
-                          "eta_max": 3.0, "count": 100}]
+            "examples": [
+                {
+                    "surface": "quadratic",
+                    "theta0": [-2.5, 2.0],
+                    "eta_min": 0.01,
+                    "eta_max": 3.0,
+                    "count": 100,
+                }
+            ]
         }
     )
 
@@ -91,7 +100,9 @@ class SweepOut(BaseModel):
     steps: list[int]
     final_loss: list[float]
     final_theta: list[list[float]]
-    destination: list[int] = Field(description="Index into `landmarks`, -1 diverged, -2 not converged")
+    destination: list[int] = Field(
+        description="Index into `landmarks`, -1 diverged, -2 not converged"
+    )
     landmarks: list[LandmarkOut]
     stability_limit: float | None = Field(
         description="2/λ_max at the minimum reached with the smallest converging η (GD's limit)"

@@ -23,8 +23,13 @@ class FieldRequest(StrictModel):
         json_schema_extra={
             "examples": [
                 {"surface": "himmelblau", "n": 20},
-                {"surface": {"expression": "x**2 + 3*y**2", "domain": {"x": [-3, 3], "y": [-3, 3]}},
-                 "n": 15},
+                {
+                    "surface": {
+                        "expression": "x**2 + 3*y**2",
+                        "domain": {"x": [-3, 3], "y": [-3, 3]},
+                    },
+                    "n": 15,
+                },
             ]
         }
     )

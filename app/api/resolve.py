@@ -11,10 +11,8 @@ from fastapi import HTTPException
 
 from app.api.datasets import resolve_dataset
 from app.api.schemas import DatasetSurface, ExpressionSurface, SurfaceSpec
-from app.core.expression_errors import ExpressionError, FormulaBusyError
-from app.core.formulas import Formula, formula_surface
-from app.core.presets import get_preset
-from app.core.surface import Domain, Surface
+from app.core.formulas import ExpressionError, Formula, FormulaBusyError, formula_surface
+from app.core.surfaces import Domain, Surface, get_preset
 
 
 def resolve_formula(spec: ExpressionSurface, loc: tuple[str, ...]) -> Formula:

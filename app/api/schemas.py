@@ -20,9 +20,8 @@ from pydantic import (
 )
 
 from app.api.dataset_schemas import DataFitOut, DatasetSurface, surface_tag
-from app.core.expressions import MAX_LENGTH as MAX_EXPRESSION_LENGTH
-
-from app.core.optimizers import MAX_ETA, STATE_TYPES
+from app.core.descent import MAX_ETA, STATE_TYPES
+from app.core.formulas import MAX_LENGTH as MAX_EXPRESSION_LENGTH
 from app.settings import get_settings
 
 SurfaceId = Literal[
@@ -284,9 +283,7 @@ class GridRequest(StrictModel):
     ymin: Coordinate | None = None
     ymax: Coordinate | None = None
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"surface": "rosenbrock", "n": 100}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"surface": "rosenbrock", "n": 100}]})
 
 
 class SurfaceRequest(StrictModel):
@@ -302,9 +299,9 @@ def _resume_model(optimizer: str, state_type: type) -> type[StrictModel]:
     """`resume` for one optimizer: its state's fields, typed (built from the core NamedTuple)."""
     fields: dict[str, Any] = {
         # Capped like `t`: an unbounded step count overflowed the JSON encoder (a 500).
-        name: (Whole, Field(ge=0, le=1_000_000_000)) if name == "step" else (
-            (float, Field(ge=0.0, le=1e9)) if name == "damped_steps" else (Pair, ...)
-        )
+        name: (Whole, Field(ge=0, le=1_000_000_000))
+        if name == "step"
+        else ((float, Field(ge=0.0, le=1e9)) if name == "damped_steps" else (Pair, ...))
         for name in state_type._fields
     }
     state = create_model(f"{state_type.__name__}In", __base__=StrictModel, **fields)
@@ -313,7 +310,10 @@ def _resume_model(optimizer: str, state_type: type) -> type[StrictModel]:
         __base__=StrictModel,
         __doc__="Everything needed to continue a run: copy `resume` from a response's end.",
         optimizer=(Literal[optimizer], Field(description="The optimizer that made the state")),
-        t=(Whole, Field(ge=0, le=1_000_000_000, description="Steps so far (the schedule's position)")),
+        t=(
+            Whole,
+            Field(ge=0, le=1_000_000_000, description="Steps so far (the schedule's position)"),
+        ),
         theta=(Theta, ...),
         state=(state, Field(description="The optimizer's state: step count, velocity, moments…")),
     )
@@ -392,12 +392,19 @@ DESCENT_EXAMPLES: dict[str, Any] = {
         "summary": "GD with a step-decay schedule",
         "value": {
             "surface": "ravine",
-            "optimizer": {"name": "gd", "eta": 0.05, "schedule": {"name": "step", "step_size": 20, "gamma": 0.5}},
+            "optimizer": {
+                "name": "gd",
+                "eta": 0.05,
+                "schedule": {"name": "step", "step_size": 20, "gamma": 0.5},
+            },
         },
     },
     "line_search": {
         "summary": "GD with backtracking line search",
-        "value": {"surface": "rosenbrock", "optimizer": {"name": "gd", "eta": 1.0, "line_search": {"c": 1e-4, "shrink": 0.5}}},
+        "value": {
+            "surface": "rosenbrock",
+            "optimizer": {"name": "gd", "eta": 1.0, "line_search": {"c": 1e-4, "shrink": 0.5}},
+        },
     },
     "newton": {
         "summary": "Newton's method: one step on a quadratic",
@@ -408,12 +415,21 @@ DESCENT_EXAMPLES: dict[str, Any] = {
         "value": {
             "surface": "himmelblau",
             "optimizer": {"name": "gd", "eta": 0.005},
-            "resume": {"t": 5, "theta": [-2.41888, 3.03554], "optimizer": "gd", "state": {"step": 5}},
+            "resume": {
+                "t": 5,
+                "theta": [-2.41888, 3.03554],
+                "optimizer": "gd",
+                "state": {"step": 5},
+            },
         },
     },
     "diverges": {
         "summary": "η above 2/λ: GD diverges",
-        "value": {"surface": "quadratic", "theta0": [-2.5, 2.0], "optimizer": {"name": "gd", "eta": 1.1}},
+        "value": {
+            "surface": "quadratic",
+            "theta0": [-2.5, 2.0],
+            "optimizer": {"name": "gd", "eta": 1.1},
+        },
     },
 }
 

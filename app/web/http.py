@@ -53,7 +53,10 @@ class ConditionalGetMiddleware:
                     await send(start)
                     await send(message)
                     return
-                etag = headers.get("etag") or f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+                etag = (
+                    headers.get("etag")
+                    or f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+                )
                 headers["ETag"] = etag
                 if wanted is not None and etag in (t.strip() for t in wanted.split(",")):
                     start["status"] = 304

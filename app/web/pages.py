@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app import __version__
-from app.core.presets import PRESETS
+from app.core.surfaces import PRESETS
 from app.lessons import LESSONS
 from app.web.static import static_version
 

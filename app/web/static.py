@@ -23,7 +23,9 @@ def static_version(directory: Path) -> str:
     for path in sorted(directory.rglob("*")):
         if path.is_file():
             stat = path.stat()
-            h.update(f"{path.relative_to(directory).as_posix()}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+            h.update(
+                f"{path.relative_to(directory).as_posix()}:{stat.st_size}:{stat.st_mtime_ns};".encode()
+            )
     return h.hexdigest()[:10]
 
 

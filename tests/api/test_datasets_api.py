@@ -8,16 +8,18 @@ import pytest
 from fastapi.testclient import TestClient
 from numpy.testing import assert_allclose
 
-from app.core.datasets import BUILTINS, MAX_BYTES, MAX_ROWS, get_builtin
-from app.core.regression import dataset_surface
+from app.core.data.datasets import BUILTINS, MAX_BYTES, MAX_ROWS, get_builtin
+from app.core.data.regression import dataset_surface
 
 OVERLAP = {"kind": "logistic", "dataset": "overlap"}
 
 
 def strict_json(text: str):
     """Parse JSON, failing on NaN or Infinity (which are not JSON)."""
+
     def refuse(constant: str):
         raise AssertionError(f"non-JSON constant {constant} in response")
+
     return json.loads(text, parse_constant=refuse)
 
 
@@ -50,7 +52,9 @@ def test_describe_a_dataset_surface(client: TestClient) -> None:
     core = dataset_surface("logistic", d.x, d.y, standardize=True)
     m = core.minima[0]
     assert out["minima"] == [{"x": m.x, "y": m.y, "value": m.value, "kind": "global"}]
-    assert [(p["x"], p["y"], p["kind"]) for p in out["stationary_points"]] == [(m.x, m.y, "minimum")]
+    assert [(p["x"], p["y"], p["kind"]) for p in out["stationary_points"]] == [
+        (m.x, m.y, "minimum")
+    ]
     assert out["note"] == ""
     data = out["data"]
     assert data["kind"] == "logistic" and data["dataset"] == "overlap" and data["standardized"]
@@ -70,8 +74,9 @@ def test_separable_data_report_no_finite_minimum(client: TestClient) -> None:
     assert out["minima"] == [] and out["stationary_points"] == []
     assert out["data"]["optimum"] is None and out["data"]["optimum_raw"] is None
     assert "no finite minimum" in out["note"]
-    penalised = post(client, "/api/surface",
-                     {"surface": {"kind": "logistic", "dataset": "separable", "l2": 0.1}})
+    penalised = post(
+        client, "/api/surface", {"surface": {"kind": "logistic", "dataset": "separable", "l2": 0.1}}
+    )
     assert len(penalised["minima"]) == 1 and penalised["note"] == ""
 
 
@@ -95,8 +100,11 @@ def test_grid_of_a_dataset_surface(client: TestClient) -> None:
 
 def test_gd_on_linear_converges_to_lstsq_through_the_api(client: TestClient) -> None:
     d = get_builtin("trend")
-    out = post(client, "/api/descent", {"surface": {"kind": "linear", "dataset": "trend"},
-                                        "max_steps": 10_000, "tol": 1e-10})
+    out = post(
+        client,
+        "/api/descent",
+        {"surface": {"kind": "linear", "dataset": "trend"}, "max_steps": 10_000, "tol": 1e-10},
+    )
     assert out["status"] == "converged"
     solution = np.linalg.lstsq(np.c_[d.x, np.ones_like(d.x)], d.y, rcond=None)[0]
     assert_allclose(out["final"]["theta"], solution, atol=1e-6)
@@ -105,8 +113,14 @@ def test_gd_on_linear_converges_to_lstsq_through_the_api(client: TestClient) -> 
 
 @pytest.mark.parametrize("batch_size", [None, 16])
 def test_stream_and_descent_agree(client: TestClient, batch_size: int | None) -> None:
-    body = {"surface": {**OVERLAP, "l2": 0.01}, "theta0": [-1.0, 2.0], "max_steps": 300,
-            "batch_size": batch_size, "seed": 7, "optimizer": {"name": "momentum", "eta": 0.3}}
+    body = {
+        "surface": {**OVERLAP, "l2": 0.01},
+        "theta0": [-1.0, 2.0],
+        "max_steps": 300,
+        "batch_size": batch_size,
+        "seed": 7,
+        "optimizer": {"name": "momentum", "eta": 0.3},
+    }
     run = post(client, "/api/descent", body)
     lines = stream_lines(client, body)
     assert lines[0]["type"] == "start" and lines[0]["batch_size"] == batch_size
@@ -118,21 +132,41 @@ def test_stream_and_descent_agree(client: TestClient, batch_size: int | None) ->
 
 def test_minibatch_sgd_same_seed_same_path(client: TestClient) -> None:
     def path(seed: int) -> list:
-        body = {"surface": OVERLAP, "theta0": [-1.0, 2.0], "max_steps": 100, "batch_size": 8,
-                "seed": seed, "optimizer": {"name": "gd", "eta": 0.5}}
+        body = {
+            "surface": OVERLAP,
+            "theta0": [-1.0, 2.0],
+            "max_steps": 100,
+            "batch_size": 8,
+            "seed": seed,
+            "optimizer": {"name": "gd", "eta": 0.5},
+        }
         return post(client, "/api/descent", body)["path"]
 
     assert path(3) == path(3)
     assert path(3) != path(4)
-    full = post(client, "/api/descent", {"surface": OVERLAP, "theta0": [-1.0, 2.0],
-                                         "max_steps": 100, "optimizer": {"name": "gd", "eta": 0.5}})
+    full = post(
+        client,
+        "/api/descent",
+        {
+            "surface": OVERLAP,
+            "theta0": [-1.0, 2.0],
+            "max_steps": 100,
+            "optimizer": {"name": "gd", "eta": 0.5},
+        },
+    )
     assert full["path"] != path(3)
 
 
 def test_minibatch_run_resumes_exactly(client: TestClient) -> None:
     """The batch at step t depends only on (seed, t): 60 steps, then 40 more, equal 100 steps."""
-    body = {"surface": OVERLAP, "theta0": [-1.0, 2.0], "batch_size": 8, "seed": 5, "tol": 0,
-            "optimizer": {"name": "adam", "eta": 0.1}}
+    body = {
+        "surface": OVERLAP,
+        "theta0": [-1.0, 2.0],
+        "batch_size": 8,
+        "seed": 5,
+        "tol": 0,
+        "optimizer": {"name": "adam", "eta": 0.1},
+    }
     whole = post(client, "/api/descent", {**body, "max_steps": 100})
     first = post(client, "/api/descent", {**body, "max_steps": 60})
     rest = post(client, "/api/descent", {**body, "max_steps": 40, "resume": first["resume"]})
@@ -150,21 +184,29 @@ def test_batch_size_needs_a_dataset_surface(client: TestClient) -> None:
     [
         ({"kind": "logistic", "dataset": "nope"}, "surface.dataset: Input should be 'overlap'"),
         ({"kind": "logistic", "dataset": "trend"}, "does not suit logistic regression"),
-        ({"kind": "logistic", "data": {"x": [1, 2, 3], "y": [0, 2, 1]}},
-         "surface.data: y[1] = 2 is not a label"),
+        (
+            {"kind": "logistic", "data": {"x": [1, 2, 3], "y": [0, 2, 1]}},
+            "surface.data: y[1] = 2 is not a label",
+        ),
         ({"kind": "linear", "data": {"x": [1, 2, 3], "y": [0, 1]}}, "same length"),
         ({"kind": "linear", "data": {"x": [1, 1], "y": [0, 1]}}, "Every x is 1"),
         ({"kind": "linear"}, "exactly one of `dataset`"),
-        ({"kind": "linear", "dataset": "trend", "data": {"x": [0, 1], "y": [0, 1]}},
-         "exactly one of `dataset`"),
+        (
+            {"kind": "linear", "dataset": "trend", "data": {"x": [0, 1], "y": [0, 1]}},
+            "exactly one of `dataset`",
+        ),
         ({"kind": "linear", "dataset": "trend", "l2": -1}, "surface.l2"),
         ({"kind": "cubic", "dataset": "trend"}, "surface.kind"),
         ({"kind": "linear", "data": {"x": [0, 1e7], "y": [0, 1]}}, "surface.data.x[1]"),
-        ({"kind": "linear", "data": {"x": list(range(MAX_ROWS + 1)), "y": [0] * (MAX_ROWS + 1)}},
-         "surface.data.x"),
+        (
+            {"kind": "linear", "data": {"x": list(range(MAX_ROWS + 1)), "y": [0] * (MAX_ROWS + 1)}},
+            "surface.data.x",
+        ),
     ],
 )
-def test_bad_dataset_surfaces_are_clear_422s(client: TestClient, surface: dict, expected: str) -> None:
+def test_bad_dataset_surfaces_are_clear_422s(
+    client: TestClient, surface: dict, expected: str
+) -> None:
     for path in ("/api/surface", "/api/grid", "/api/descent"):
         response = client.post(path, json={"surface": surface})
         assert response.status_code == 422, (path, response.text)
@@ -173,8 +215,9 @@ def test_bad_dataset_surfaces_are_clear_422s(client: TestClient, surface: dict, 
 
 def test_nan_in_inline_data_is_a_422_not_a_500(client: TestClient) -> None:
     body = '{"surface": {"kind": "linear", "data": {"x": [0, NaN, 2], "y": [0, 1, 2]}}}'
-    response = client.post("/api/surface", content=body,
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/surface", content=body, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert "surface.data.x[1]" in strict_json(response.text)["message"]
 
@@ -184,8 +227,9 @@ def test_nan_in_inline_data_is_a_422_not_a_500(client: TestClient) -> None:
 
 def upload(client: TestClient, body: bytes, kind: str | None = None):
     params = {"kind": kind} if kind else {}
-    return client.post("/api/datasets", content=body, params=params,
-                       headers={"content-type": "text/csv"})
+    return client.post(
+        "/api/datasets", content=body, params=params, headers={"content-type": "text/csv"}
+    )
 
 
 def test_upload_a_csv(client: TestClient) -> None:
@@ -207,16 +251,21 @@ def test_upload_a_csv(client: TestClient) -> None:
         (b"x,y\n1,0\nNaN,1\n", None, 422, "row 3: x = nan is not a finite number"),
         (b"x,y\n1,0\n2,1,3\n", None, 422, "row 3: expected 2 columns (x, y), found 3"),
         (b"x,y\n1,0\n2,1\n3,2\n", "logistic", 422, "row 4: y = 2 is not a label"),
-        (b"x,y\n" + b"1,0\n2,1\n" * (MAX_ROWS // 2) + b"3,1\n", None, 422,
-         f"row {MAX_ROWS + 2}: too many rows"),
+        (
+            b"x,y\n" + b"1,0\n2,1\n" * (MAX_ROWS // 2) + b"3,1\n",
+            None,
+            422,
+            f"row {MAX_ROWS + 2}: too many rows",
+        ),
         (b"1,0\n" * (MAX_BYTES // 4 + 1), None, 413, "larger than 1 MB"),
         (b"x,y\n1,\xff\n", None, 422, "not UTF-8"),
         (b"", None, 422, "no data rows"),
     ],
     ids=["text", "nan", "columns", "label-2", "too-many-rows", "too-large", "not-utf8", "empty"],
 )
-def test_bad_csv_gets_its_own_clear_4xx(client: TestClient, body: bytes, kind: str | None,
-                                        status: int, expected: str) -> None:
+def test_bad_csv_gets_its_own_clear_4xx(
+    client: TestClient, body: bytes, kind: str | None, status: int, expected: str
+) -> None:
     response = upload(client, body, kind)
     assert response.status_code == status
     assert expected in strict_json(response.text)["message"]
@@ -224,6 +273,7 @@ def test_bad_csv_gets_its_own_clear_4xx(client: TestClient, body: bytes, kind: s
 
 def test_upload_limit_is_enforced_without_content_length(client: TestClient) -> None:
     """A chunked body (no Content-Length) is cut off at 1 MB too."""
+
     def chunks():
         for _ in range(MAX_BYTES // 40_000 + 2):
             yield b"1,0\n" * 10_000

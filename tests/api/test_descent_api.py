@@ -10,17 +10,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.api import schemas
-from app.core.optimizers import GD, OPTIMIZERS
-from app.core.presets import PRESETS, get_preset
-from app.core.runner import StopRules, Trajectory, descend, trajectory
+from app.core.descent.optimizers import GD, OPTIMIZERS
+from app.core.descent.runner import StopRules, Trajectory, descend, trajectory
+from app.core.surfaces.presets import PRESETS, get_preset
 from app.main import create_app
 from app.settings import Settings, get_settings
 
 
 def strict_json(text: str):
     """Parse JSON, failing on NaN or Infinity (which are not JSON)."""
+
     def refuse(constant: str):
         raise AssertionError(f"non-JSON constant {constant} in response")
+
     return json.loads(text, parse_constant=refuse)
 
 
@@ -42,7 +44,12 @@ def test_surfaces_list_and_one(client: TestClient) -> None:
     assert one == next(s for s in listed if s["id"] == "himmelblau")
     assert set(one) >= {"id", "name", "formula", "description", "domain", "minima", "default_start"}
     assert one["domain"] == {"x": [-5.0, 5.0], "y": [-5.0, 5.0]}
-    assert len(one["minima"]) == 4 and one["minima"][0] == {"x": 3.0, "y": 2.0, "value": 0.0, "kind": "global"}
+    assert len(one["minima"]) == 4 and one["minima"][0] == {
+        "x": 3.0,
+        "y": 2.0,
+        "value": 0.0,
+        "kind": "global",
+    }
 
 
 def test_schema_surface_ids_match_the_presets() -> None:
@@ -77,11 +84,19 @@ def test_bad_grid_parameters(client: TestClient, params: dict) -> None:
 
 
 def test_descent_shape_and_values(client: TestClient) -> None:
-    body = {"surface": "himmelblau", "theta0": [-1.0, 1.0], "optimizer": {"name": "gd", "eta": 0.01},
-            "max_steps": 1000, "tol": 1e-6}
+    body = {
+        "surface": "himmelblau",
+        "theta0": [-1.0, 1.0],
+        "optimizer": {"name": "gd", "eta": 0.01},
+        "max_steps": 1000,
+        "tol": 1e-6,
+    }
     result = strict_json(client.post("/api/descent", json=body).text)
     assert result["status"] == "converged"
-    assert result["message"] == f"Converged in {result['steps']} steps to the global minimum (-2.805, 3.131)."
+    assert (
+        result["message"]
+        == f"Converged in {result['steps']} steps to the global minimum (-2.805, 3.131)."
+    )
     n = result["steps"] + 1
     assert len(result["path"]) == len(result["loss"]) == len(result["grad"]) == n
     assert result["path"][0] == [-1.0, 1.0]
@@ -132,8 +147,12 @@ def test_stream_and_descent_agree_exactly(client: TestClient, body: dict) -> Non
 
 
 def test_stream_is_batched_but_starts_at_once(client: TestClient) -> None:
-    body = {"surface": "rosenbrock", "optimizer": {"name": "gd", "eta": 0.0001}, "max_steps": 10_000,
-            "tol": 0}
+    body = {
+        "surface": "rosenbrock",
+        "optimizer": {"name": "gd", "eta": 0.0001},
+        "max_steps": 10_000,
+        "tol": 0,
+    }
     with client.stream("POST", "/api/descent/stream", json=body) as response:
         chunks = list(response.iter_raw())
     first = chunks[0].decode().splitlines()
@@ -153,17 +172,29 @@ def test_divergence_reports_only_finite_numbers(client: TestClient) -> None:
 
 
 def test_quadratic_converges_below_and_diverges_above_two_over_lambda(client: TestClient) -> None:
-    below = client.post("/api/descent", json={"surface": "quadratic", "optimizer": {"name": "gd", "eta": 0.95}}).json()
-    above = client.post("/api/descent", json={"surface": "quadratic", "optimizer": {"name": "gd", "eta": 1.05}}).json()
+    below = client.post(
+        "/api/descent", json={"surface": "quadratic", "optimizer": {"name": "gd", "eta": 0.95}}
+    ).json()
+    above = client.post(
+        "/api/descent", json={"surface": "quadratic", "optimizer": {"name": "gd", "eta": 1.05}}
+    ).json()
     assert below["status"] == "converged"
     assert above["status"] == "diverged" and "2/λ = 1" in above["message"]
 
 
 def test_schema_defaults_match_the_core_optimizers() -> None:
-    models = {m.model_fields["name"].annotation.__args__[0]: m for m in
-              (schemas.GDParams, schemas.MomentumParams, schemas.NesterovParams,
-               schemas.AdagradParams, schemas.RMSpropParams, schemas.AdamParams,
-               schemas.NewtonParams)}
+    models = {
+        m.model_fields["name"].annotation.__args__[0]: m
+        for m in (
+            schemas.GDParams,
+            schemas.MomentumParams,
+            schemas.NesterovParams,
+            schemas.AdagradParams,
+            schemas.RMSpropParams,
+            schemas.AdamParams,
+            schemas.NewtonParams,
+        )
+    }
     assert set(models) == set(OPTIMIZERS)
     for name, model in models.items():
         core = OPTIMIZERS[name]()
@@ -173,7 +204,11 @@ def test_schema_defaults_match_the_core_optimizers() -> None:
 
 
 BAD_BODIES = [
-    ({"surface": "himmelblau", "optimizer": {"name": "gd", "eta": 0}}, "optimizer.eta", "greater than 0"),
+    (
+        {"surface": "himmelblau", "optimizer": {"name": "gd", "eta": 0}},
+        "optimizer.eta",
+        "greater than 0",
+    ),
     ({"surface": "himmelblau", "optimizer": {"name": "gd", "eta": -1}}, "optimizer.eta", "got -1"),
     ({"surface": "himmelblau", "optimizer": {"name": "gd", "eta": 1e5}}, "optimizer.eta", "10000"),
     ({"surface": "himmelblau", "theta0": [1e7, 0]}, "theta0[0]", "less than or equal"),
@@ -181,8 +216,16 @@ BAD_BODIES = [
     ({"surface": "himmelblau", "max_steps": 10_001}, "max_steps", "less than or equal to 10000"),
     ({"surface": "himmelblau", "max_steps": -1}, "max_steps", "greater than or equal"),
     ({"surface": "himmelblau", "optimizer": {"name": "lbfgs"}}, "optimizer", "'lbfgs'"),
-    ({"surface": "himmelblau", "optimizer": {"name": "adam", "beta1": 1.0}}, "optimizer.beta1", "less than 1"),
-    ({"surface": "himmelblau", "optimizer": {"name": "gd", "momentum": 0.9}}, "optimizer.momentum", "Extra"),
+    (
+        {"surface": "himmelblau", "optimizer": {"name": "adam", "beta1": 1.0}},
+        "optimizer.beta1",
+        "less than 1",
+    ),
+    (
+        {"surface": "himmelblau", "optimizer": {"name": "gd", "momentum": 0.9}},
+        "optimizer.momentum",
+        "Extra",
+    ),
     ({"surface": "himmelblau", "colour": "red"}, "colour", "Extra inputs"),
     ({"surface": "nope"}, "surface", "himmelblau"),
     ({}, "surface", "required"),
@@ -214,10 +257,16 @@ def test_nan_and_infinity_in_the_body_are_refused_cleanly(client, path, literal)
 
 
 def test_malformed_json_is_a_422(client: TestClient) -> None:
-    response = client.post("/api/descent", content=b'{"surface": ', headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/descent", content=b'{"surface": ', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
-    assert response.json()["message"].startswith("body: The body is not valid JSON (at character 12")
-    response = client.post("/api/descent", content=b"\x80", headers={"content-type": "application/json"})
+    assert response.json()["message"].startswith(
+        "body: The body is not valid JSON (at character 12"
+    )
+    response = client.post(
+        "/api/descent", content=b"\x80", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400 and "UTF-8" in response.json()["message"]
 
 
@@ -252,7 +301,9 @@ def test_openapi_has_an_example_for_every_operation(client: TestClient) -> None:
             body = op.get("requestBody", {}).get("content", {}).get("application/json")
             params = op.get("parameters", [])
             if body is not None:
-                assert body.get("examples") or schema_has_example(body["schema"]), f"{method} {path}"
+                assert body.get("examples") or schema_has_example(body["schema"]), (
+                    f"{method} {path}"
+                )
             for p in params:
                 if p["required"]:
                     assert "example" in p or "examples" in p or "examples" in p["schema"], (path, p)
@@ -262,8 +313,10 @@ def test_post_grid_and_describe_equal_their_get_forms(client: TestClient) -> Non
     got = client.get("/api/surfaces/beale/grid", params={"n": 15, "ymin": 0}).json()
     posted = client.post("/api/grid", json={"surface": "beale", "n": 15, "ymin": 0}).json()
     assert posted == got
-    assert client.post("/api/surface", json={"surface": "beale"}).json() == client.get(
-        "/api/surfaces/beale").json()
+    assert (
+        client.post("/api/surface", json={"surface": "beale"}).json()
+        == client.get("/api/surfaces/beale").json()
+    )
     assert client.post("/api/grid", json={"surface": "beale", "n": 5000}).status_code == 422
 
 
@@ -300,19 +353,34 @@ RAW_BODIES = [
     b'{"surface": "rosenbrock", "max_steps": 51}',
 ]
 GOOD_BODIES = [
-    {"surface": "himmelblau", "theta0": [-1, 1], "optimizer": {"name": "gd", "eta": 0.001},
-     "max_steps": 500, "tol": 0},
+    {
+        "surface": "himmelblau",
+        "theta0": [-1, 1],
+        "optimizer": {"name": "gd", "eta": 0.001},
+        "max_steps": 500,
+        "tol": 0,
+    },
     {"surface": "quadratic"},
     {"surface": "rosenbrock", "optimizer": {"name": "gd", "eta": 1.5}},
-    {"surface": "rastrigin", "optimizer": {"name": "rmsprop", "eta": 0.01, "centered": True},
-     "max_steps": 200},
+    {
+        "surface": "rastrigin",
+        "optimizer": {"name": "rmsprop", "eta": 0.01, "centered": True},
+        "max_steps": 200,
+    },
     {"surface": "beale", "optimizer": {"name": "gd", "eta": 0.01, "line_search": {"c": 1e-4}}},
-    {"surface": "ravine", "optimizer": {"name": "gd", "eta": 0.01,
-                                        "schedule": {"name": "cosine", "t_max": 50}}},
+    {
+        "surface": "ravine",
+        "optimizer": {"name": "gd", "eta": 0.01, "schedule": {"name": "cosine", "t_max": 50}},
+    },
     {"surface": "six_hump_camel", "optimizer": {"name": "newton", "eta": 1.0}, "max_steps": 20},
     {"surface": "saddle", "optimizer": {"name": "gd", "eta": 0.1}, "max_steps": 10_000},
-    {"surface": {"kind": "linear", "dataset": "trend"}, "optimizer": {"name": "gd", "eta": 0.1},
-     "batch_size": 3, "seed": 7, "max_steps": 100},
+    {
+        "surface": {"kind": "linear", "dataset": "trend"},
+        "optimizer": {"name": "gd", "eta": 0.1},
+        "batch_size": 3,
+        "seed": 7,
+        "max_steps": 100,
+    },
 ]
 
 
@@ -352,25 +420,39 @@ def test_errors_keep_their_readable_messages_through_the_fast_path(client: TestC
 
 # JSON values of the shapes a descent body takes, with wrong types, bounds and extras mixed in.
 _json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
     st.sampled_from(["himmelblau", "booth", "gd", "adam", "newton", "momentum", "cosine"]),
 )
 _json = st.recursive(
     _json_scalars,
-    lambda inner: (st.lists(inner, max_size=3)
-                   | st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 _numbers = st.one_of(st.integers(-20, 20_000), st.floats(-1e7, 1e7), _json_scalars)
 _optimizer = st.fixed_dictionaries(
-    {"name": st.sampled_from(["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton",
-                              "sgd"])},
-    optional={"eta": _numbers, "momentum": _numbers, "beta1": _numbers, "eps": _numbers,
-              "centered": st.booleans() | _json_scalars,
-              "schedule": st.fixed_dictionaries({"name": st.sampled_from(["step", "cosine", "x"])},
-                                                optional={"gamma": _numbers, "t_max": _numbers}),
-              "extra": _json},
+    {
+        "name": st.sampled_from(
+            ["gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton", "sgd"]
+        )
+    },
+    optional={
+        "eta": _numbers,
+        "momentum": _numbers,
+        "beta1": _numbers,
+        "eps": _numbers,
+        "centered": st.booleans() | _json_scalars,
+        "schedule": st.fixed_dictionaries(
+            {"name": st.sampled_from(["step", "cosine", "x"])},
+            optional={"gamma": _numbers, "t_max": _numbers},
+        ),
+        "extra": _json,
+    },
 )
 _body = st.fixed_dictionaries(
     {},
@@ -401,8 +483,11 @@ _valid_body = st.fixed_dictionaries(
     optional={
         "theta0": st.lists(st.floats(-3, 3) | st.integers(-3, 3), min_size=2, max_size=2),
         "optimizer": st.fixed_dictionaries(
-            {"name": st.sampled_from(["gd", "momentum", "adam", "rmsprop"]),
-             "eta": st.floats(1e-4, 1.0) | st.just(1)}),
+            {
+                "name": st.sampled_from(["gd", "momentum", "adam", "rmsprop"]),
+                "eta": st.floats(1e-4, 1.0) | st.just(1),
+            }
+        ),
         "max_steps": st.integers(0, 300) | st.sampled_from([100.0, 250.0]),
         "tol": st.floats(0, 1e-3) | st.just(0),
     },
@@ -464,8 +549,11 @@ def test_the_runners_gd_fast_path_equals_gd_update(surface_id: str, eta: float) 
         generic = trajectory(surface, _GenericGD(eta), theta0, rules)
         assert len(fast) == len(generic)
         assert _columns(fast) == _columns(generic)
-        assert (fast.status, fast.reason, fast.state) == (generic.status, generic.reason,
-                                                          generic.state)
+        assert (fast.status, fast.reason, fast.state) == (
+            generic.status,
+            generic.reason,
+            generic.state,
+        )
         iterates = list(descend(surface, GD(eta), theta0, rules))
         assert [fast.iterate(i) for i in range(len(fast))] == iterates
 
@@ -474,19 +562,30 @@ def test_the_runners_gd_fast_path_equals_gd_update(surface_id: str, eta: float) 
 def test_descent_equals_the_iterates_of_descend(client: TestClient, body: dict) -> None:
     """The response, built from the run's columns, equals the one built from its iterates."""
     from app.api.convert import Run, result_to_dict
-    from app.core.summary import summarize
+    from app.core.descent.summary import summarize
 
     run = Run(schemas.DescentRequest.model_validate(body))
     iterates = list(descend(run.surface, run.optimizer, run.theta0, run.rules, **run.options))
-    summary = summarize(run.surface, run.optimizer, run.theta0, run.rules, iterates[-1],
-                        [it.loss for it in iterates[-5:]], start_t=iterates[0].t)
+    summary = summarize(
+        run.surface,
+        run.optimizer,
+        run.theta0,
+        run.rules,
+        iterates[-1],
+        [it.loss for it in iterates[-5:]],
+        start_t=iterates[0].t,
+    )
     response = client.post("/api/descent", json=body)
     assert response.content == orjson.dumps(result_to_dict(run, iterates, summary))
 
 
-@pytest.mark.parametrize("path", ["/api/descent", "/api/descent/stream", "/api/grid", "/api/basins"])
+@pytest.mark.parametrize(
+    "path", ["/api/descent", "/api/descent/stream", "/api/grid", "/api/basins"]
+)
 def test_a_body_sent_as_another_content_type_is_explained(client: TestClient, path: str) -> None:
-    response = client.post(path, content=b'{"surface": "quadratic"}', headers={"content-type": "text/plain"})
+    response = client.post(
+        path, content=b'{"surface": "quadratic"}', headers={"content-type": "text/plain"}
+    )
     assert response.status_code == 422
     assert response.json()["message"] == (
         "body: The body must be a JSON object, sent with Content-Type: application/json"

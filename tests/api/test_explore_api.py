@@ -13,7 +13,9 @@ def _basins(client: TestClient, body: dict) -> list[dict]:
 
 
 def test_basins_stream_progress_then_the_map(client: TestClient) -> None:
-    lines = _basins(client, {"surface": "himmelblau", "n": 40, "optimizer": {"name": "gd", "eta": 0.01}})
+    lines = _basins(
+        client, {"surface": "himmelblau", "n": 40, "optimizer": {"name": "gd", "eta": 0.01}}
+    )
     progress, result = lines[:-1], lines[-1]
     assert [p["type"] for p in progress] == ["progress"] * len(progress)
     assert progress[-1]["done"] == 1.0
@@ -26,8 +28,14 @@ def test_basins_stream_progress_then_the_map(client: TestClient) -> None:
 
 
 def test_sweep_marks_the_stability_limit(client: TestClient) -> None:
-    body = {"surface": "quadratic", "theta0": [-2.5, 2.0], "eta_min": 0.1, "eta_max": 3.0,
-            "count": 200, "max_steps": 5000}
+    body = {
+        "surface": "quadratic",
+        "theta0": [-2.5, 2.0],
+        "eta_min": 0.1,
+        "eta_max": 3.0,
+        "count": 200,
+        "max_steps": 5000,
+    }
     result = client.post("/api/sweep", json=body).json()
     first = result["eta"][result["status"].index("diverged")]
     assert abs(first - 1.0) <= 0.02 and result["stability_limit"] == pytest.approx(1.0)

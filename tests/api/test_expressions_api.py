@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from numpy.testing import assert_allclose
 
-from app.core import formulas, sandbox
-from app.core.presets import get_preset
+from app.core.formulas import formula as formulas
+from app.core.formulas import sandbox
+from app.core.surfaces.presets import get_preset
 
 DEADLINE = 2.0
 HIMMELBLAU = "(x**2 + y - 11)**2 + (x + y**2 - 7)**2"
@@ -47,6 +48,7 @@ HOSTILE = {
 def strict_json(text: str):
     def refuse(constant: str):
         raise AssertionError(f"non-JSON constant {constant} in response")
+
     return json.loads(text, parse_constant=refuse)
 
 
@@ -57,8 +59,9 @@ def warm() -> None:
 
 @pytest.mark.parametrize("name", HOSTILE)
 @pytest.mark.parametrize("endpoint", ["/api/expressions", "/api/grid"])
-def test_hostile_formulas_are_refused_or_safe(client: TestClient, tmp_path, name: str,
-                                              endpoint: str) -> None:
+def test_hostile_formulas_are_refused_or_safe(
+    client: TestClient, tmp_path, name: str, endpoint: str
+) -> None:
     canary = tmp_path / "canary"
     text = HOSTILE[name].format(p=canary)
     spec = {"expression": text, "domain": {"x": [-2, 2], "y": [-2, 2]}}
@@ -146,10 +149,14 @@ def test_descent_and_stream_run_on_a_formula(client: TestClient) -> None:
     out = strict_json(run.text)
     assert out["status"] == "converged" and "minimum" in out["message"]
     assert out["nearest_minimum"]["kind"] == "global"
-    preset = client.post("/api/descent", json={"surface": "himmelblau", "theta0": [-1, 1],
-                                               "optimizer": {"name": "gd", "eta": 0.01}})
-    mine = client.post("/api/descent", json={"surface": surface, "theta0": [-1, 1],
-                                             "optimizer": {"name": "gd", "eta": 0.01}})
+    preset = client.post(
+        "/api/descent",
+        json={"surface": "himmelblau", "theta0": [-1, 1], "optimizer": {"name": "gd", "eta": 0.01}},
+    )
+    mine = client.post(
+        "/api/descent",
+        json={"surface": surface, "theta0": [-1, 1], "optimizer": {"name": "gd", "eta": 0.01}},
+    )
     assert_allclose(mine.json()["path"], preset.json()["path"], rtol=1e-9, atol=1e-12)
     with client.stream("POST", "/api/descent/stream", json={"surface": surface}) as response:
         assert response.status_code == 200
@@ -159,8 +166,10 @@ def test_descent_and_stream_run_on_a_formula(client: TestClient) -> None:
 
 def test_overflow_in_a_run_is_divergence_not_an_error(client: TestClient) -> None:
     surface = {"expression": "exp(exp(exp(x))) + y**2", "domain": {"x": [-1, 2], "y": [-1, 1]}}
-    response = client.post("/api/descent", json={"surface": surface, "theta0": [1.5, 0.5],
-                                                 "optimizer": {"name": "gd", "eta": 0.5}})
+    response = client.post(
+        "/api/descent",
+        json={"surface": surface, "theta0": [1.5, 0.5], "optimizer": {"name": "gd", "eta": 0.5}},
+    )
     assert response.status_code == 200
     assert strict_json(response.text)["status"] == "diverged"
 

@@ -10,16 +10,18 @@ from fastapi.testclient import TestClient
 from numpy.testing import assert_allclose
 
 from app.api.field_schemas import MAX_FIELD_N, MIN_FIELD_N
-from app.core import sandbox
-from app.core.presets import PRESETS, get_preset
+from app.core.formulas import sandbox
+from app.core.surfaces.presets import PRESETS, get_preset
 
 HIMMELBLAU = "(x**2 + y - 11)**2 + (x + y**2 - 7)**2"
 
 
 def strict_json(text: str):
     """Parse JSON, failing on NaN or Infinity (which are not JSON)."""
+
     def refuse(constant: str):
         raise AssertionError(f"non-JSON constant {constant} in response")
+
     return json.loads(text, parse_constant=refuse)
 
 
@@ -92,7 +94,9 @@ def test_bounds_and_the_post_form_agree_with_the_get_form(client: TestClient) ->
         ({"xmax": 1e7}, "xmax: Input should be less than or equal to 1000000"),
     ],
 )
-def test_bad_parameters_are_a_422_that_says_why(client: TestClient, params: dict, says: str) -> None:
+def test_bad_parameters_are_a_422_that_says_why(
+    client: TestClient, params: dict, says: str
+) -> None:
     response = client.get("/api/surfaces/booth/field", params=params)
     assert response.status_code == 422
     assert says in response.json()["message"]

@@ -24,7 +24,11 @@ def test_each_lesson_shows_its_outcome(client: TestClient, lesson: dict) -> None
     for run, expect in zip(lesson["runs"], lesson["expect"]):
         body = {k: v for k, v in run.items() if k != "label"}
         result = client.post("/api/descent", json=body).json()
-        assert result["status"] == expect["status"], (lesson["slug"], run["label"], result["message"])
+        assert result["status"] == expect["status"], (
+            lesson["slug"],
+            run["label"],
+            result["message"],
+        )
         if "minimum" in expect:
             near = result["nearest_minimum"]
             assert math.dist(result["final"]["theta"], expect["minimum"]) < 1e-3
@@ -39,8 +43,10 @@ def test_each_lesson_shows_its_outcome(client: TestClient, lesson: dict) -> None
 
 def test_lesson_four_reaches_two_different_minima(client: TestClient) -> None:
     (four,) = [item for item in LESSONS if item["id"] == 4]
-    ends = [client.post("/api/descent", json={k: v for k, v in run.items() if k != "label"}).json()
-            for run in four["runs"]]
+    ends = [
+        client.post("/api/descent", json={k: v for k, v in run.items() if k != "label"}).json()
+        for run in four["runs"]
+    ]
     assert ends[0]["nearest_minimum"]["kind"] != ends[1]["nearest_minimum"]["kind"]
 
 

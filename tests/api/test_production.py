@@ -173,8 +173,11 @@ def server_process(**env: str) -> Iterator[str]:
     child_env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
     child_env.update(env)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app"], cwd=ROOT, env=child_env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "app"],
+        cwd=ROOT,
+        env=child_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -203,8 +206,9 @@ def test_the_healthcheck_command_passes_against_the_real_entry_point() -> None:
     argv = json.loads(health.partition("CMD ")[2])
     with server_process() as base:
         port = base.rsplit(":", 1)[1]
-        done = subprocess.run([sys.executable, *argv[1:]], env={**os.environ, "PORT": port},
-                              timeout=30)
+        done = subprocess.run(
+            [sys.executable, *argv[1:]], env={**os.environ, "PORT": port}, timeout=30
+        )
     assert done.returncode == 0
 
 
@@ -224,8 +228,13 @@ def test_a_stream_whose_client_leaves_stops_computing(monkeypatch: pytest.Monkey
             yield it
 
     monkeypatch.setattr(route, "descend", counted)
-    body = {"surface": "himmelblau", "theta0": [-1, 1], "optimizer": {"name": "gd", "eta": 1e-4},
-            "max_steps": 10_000, "tol": 0}
+    body = {
+        "surface": "himmelblau",
+        "theta0": [-1, 1],
+        "optimizer": {"name": "gd", "eta": 1e-4},
+        "max_steps": 10_000,
+        "tol": 0,
+    }
     with server_in_thread() as base, httpx.Client(timeout=10) as client:
         with client.stream("POST", base + "/api/descent/stream", json=body) as response:
             assert response.status_code == 200
@@ -283,8 +292,10 @@ def test_healthz_stays_fast_while_a_256x256_basin_map_computes() -> None:
     assert outcome == {"status": 200, "last": "result"}
     assert len(busy) >= 10, "the basin map finished too soon to measure anything"
     ratio = statistics.median(busy) / idle
-    print(f"/healthz median: idle {idle * 1e3:.2f} ms, busy {statistics.median(busy) * 1e3:.2f} ms "
-          f"({ratio:.1f}x, {len(busy)} samples)")
+    print(
+        f"/healthz median: idle {idle * 1e3:.2f} ms, busy {statistics.median(busy) * 1e3:.2f} ms "
+        f"({ratio:.1f}x, {len(busy)} samples)"
+    )
     assert ratio <= 20, f"/healthz is {ratio:.0f}x slower while a basin map computes"
 
 
@@ -300,10 +311,13 @@ def client() -> Iterator[TestClient]:
 def test_a_huge_resumed_step_count_is_refused_not_a_500(client: TestClient) -> None:
     """`resume.state.step` had no upper bound: 10**400 reached the JSON encoder and made a 500."""
     for step in (10**400, 1_000_000_001):
-        body = ('{"surface": "himmelblau", "max_steps": 3, "resume": {"optimizer": "adagrad", '
-                f'"t": 5, "theta": [1, 1], "state": {{"step": {step}, "sum": [0, 0]}}}}}}')
-        response = client.post("/api/descent", content=body,
-                               headers={"content-type": "application/json"})
+        body = (
+            '{"surface": "himmelblau", "max_steps": 3, "resume": {"optimizer": "adagrad", '
+            f'"t": 5, "theta": [1, 1], "state": {{"step": {step}, "sum": [0, 0]}}}}}}'
+        )
+        response = client.post(
+            "/api/descent", content=body, headers={"content-type": "application/json"}
+        )
         assert response.status_code == 422, response.text
         assert "state.step" in response.json()["message"]
 
@@ -316,9 +330,11 @@ def test_batch_runs_on_costly_surfaces_are_capped_as_a_whole(client: TestClient)
     x = [i / 100 for i in range(10_000)]
     data = {"kind": "logistic", "data": {"x": x, "y": [i % 3 % 2 for i in range(10_000)]}}
     formula = {"expression": "(x**2 + y - 11)**2 + (x + y**2 - 7)**2"}  # 19 parts
-    for path, body in (("/api/basins", {"surface": data, "n": 256, "max_steps": 2000}),
-                       ("/api/sweep", {"surface": data, "count": 200, "max_steps": 5000}),
-                       ("/api/basins", {"surface": formula, "n": 256, "max_steps": 2000})):
+    for path, body in (
+        ("/api/basins", {"surface": data, "n": 256, "max_steps": 2000}),
+        ("/api/sweep", {"surface": data, "count": 200, "max_steps": 5000}),
+        ("/api/basins", {"surface": formula, "n": 256, "max_steps": 2000}),
+    ):
         started = time.perf_counter()
         response = client.post(path, json=body)
         assert response.status_code == 422, response.text
@@ -337,8 +353,9 @@ def test_python_m_app_serves_with_the_settings(monkeypatch: pytest.MonkeyPatch) 
     from app.settings import Settings
 
     captured: dict = {}
-    monkeypatch.setattr(entry.uvicorn, "run",
-                        lambda target, **kw: captured.update(kw, target=target))
+    monkeypatch.setattr(
+        entry.uvicorn, "run", lambda target, **kw: captured.update(kw, target=target)
+    )
     env = {**env_of(), "WEB_CONCURRENCY": "4"}
     monkeypatch.setattr(entry, "get_settings", lambda: Settings.from_env(env))
     entry.main()

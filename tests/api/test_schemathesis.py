@@ -3,8 +3,8 @@ invalid, deterministically, a bounded number per operation) and checks that no r
 and every response matches its documented schema."""
 
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 
 from app.main import create_app
 

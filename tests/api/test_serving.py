@@ -12,15 +12,19 @@ from app.settings import Settings
 def test_a_body_over_the_limit_gets_413() -> None:
     with TestClient(create_app(Settings(max_body_bytes=1000))) as client:
         small = client.post("/api/descent", json={"surface": "quadratic"})
-        big = client.post("/api/descent", content=b"{" + b" " * 2000 + b"}",
-                          headers={"content-type": "application/json"})
+        big = client.post(
+            "/api/descent",
+            content=b"{" + b" " * 2000 + b"}",
+            headers={"content-type": "application/json"},
+        )
 
         def chunks():
             for _ in range(10):
                 yield b" " * 200
 
-        streamed = client.post("/api/descent", content=chunks(),
-                               headers={"content-type": "application/json"})
+        streamed = client.post(
+            "/api/descent", content=chunks(), headers={"content-type": "application/json"}
+        )
     assert small.status_code == 200
     assert big.status_code == 413 and "1,000 bytes" in big.json()["message"]
     assert streamed.status_code == 413
@@ -29,7 +33,10 @@ def test_a_body_over_the_limit_gets_413() -> None:
 def test_security_headers_and_request_id(client: TestClient) -> None:
     response = client.get("/")
     csp = response.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert (
+        "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"]
     assert len(response.headers["x-request-id"]) == 32
@@ -45,13 +52,17 @@ def test_every_request_is_logged_as_one_json_line(client: TestClient, caplog) ->
         client.post("/api/descent", json={"surface": "nope"})
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "app.access"]
     assert [(line["path"], line["status"], line["request_id"]) for line in lines][:1] == [
-        ("/healthz", 200, "abc")]
+        ("/healthz", 200, "abc")
+    ]
     assert lines[1]["status"] == 422 and lines[1]["method"] == "POST" and lines[1]["ms"] >= 0
 
 
 def test_cors_is_off_by_default_and_configurable(client: TestClient) -> None:
     preflight = {"origin": "https://course.example", "access-control-request-method": "POST"}
-    assert "access-control-allow-origin" not in client.options("/api/descent", headers=preflight).headers
+    assert (
+        "access-control-allow-origin"
+        not in client.options("/api/descent", headers=preflight).headers
+    )
     app = create_app(Settings(cors_origins=("https://course.example",)))
     with TestClient(app) as c:
         allowed = c.options("/api/descent", headers=preflight)
@@ -59,8 +70,13 @@ def test_cors_is_off_by_default_and_configurable(client: TestClient) -> None:
 
 
 def test_settings_read_serving_variables() -> None:
-    s = Settings.from_env({"WEB_CONCURRENCY": "4", "DESCENT_MAX_BODY_BYTES": "5000",
-                           "DESCENT_CORS_ORIGINS": "https://a.example, https://b.example"})
+    s = Settings.from_env(
+        {
+            "WEB_CONCURRENCY": "4",
+            "DESCENT_MAX_BODY_BYTES": "5000",
+            "DESCENT_CORS_ORIGINS": "https://a.example, https://b.example",
+        }
+    )
     assert s.workers == 4 and s.max_body_bytes == 5000
     assert s.cors_origins == ("https://a.example", "https://b.example")
 

@@ -22,8 +22,12 @@ def asset_urls(client: TestClient) -> dict[str, str]:
     html = client.get("/").text
     return {
         "plotly": re.search(r'<script src="(/vendor/plotly-[^"]+)" defer>', html).group(1),
-        "main": re.search(r'<script type="module" src="(/static/v-[^"]+/js/main\.js)">', html).group(1),
-        "css": re.search(r'<link rel="stylesheet" href="(/static/v-[^"]+/css/app\.css)">', html).group(1),
+        "main": re.search(
+            r'<script type="module" src="(/static/v-[^"]+/js/main\.js)">', html
+        ).group(1),
+        "css": re.search(
+            r'<link rel="stylesheet" href="(/static/v-[^"]+/css/app\.css)">', html
+        ).group(1),
     }
 
 
@@ -36,12 +40,17 @@ def test_the_page_has_no_inline_script(client: TestClient) -> None:
     assert not re.search(r"<[^>]+\son[a-z]+=", response.text), "inline event handler"
 
 
-def test_plotly_is_served_gzipped_from_the_installed_package_with_long_caching(client: TestClient) -> None:
+def test_plotly_is_served_gzipped_from_the_installed_package_with_long_caching(
+    client: TestClient,
+) -> None:
     url = asset_urls(client)["plotly"]
     response = client.get(url, headers={"accept-encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers["content-encoding"] == "gzip"
-    assert "immutable" in response.headers["cache-control"] and "max-age=31536000" in response.headers["cache-control"]
+    assert (
+        "immutable" in response.headers["cache-control"]
+        and "max-age=31536000" in response.headers["cache-control"]
+    )
     assert response.content == PLOTLY_JS.read_bytes()  # httpx decodes the gzip
     assert int(response.headers["content-length"]) < len(response.content) / 3
 
@@ -76,7 +85,9 @@ def test_api_answers_are_compressed_and_revalidated(client: TestClient) -> None:
 
 def test_a_stream_is_neither_compressed_nor_buffered(client: TestClient) -> None:
     body = {"surface": "quadratic", "theta0": [1, 1], "optimizer": {"name": "gd", "eta": 0.1}}
-    with client.stream("POST", "/api/descent/stream", json=body, headers={"accept-encoding": "gzip"}) as r:
+    with client.stream(
+        "POST", "/api/descent/stream", json=body, headers={"accept-encoding": "gzip"}
+    ) as r:
         assert r.status_code == 200
         assert "content-encoding" not in r.headers
         assert "etag" not in r.headers

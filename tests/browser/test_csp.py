@@ -11,8 +11,14 @@ def test_page_works_under_its_content_security_policy(browser: Browser, base_url
     try:
         page = context.new_page()
         problems: list[str] = []
-        page.on("console", lambda m: m.type == "error" and not any(b in m.text for b in BENIGN_CONSOLE)
-                and problems.append(m.text))
+        page.on(
+            "console",
+            lambda m: (
+                m.type == "error"
+                and not any(b in m.text for b in BENIGN_CONSOLE)
+                and problems.append(m.text)
+            ),
+        )
         page.on("pageerror", lambda e: problems.append(str(e)))
         response = page.goto(base_url + "/")
         assert "script-src 'self'" in response.headers["content-security-policy"]

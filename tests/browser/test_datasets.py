@@ -16,8 +16,12 @@ GHOST = "(() => { const v = window.descentLab.dataView; return document.getEleme
 
 
 def sigmoid_at(page: Page, theta: list[float]) -> list[float]:
-    d = page.evaluate("(() => { const v = window.descentLab.dataView; return { xs: v.xs, ...v.data }; })()")
-    return [1 / (1 + math.exp(-(theta[0] * (x - d["shift"]) / d["scale"] + theta[1]))) for x in d["xs"]]
+    d = page.evaluate(
+        "(() => { const v = window.descentLab.dataView; return { xs: v.xs, ...v.data }; })()"
+    )
+    return [
+        1 / (1 + math.exp(-(theta[0] * (x - d["shift"]) / d["scale"] + theta[1]))) for x in d["xs"]
+    ]
 
 
 def test_dragging_theta0_moves_the_sigmoid_in_the_data_view(page: Page, base_url: str) -> None:
@@ -36,9 +40,16 @@ def test_dragging_theta0_moves_the_sigmoid_in_the_data_view(page: Page, base_url
     )
     after = page.evaluate(MODEL)
     assert max(abs(a - b) for a, b in zip(after, before)) > 0.1  # the curve moved
-    assert all(abs(a - b) < 1e-9 for a, b in zip(after, sigmoid_at(page, last)))  # to σ(w·u + b) at θ_t
+    assert all(
+        abs(a - b) < 1e-9 for a, b in zip(after, sigmoid_at(page, last))
+    )  # to σ(w·u + b) at θ_t
     # the class points are drawn, both classes
-    assert page.evaluate("document.getElementById('dataview').data.filter((t) => t.mode === 'markers').length") == 2
+    assert (
+        page.evaluate(
+            "document.getElementById('dataview').data.filter((t) => t.mode === 'markers').length"
+        )
+        == 2
+    )
     assert page.problems.errors == []  # type: ignore[attr-defined]
 
 
@@ -66,7 +77,9 @@ def test_separable_data_say_there_is_no_finite_minimum(page: Page, base_url: str
     assert page.evaluate(GHOST) == []
 
 
-def test_dataset_options_are_in_the_link_and_minibatch_reaches_the_request(page: Page, base_url: str) -> None:
+def test_dataset_options_are_in_the_link_and_minibatch_reaches_the_request(
+    page: Page, base_url: str
+) -> None:
     open_page(page, base_url + OVERLAP)
     page.locator("#ds-model").select_option("linear")
     page.wait_for_function("() => new URLSearchParams(location.search).get('model') === 'linear'")
@@ -83,7 +96,12 @@ def test_dataset_options_are_in_the_link_and_minibatch_reaches_the_request(page:
     assert (query["dataset"], query["std"], query["batch"]) == (["house_prices"], ["1"], ["8"])
     body = page.evaluate("window.descentLab.run.body")
     assert (body["batch_size"], body["seed"]) == (8, 3)
-    assert body["surface"] == {"kind": "linear", "l2": 0, "standardize": True, "dataset": "house_prices"}
+    assert body["surface"] == {
+        "kind": "linear",
+        "l2": 0,
+        "standardize": True,
+        "dataset": "house_prices",
+    }
 
 
 def test_an_uploaded_csv_is_used_and_a_bad_one_shows_its_row(page: Page, base_url: str) -> None:
@@ -91,11 +109,15 @@ def test_an_uploaded_csv_is_used_and_a_bad_one_shows_its_row(page: Page, base_ur
     expect(page.locator("#ds-upload-row")).to_be_hidden()
     with page.expect_file_chooser() as chooser:
         page.locator("#ds-set").select_option("upload")
-    chooser.value.set_files(files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": b"x,y\n1,0\n2,1\n3,2\n"}])
+    chooser.value.set_files(
+        files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": b"x,y\n1,0\n2,1\n3,2\n"}]
+    )
     expect(page.locator("#ds-file-error")).to_contain_text("row")
     expect(page.locator("#ds-upload-row")).to_contain_text("not kept in links")
     rows = "x,y\n" + "".join(f"{i / 10},{int(i > 12 if i % 5 else i > 8)}\n" for i in range(20))
-    page.locator("#ds-file").set_input_files(files=[{"name": "mine.csv", "mimeType": "text/csv", "buffer": rows.encode()}])
+    page.locator("#ds-file").set_input_files(
+        files=[{"name": "mine.csv", "mimeType": "text/csv", "buffer": rows.encode()}]
+    )
     page.wait_for_function("() => window.descentLab.state.surface.includes('upload%3A')")
     wait_settled(page)
     expect(page.locator("#ds-file-error")).to_be_empty()

@@ -7,7 +7,12 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import open_page, wait_settled
 
-HIMMELBLAU_MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
+HIMMELBLAU_MINIMA = [
+    (3.0, 2.0),
+    (-2.805118, 3.131312),
+    (-3.779310, -3.283186),
+    (3.584428, -1.848126),
+]
 
 
 def test_basins_overlay_legend_and_click_runs_to_that_minimum(page: Page, base_url: str) -> None:
@@ -74,7 +79,9 @@ def test_sweep_chart_and_click_loads_eta(page: Page, base_url: str) -> None:
     point.scroll_into_view_if_needed()
     box = point.bounding_box()
     assert box is not None
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # Plotly clicks what it hovers
+    page.mouse.move(
+        box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    )  # Plotly clicks what it hovers
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_function(f"() => Math.abs(window.descentLab.state.eta / {eta0} - 1) < 1e-3")
     wait_settled(page)

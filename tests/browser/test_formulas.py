@@ -12,7 +12,9 @@ from tests.browser.test_page import drag
 FORMULA = "(x - 1)**2 + 2*(y + 0.5)**2 + 0.5*sin(2*x)"
 
 
-def test_a_typed_formula_is_typeset_drawn_dragged_and_run_to_a_minimum(page: Page, base_url: str) -> None:
+def test_a_typed_formula_is_typeset_drawn_dragged_and_run_to_a_minimum(
+    page: Page, base_url: str
+) -> None:
     open_page(page, base_url + "/")
     page.get_by_role("button", name="Your formula").click()
     page.locator("#fx-text").fill(FORMULA)
@@ -42,7 +44,9 @@ def test_a_typed_formula_is_typeset_drawn_dragged_and_run_to_a_minimum(page: Pag
     assert page.problems.errors == []  # type: ignore[attr-defined]
 
 
-def test_a_bad_formula_shows_its_error_with_a_caret_under_the_column(page: Page, base_url: str) -> None:
+def test_a_bad_formula_shows_its_error_with_a_caret_under_the_column(
+    page: Page, base_url: str
+) -> None:
     open_page(page, base_url + "/?surface=formula&f=x**2%2By**2&fx=-2,2&fy=-2,2")
     expect(page.locator("#fx-text")).to_have_value("x**2+y**2")
     expect(page.locator("#fx-math math")).to_have_count(3)
@@ -58,20 +62,33 @@ def test_a_bad_formula_shows_its_error_with_a_caret_under_the_column(page: Page,
     assert page.url == before  # the run on show and its link stay those of the last good formula
     page.locator("#fx-text").fill("sin(x) + y**2")
     expect(error).to_be_hidden()
-    page.wait_for_function("() => new URLSearchParams(location.search).get('f') === 'sin(x) + y**2'")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('f') === 'sin(x) + y**2'"
+    )
     wait_settled(page)
     errors = [e for e in page.problems.errors if "422" not in e]  # type: ignore[attr-defined]
     assert errors == []  # the 422 of the bad formula is the only failed request
 
 
 def test_a_formula_link_reopens_the_typed_text_and_domain(page: Page, base_url: str) -> None:
-    open_page(page, base_url + "/?surface=formula&f=x**2%20%2B%203*y**2&fx=-1,2&fy=-4,4&x0=1.5&y0=3")
+    open_page(
+        page, base_url + "/?surface=formula&f=x**2%20%2B%203*y**2&fx=-1,2&fy=-4,4&x0=1.5&y0=3"
+    )
     expect(page.locator("#fx-text")).to_have_value("x**2 + 3*y**2")
-    assert [page.locator(f"#fx-{k}").input_value() for k in ("xmin", "xmax", "ymin", "ymax")] == ["-1", "2", "-4", "4"]
+    assert [page.locator(f"#fx-{k}").input_value() for k in ("xmin", "xmax", "ymin", "ymax")] == [
+        "-1",
+        "2",
+        "-4",
+        "4",
+    ]
     assert page.evaluate("window.descentLab.state.theta0") == [1.5, 3]
-    expect(page.get_by_role("button", name="Your formula")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="Your formula")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     page.get_by_role("button", name="Preset").click()
-    page.wait_for_function("() => new URLSearchParams(location.search).get('surface') === 'himmelblau'")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('surface') === 'himmelblau'"
+    )
     page.go_back()
     expect(page.locator("#fx-text")).to_have_value("x**2 + 3*y**2")
     wait_settled(page)

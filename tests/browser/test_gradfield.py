@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.core.presets import get_preset
+from app.core.surfaces.presets import get_preset
 from tests.browser.conftest import open_page, wait_settled
 
 ARROWS = ".gradfield .gf-arrows line[visibility=visible]"

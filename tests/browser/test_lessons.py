@@ -38,7 +38,9 @@ RUN = "(r) => ({ status: r.status, message: r.message, path: r.path, nearest: r.
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda item: f"{item['id']}-{item['slug']}")
-def test_every_lesson_url_sets_its_state_and_shows_its_outcome(page: Page, base_url: str, lesson: dict) -> None:
+def test_every_lesson_url_sets_its_state_and_shows_its_outcome(
+    page: Page, base_url: str, lesson: dict
+) -> None:
     open_page(page, f"{base_url}/?lesson={lesson['id']}")
     first = lesson["runs"][0]
     state = page.evaluate(f"{LAB}.state")
@@ -57,20 +59,32 @@ def test_every_lesson_url_sets_its_state_and_shows_its_outcome(page: Page, base_
     if lesson["views"].get("paused"):
         page.keyboard.press("End")
     check_outcome(page.evaluate(f"({RUN})({LAB}.run)"), lesson["expect"][0])
-    same_surface = [(r, w) for r, w in zip(lesson["runs"][1:], lesson["expect"][1:]) if r["surface"] == first["surface"]]
+    same_surface = [
+        (r, w)
+        for r, w in zip(lesson["runs"][1:], lesson["expect"][1:])
+        if r["surface"] == first["surface"]
+    ]
     pins = page.evaluate(f"{LAB}.pins.map((p) => ({RUN})(p.run))")
     assert len(pins) == len(same_surface)
     for pin, (run, want) in zip(pins, same_surface):
-        truth = httpx.post(f"{base_url}/api/descent", json={k: v for k, v in run.items() if k != "label"}, timeout=30).json()
+        truth = httpx.post(
+            f"{base_url}/api/descent",
+            json={k: v for k, v in run.items() if k != "label"},
+            timeout=30,
+        ).json()
         assert pin["path"] == truth["path"]
         check_outcome(pin, want)
     if lesson["views"].get("race"):
         assert state["race"] is True and "race=1" in page.url
     if lesson["views"].get("gradient_field"):
         expect(page.locator("#gradfield-toggle")).to_be_checked()
-        page.wait_for_function("() => document.querySelectorAll('[data-testid=gradfield] .gf-arrows line').length > 20")
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-testid=gradfield] .gf-arrows line').length > 20"
+        )
     if lesson["views"].get("basins"):
-        expect(page.get_by_test_id("basins-legend").locator("li")).not_to_have_count(0, timeout=30_000)
+        expect(page.get_by_test_id("basins-legend").locator("li")).not_to_have_count(
+            0, timeout=30_000
+        )
     if lesson["views"].get("data_view"):
         expect(page.get_by_test_id("dataview")).to_be_visible()
     assert page.problems.errors == []  # type: ignore[attr-defined]
@@ -138,7 +152,9 @@ def test_presenter_mode_keeps_the_essentials_and_its_url(page: Page, base_url: s
     expect(page.locator("#tol")).to_be_visible()
 
 
-def test_a_changed_lesson_keeps_its_card_on_reload_and_a_bad_number_is_ignored(page: Page, base_url: str) -> None:
+def test_a_changed_lesson_keeps_its_card_on_reload_and_a_bad_number_is_ignored(
+    page: Page, base_url: str
+) -> None:
     open_page(page, f"{base_url}/?lesson=3")
     page.fill("#eta", "0.5")
     page.press("#eta", "Enter")

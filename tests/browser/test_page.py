@@ -36,7 +36,9 @@ def drag(page: Page, start: tuple[float, float], end: tuple[float, float], steps
     page.mouse.down()
     for k in range(1, steps + 1):
         page.mouse.move(x0 + (x1 - x0) * k / steps, y0 + (y1 - y0) * k / steps)
-    page.wait_for_function(f"() => window.descentLab.stats.redraws > {before}")  # redrawn while dragging
+    page.wait_for_function(
+        f"() => window.descentLab.stats.redraws > {before}"
+    )  # redrawn while dragging
     page.mouse.up()
 
 
@@ -85,7 +87,9 @@ def test_dragging_theta0_to_another_basin_changes_the_minimum(page: Page, base_u
     open_page(page, base_url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
     expect(page.locator("#status-message")).to_contain_text("(-2.805, 3.131)")
     drag(page, (-1, 1), (2, 1))
-    page.wait_for_function(f"() => Math.abs({STATE}.theta0[0] - 2) < 0.3 && Math.abs({STATE}.theta0[1] - 1) < 0.3")
+    page.wait_for_function(
+        f"() => Math.abs({STATE}.theta0[0] - 2) < 0.3 && Math.abs({STATE}.theta0[1] - 1) < 0.3"
+    )
     expect(page.locator("#status")).to_have_attribute("data-status", "converged")
     expect(page.locator("#status-message")).to_contain_text("global minimum (3, 2)")
     x, y = theta0(page)
@@ -143,12 +147,16 @@ def test_play_pause_and_step_move_the_current_iterate(page: Page, base_url: str)
     open_page(page, base_url + "/")
     page.select_option("#speed", "2")
     page.click("#restart")
-    page.wait_for_function("() => window.descentLab.player.playing && window.descentLab.player.t >= 1")
+    page.wait_for_function(
+        "() => window.descentLab.player.playing && window.descentLab.player.t >= 1"
+    )
     page.click("#play")  # pause
     expect(page.locator("#play")).to_have_attribute("data-playing", "false")
     t = page.evaluate("window.descentLab.player.t")
     # Still in place a few frames later.
-    page.evaluate("() => new Promise((r) => { let n = 0; const f = () => (++n > 10 ? r() : requestAnimationFrame(f)); f(); })")
+    page.evaluate(
+        "() => new Promise((r) => { let n = 0; const f = () => (++n > 10 ? r() : requestAnimationFrame(f)); f(); })"
+    )
     assert page.evaluate("window.descentLab.player.t") == t
     assert_marker_at_iterate(page, t)
 
@@ -173,7 +181,9 @@ def test_play_pause_and_step_move_the_current_iterate(page: Page, base_url: str)
     assert_marker_at_iterate(page, 5)
 
 
-def test_a_copied_url_reproduces_the_run_in_a_fresh_page(page: Page, base_url: str, context) -> None:
+def test_a_copied_url_reproduces_the_run_in_a_fresh_page(
+    page: Page, base_url: str, context
+) -> None:
     open_page(page, base_url + "/")
     page.fill("#eta", "0.02")
     page.press("#eta", "Enter")
@@ -188,7 +198,9 @@ def test_a_copied_url_reproduces_the_run_in_a_fresh_page(page: Page, base_url: s
     message = page.inner_text("#status-message")
     url = page.url
 
-    fresh = context.browser.new_context(viewport={"width": 1280, "height": 720}, bypass_csp=True).new_page()
+    fresh = context.browser.new_context(
+        viewport={"width": 1280, "height": 720}, bypass_csp=True
+    ).new_page()
     try:
         open_page(fresh, url)
         assert fresh.evaluate(f"{STATE}.theta0") == [3.5, -3]
@@ -214,7 +226,9 @@ def test_downloads_hold_the_path(page: Page, base_url: str) -> None:
     rows = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
     assert rows[0] == ["t", "x", "y", "loss", "grad_x", "grad_y", "eta_t"]
     assert len(rows) - 1 == len(path) == 23
-    assert rows[1][6] == "0.01" and rows[-1][6] == ""  # the step size used; the last iterate takes none
+    assert (
+        rows[1][6] == "0.01" and rows[-1][6] == ""
+    )  # the step size used; the last iterate takes none
     assert [float(v) for v in rows[1][1:3]] == path[0] == [-1, 1]
     assert [float(v) for v in rows[-1][1:3]] == pytest.approx(path[-1])
 

@@ -18,7 +18,13 @@ LAB = "window.descentLab"
 
 
 def api_run(base_url: str, optimizer: dict, theta0: list[float]) -> dict:
-    body = {"surface": "ravine", "theta0": theta0, "optimizer": optimizer, "max_steps": 1000, "tol": 1e-6}
+    body = {
+        "surface": "ravine",
+        "theta0": theta0,
+        "optimizer": optimizer,
+        "max_steps": 1000,
+        "tol": 1e-6,
+    }
     return httpx.post(base_url + "/api/descent", json=body, timeout=30).json()
 
 
@@ -27,7 +33,9 @@ def start_race(page: Page, picked: list[str], etas: str = "") -> None:
         box.set_checked(box.get_attribute("value") in picked)
     page.fill("#race-etas", etas)
     page.click("#race")
-    page.wait_for_function(f"() => {LAB}.settled() && {LAB}.pins.length > 0 && {LAB}.pins.every((p) => p.run)")
+    page.wait_for_function(
+        f"() => {LAB}.settled() && {LAB}.pins.length > 0 && {LAB}.pins.every((p) => p.run)"
+    )
 
 
 def heads(page: Page) -> list[tuple[float, float]]:
@@ -41,7 +49,9 @@ def test_a_race_of_optimizers_matches_the_api_and_moves_together(page: Page, bas
     open_page(page, base_url + "/?surface=ravine&eta=0.035&x0=-2.8&y0=1")
     start_race(page, ["gd", "momentum", "adam"])
 
-    pins = page.evaluate(f"{LAB}.pins.map((p) => ({{ optimizer: p.optimizer, eta: p.eta, theta0: p.theta0, path: p.run.path, steps: p.run.steps }}))")
+    pins = page.evaluate(
+        f"{LAB}.pins.map((p) => ({{ optimizer: p.optimizer, eta: p.eta, theta0: p.theta0, path: p.run.path, steps: p.run.steps }}))"
+    )
     assert [p["optimizer"] for p in pins] == ["momentum", "adam"]  # GD is the run on show
     assert all(p["theta0"] == [-2.8, 1] and p["eta"] == 0.035 for p in pins)
     for p in pins:
@@ -88,7 +98,9 @@ def test_racers_follow_theta0_and_a_step_size_race(page: Page, base_url: str) ->
     assert page.evaluate(f"{LAB}.pins[1].run.status") == "diverged"  # above 2/λ_max = 2/50
     page.fill("#x0", "2")
     page.press("#x0", "Enter")
-    page.wait_for_function(f"() => {LAB}.pins.every((p) => p.theta0[0] === 2 && p.run && p.run.path[0][0] === 2)")
+    page.wait_for_function(
+        f"() => {LAB}.pins.every((p) => p.theta0[0] === 2 && p.run && p.run.path[0][0] === 2)"
+    )
     wait_settled(page)
     expect(page.locator("#pins li.pin").first).to_contain_text("θ₀ (2, 1)")
 
@@ -107,6 +119,8 @@ def test_a_pinned_runs_label_names_its_schedule_and_line_search(page: Page, base
     open_page(page, f"{base_url}/?surface=quadratic&opt=gd&eta=0.1&x0=1&y0=1{pins}")
     rows = page.locator("#pins li.pin")
     expect(rows).to_have_count(2)
-    expect(rows.nth(0).locator(".what")).to_have_text("Gradient descent, η = 0.1 · cosine to 0 over 50")
+    expect(rows.nth(0).locator(".what")).to_have_text(
+        "Gradient descent, η = 0.1 · cosine to 0 over 50"
+    )
     expect(rows.nth(1).locator(".what")).to_have_text("Gradient descent, η = 0.1 · Armijo")
     expect(page.locator("#pins li.current .what")).to_have_text("Gradient descent, η = 0.1")

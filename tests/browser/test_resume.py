@@ -81,11 +81,21 @@ def test_continue_from_here_keeps_the_path_and_marks_the_change(page: Page, base
     # … and is exactly what the API gives: t steps with the old settings, resumed with the new.
     body = {"surface": "himmelblau", "theta0": [0, -4], "max_steps": 1000, "tol": 1e-6}
     first = api(base_url, {**body, "optimizer": {"name": "gd", "eta": 0.002}, "max_steps": t})
-    rest = api(base_url, {**body, "optimizer": {"name": "gd", "eta": 0.01}, "max_steps": 1000 - t, "resume": first["resume"]})
+    rest = api(
+        base_url,
+        {
+            **body,
+            "optimizer": {"name": "gd", "eta": 0.01},
+            "max_steps": 1000 - t,
+            "resume": first["resume"],
+        },
+    )
     assert after["path"] == first["path"] + rest["path"][1:]
     assert after["eta_t"][:-1] == first["eta"] + rest["eta"]
     assert parse_qs(urlparse(page.url).query)["eta"] == ["0.01"]
-    expect(page.locator("#status-message")).to_contain_text(f"Continued at t = {t} (η 0.002 → 0.01)")
+    expect(page.locator("#status-message")).to_contain_text(
+        f"Continued at t = {t} (η 0.002 → 0.01)"
+    )
 
     # The change is marked where it happened, once the player has passed it.
     page.wait_for_function(f"() => !{LAB}.player.playing && {LAB}.player.t === {after['steps']}")
@@ -169,18 +179,30 @@ def test_step_schedule_gives_a_staircase(page: Page, base_url: str) -> None:
     page.press("#sched-step_size", "Enter")
     page.fill("#sched-gamma", "0.5")
     page.press("#sched-gamma", "Enter")
-    page.wait_for_function(f"() => {LAB}.settled() && {LAB}.state.schedule.gamma === 0.5 && {LAB}.state.schedule.step_size === 5")
+    page.wait_for_function(
+        f"() => {LAB}.settled() && {LAB}.state.schedule.gamma === 0.5 && {LAB}.state.schedule.step_size === 5"
+    )
     query = parse_qs(urlparse(page.url).query)
-    assert (query["sched"], query["sched_step_size"], query["sched_gamma"]) == (["step"], ["5"], ["0.5"])
+    assert (query["sched"], query["sched_step_size"], query["sched_gamma"]) == (
+        ["step"],
+        ["5"],
+        ["0.5"],
+    )
     expect(page.locator("#schedule-summary")).to_have_text("×0.5 every 5")
     run = run_of(page)
     assert run["steps"] > 10
     for t, eta in enumerate(run["eta_t"][: run["steps"]]):
         assert eta == 0.01 * 0.5 ** (t // 5)
     body = page.evaluate(f"() => {LAB}.run.body.optimizer")
-    assert body == {"name": "gd", "eta": 0.01, "schedule": {"name": "step", "step_size": 5, "gamma": 0.5}}
+    assert body == {
+        "name": "gd",
+        "eta": 0.01,
+        "schedule": {"name": "step", "step_size": 5, "gamma": 0.5},
+    }
     # η_t is plotted under the loss, as a staircase.
-    trace = page.evaluate("() => document.getElementById('losschart').data.find((d) => d.name === 'ηₜ')")
+    trace = page.evaluate(
+        "() => document.getElementById('losschart').data.find((d) => d.name === 'ηₜ')"
+    )
     assert trace["y"][:11] == [0.01] * 5 + [0.005] * 5 + [0.0025]
     # The link restores it; a bad value is shown next to its field.
     page.reload()
@@ -192,13 +214,18 @@ def test_step_schedule_gives_a_staircase(page: Page, base_url: str) -> None:
     page.problems.errors.clear()  # type: ignore[attr-defined]
     page.fill("#sched-gamma", "2")
     page.press("#sched-gamma", "Enter")
-    expect(page.locator('[data-error-for="schedule.gamma"]')).to_contain_text("less than or equal to 1")
+    expect(page.locator('[data-error-for="schedule.gamma"]')).to_contain_text(
+        "less than or equal to 1"
+    )
     expect(page.locator("#sched-gamma")).to_have_attribute("aria-invalid", "true")
     assert [e for e in page.problems.errors if "422" not in e] == []  # type: ignore[attr-defined]
 
 
 def test_each_schedule_sends_its_parameters(page: Page, base_url: str) -> None:
-    open_page(page, base_url + "/?surface=quadratic&eta=0.1&sched=cosine&sched_t_max=20&sched_eta_min=0.01")
+    open_page(
+        page,
+        base_url + "/?surface=quadratic&eta=0.1&sched=cosine&sched_t_max=20&sched_eta_min=0.01",
+    )
     body = page.evaluate(f"() => {LAB}.run.body.optimizer.schedule")
     assert body == {"name": "cosine", "t_max": 20, "eta_min": 0.01}
     eta = run_of(page)["eta_t"]
@@ -208,7 +235,11 @@ def test_each_schedule_sends_its_parameters(page: Page, base_url: str) -> None:
     page.fill("#sched-warmup", "3")
     page.press("#sched-warmup", "Enter")
     page.wait_for_function(f"() => {LAB}.settled() && {LAB}.state.schedule.warmup === 3")
-    assert "sched=inverse_sqrt" in page.url and "sched_warmup=3" in page.url and "sched_t_max" not in page.url
+    assert (
+        "sched=inverse_sqrt" in page.url
+        and "sched_warmup=3" in page.url
+        and "sched_t_max" not in page.url
+    )
     page.select_option("#schedule", "constant")
     page.wait_for_function(f"() => {LAB}.settled() && {LAB}.state.schedule.name === 'constant'")
     assert "sched" not in page.url
@@ -243,7 +274,9 @@ def test_line_search_toggle_is_gd_only(page: Page, base_url: str) -> None:
     # Newton starts from its natural step η = 1; back on gd, the surface's η.
     page.select_option("#optimizer", "newton")
     expect(page.locator("#eta")).to_have_value("1")
-    page.wait_for_function(f"() => {LAB}.settled() && {LAB}.state.optimizer === 'newton' && {LAB}.state.eta === 1")
+    page.wait_for_function(
+        f"() => {LAB}.settled() && {LAB}.state.optimizer === 'newton' && {LAB}.state.eta === 1"
+    )
     page.select_option("#optimizer", "gd")
     expect(page.locator("#eta")).to_have_value("0.001")
 
@@ -256,7 +289,12 @@ def test_schedule_defaults_and_bounds_match_the_api(page: Page, base_url: str) -
             return { schedules: m.SCHEDULES, lineSearch: m.LINE_SEARCH }; }"""
     )
     schemas = httpx.get(base_url + "/openapi.json", timeout=30).json()["components"]["schemas"]
-    names = {"step": "StepSchedule", "exponential": "ExponentialSchedule", "cosine": "CosineSchedule", "inverse_sqrt": "InverseSqrtSchedule"}
+    names = {
+        "step": "StepSchedule",
+        "exponential": "ExponentialSchedule",
+        "cosine": "CosineSchedule",
+        "inverse_sqrt": "InverseSqrtSchedule",
+    }
     pairs = [(spec["schedules"][k]["params"], schemas[v]["properties"]) for k, v in names.items()]
     pairs.append((spec["lineSearch"], schemas["LineSearchParams"]["properties"]))
     for params, props in pairs:

@@ -12,9 +12,13 @@ def test_newton_reaches_quadratic_minimum_in_one_step(page: Page, base_url: str)
     page.select_option("#optimizer", "newton")
     page.fill("#eta", "1")
     page.press("#eta", "Enter")
-    page.wait_for_function("() => window.descentLab.state.optimizer === 'newton' && window.descentLab.state.eta === 1")
+    page.wait_for_function(
+        "() => window.descentLab.state.optimizer === 'newton' && window.descentLab.state.eta === 1"
+    )
     wait_settled(page)
-    run = page.evaluate("() => ({ status: window.descentLab.run.status, steps: window.descentLab.run.steps })")
+    run = page.evaluate(
+        "() => ({ status: window.descentLab.run.status, steps: window.descentLab.run.steps })"
+    )
     assert run == {"status": "converged", "steps": 1}
     expect(page.locator("#status-message")).to_contain_text("1 step")
     assert "opt=newton" in page.url

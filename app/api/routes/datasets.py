@@ -7,7 +7,15 @@ from app.api.dataset_schemas import DatasetOut, ModelKind, UploadOut
 from app.api.datasets import dataset_to_dict
 from app.api.json import JSONResponse
 from app.api.schemas import ErrorOut
-from app.core.datasets import BUILTINS, MAX_BYTES, MAX_ROWS, DataError, digest, parse_csv, suitable_kinds
+from app.core.data import (
+    BUILTINS,
+    MAX_BYTES,
+    MAX_ROWS,
+    DataError,
+    digest,
+    parse_csv,
+    suitable_kinds,
+)
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 

@@ -25,15 +25,13 @@ from app.api.convert import Run, step_to_dict, summary_fields, trajectory_to_dic
 from app.api.deps import SettingsDep
 from app.api.json import JSONResponse, dumps_line
 from app.api.schemas import DESCENT_EXAMPLES, DescentRequest, DescentResult, ErrorOut
-from app.core.compiled import COMPILED_PRESETS
-from app.core.runner import Iterate, descend, trajectory
-from app.core.summary import summarize
+from app.core.descent import COMPILED_PRESETS, Iterate, descend, summarize, trajectory
 from app.settings import Settings, get_settings
 
 # A run whose estimated cost is below INLINE_BUDGET_US is computed on the event loop; longer
 # ones, and formula or dataset surfaces (compiled in a sandbox process, or heavy per step), in
 # the threadpool. Worst cost per step over the presets, measured here (µs): plain GD (constant
-# η, no line search) 0.03 where it is compiled (app.core.compiled: every preset but Rastrigin)
+# η, no line search) 0.03 where it is compiled (app.core.descent.compiled: every preset but Rastrigin)
 # and 1.3 in Python (Rastrigin), Newton 8.4, every other optimizer or a schedule 3.9; a line
 # search may evaluate the loss up to 60 times per step. So an inline run holds the loop for
 # about 1 ms at most (e.g. compiled GD up to the 10,000-step cap, Python GD up to about 700 steps),
@@ -121,7 +119,8 @@ ones go out in batches. Works with `curl -N`."""
 def _resolve(request: DescentRequest, settings: Settings) -> Run:
     if request.max_steps > settings.max_steps:
         raise HTTPException(
-            422, f"max_steps = {request.max_steps} is above this server's cap of {settings.max_steps}"
+            422,
+            f"max_steps = {request.max_steps} is above this server's cap of {settings.max_steps}",
         )
     try:
         return Run(request)

@@ -11,10 +11,8 @@ from app.api.explore_schemas import BasinsRequest, SweepOut, SweepRequest
 from app.api.json import JSONResponse, dumps_line
 from app.api.resolve import resolve_surface
 from app.api.schemas import ErrorOut, ExpressionSurface, SurfaceSpec
-from app.core.batch import STATUS_NAMES
-from app.core.explore import BasinMap, Landmark, basins, landmarks, sweep
-from app.core.runner import StopRules
-from app.core.surface import Domain, Surface
+from app.core.descent import STATUS_NAMES, BasinMap, Landmark, StopRules, basins, landmarks, sweep
+from app.core.surfaces import Domain, Surface
 
 router = APIRouter(prefix="/api", tags=["explore"])
 
@@ -39,7 +37,7 @@ MAX_FORMULA_WORK = 2_000_000_000  # starts × steps × parts of the formula
 
 
 def _formula_parts(text: str) -> int:
-    """Parts as app.core.expressions counts them (operators are not parts). The text has
+    """Parts as app.core.formulas.expressions counts them (operators are not parts). The text has
     already been checked, so parsing it is safe and the tree is small."""
     skip = (ast.operator, ast.unaryop, ast.expr_context)
     return sum(not isinstance(n, skip) for n in ast.walk(ast.parse(text, mode="eval").body))
@@ -67,10 +65,14 @@ def _landmarks(points: list[Landmark]) -> list[dict[str, Any]]:
 
 
 def _domain(request: BasinsRequest, default: Domain) -> Domain:
-    x = (default.x[0] if request.xmin is None else request.xmin,
-         default.x[1] if request.xmax is None else request.xmax)
-    y = (default.y[0] if request.ymin is None else request.ymin,
-         default.y[1] if request.ymax is None else request.ymax)
+    x = (
+        default.x[0] if request.xmin is None else request.xmin,
+        default.x[1] if request.xmax is None else request.xmax,
+    )
+    y = (
+        default.y[0] if request.ymin is None else request.ymin,
+        default.y[1] if request.ymax is None else request.ymax,
+    )
     try:
         return Domain(x, y)
     except ValueError as exc:
@@ -80,9 +82,13 @@ def _domain(request: BasinsRequest, default: Domain) -> Domain:
 @router.post(
     "/basins",
     response_class=StreamingResponse,
-    responses={200: {"description": BASINS_DOC,
-                     "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
-               **BAD_INPUT},
+    responses={
+        200: {
+            "description": BASINS_DOC,
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        },
+        **BAD_INPUT,
+    },
     summary="Basins of attraction: where descent from every start on a grid ends",
 )
 def post_basins(request: BasinsRequest) -> StreamingResponse:
@@ -100,19 +106,22 @@ def post_basins(request: BasinsRequest) -> StreamingResponse:
     points = landmarks(surface)
 
     def lines() -> Iterator[bytes]:
-        for item in basins(surface, optimizer, request.n, rules, domain, schedule=schedule,
-                           line_search=search):
+        for item in basins(
+            surface, optimizer, request.n, rules, domain, schedule=schedule, line_search=search
+        ):
             if isinstance(item, BasinMap):
                 values, counts = np.unique(item.destination, return_counts=True)
-                yield dumps_line({
-                    "type": "result",
-                    "x": item.x,
-                    "y": item.y,
-                    "destination": item.destination,
-                    "steps": item.steps,
-                    "landmarks": _landmarks(points),
-                    "counts": {str(int(v)): int(c) for v, c in zip(values, counts)},
-                })
+                yield dumps_line(
+                    {
+                        "type": "result",
+                        "x": item.x,
+                        "y": item.y,
+                        "destination": item.destination,
+                        "steps": item.steps,
+                        "landmarks": _landmarks(points),
+                        "counts": {str(int(v)): int(c) for v, c in zip(values, counts)},
+                    }
+                )
             else:
                 yield dumps_line({"type": "progress", "done": item})
 
@@ -144,14 +153,16 @@ def post_sweep(request: SweepRequest) -> JSONResponse:
     etas = np.geomspace(request.eta_min, request.eta_max, request.count)
     found = sweep(surface, optimizer, (start[0], start[1]), etas, rules, schedule=schedule)
     r = found.result
-    return JSONResponse({
-        "eta": etas,
-        "status": [STATUS_NAMES[s] for s in r.status],
-        "steps": r.steps,
-        "final_loss": r.loss,
-        "final_theta": np.stack([r.x, r.y], axis=1),
-        "destination": found.destination,
-        "landmarks": _landmarks(landmarks(surface)),
-        "stability_limit": found.stability_limit,
-        "limit_minimum": found.limit_minimum,
-    })
+    return JSONResponse(
+        {
+            "eta": etas,
+            "status": [STATUS_NAMES[s] for s in r.status],
+            "steps": r.steps,
+            "final_loss": r.loss,
+            "final_theta": np.stack([r.x, r.y], axis=1),
+            "destination": found.destination,
+            "landmarks": _landmarks(landmarks(surface)),
+            "stability_limit": found.stability_limit,
+            "limit_minimum": found.limit_minimum,
+        }
+    )

@@ -13,20 +13,24 @@ from app.api.convert import stationary_to_dict, surface_to_dict
 from app.api.json import JSONResponse
 from app.api.resolve import resolve_formula
 from app.api.schemas import ErrorOut, ExpressionOut, ExpressionSurface
-from app.core.formula_worker import Analysis, Typeset
+from app.core.formulas import Analysis, Typeset
 
 router = APIRouter(prefix="/api", tags=["expressions"])
 
 EXAMPLES: dict[str, Any] = {
     "himmelblau": {
         "summary": "Himmelblau's function, typed",
-        "value": {"expression": "(x**2 + y - 11)**2 + (x + y**2 - 7)**2",
-                  "domain": {"x": [-5, 5], "y": [-5, 5]}},
+        "value": {
+            "expression": "(x**2 + y - 11)**2 + (x + y**2 - 7)**2",
+            "domain": {"x": [-5, 5], "y": [-5, 5]},
+        },
     },
     "ripples": {
         "summary": "Ripples in a bowl",
-        "value": {"expression": "sin(x)*cos(y) + 0.1*(x**2 + y**2)",
-                  "domain": {"x": [-6, 6], "y": [-6, 6]}},
+        "value": {
+            "expression": "sin(x)*cos(y) + 0.1*(x**2 + y**2)",
+            "domain": {"x": [-6, 6], "y": [-6, 6]},
+        },
     },
     "syntax_error": {
         "summary": "A syntax error: 422 with its position",

@@ -8,8 +8,7 @@ from app.api.field_schemas import FIELD_N_DOC, MAX_FIELD_N, MIN_FIELD_N, FieldOu
 from app.api.json import JSONResponse
 from app.api.resolve import resolve_surface
 from app.api.routes.surfaces import BAD_INPUT, NOT_FOUND, Bound, Bounds, SurfacePath, domain_of
-from app.core.field import sample_gradient
-from app.core.surface import Surface
+from app.core.surfaces import Surface, sample_gradient
 
 router = APIRouter(prefix="/api", tags=["surfaces"])
 

@@ -14,9 +14,7 @@ from app.api.schemas import (
     SurfaceOut,
     SurfaceRequest,
 )
-from app.core.grid import sample
-from app.core.presets import PRESETS
-from app.core.surface import Domain, Surface
+from app.core.surfaces import PRESETS, Domain, Surface, sample
 from app.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["surfaces"])
