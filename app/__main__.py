@@ -7,6 +7,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from app.settings import get_settings
+from app.web.connections import PROTOCOL
 
 
 def log_config() -> dict:
@@ -30,6 +31,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        http=PROTOCOL,  # httptools with caps on header size and time, and on connections
         timeout_keep_alive=settings.keep_alive,
         access_log=False,
         log_config=log_config(),

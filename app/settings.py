@@ -34,6 +34,14 @@ class Settings:
     # server never closes a connection just as a client reuses it: with uvicorn's 5 s, that race
     # broke a few requests in 10,000 under benchmarks/load.py.
     keep_alive: int = 75
+    # Connection hygiene (app/web/connections.py), per worker: request line + headers over
+    # header_max_bytes get 431 (DESCENT_HEADER_MAX_BYTES); headers must arrive within
+    # header_timeout seconds (DESCENT_HEADER_TIMEOUT); connections beyond max_connections get 503
+    # (DESCENT_MAX_CONNECTIONS; below the file-descriptor limit, with room for normal clients
+    # beside 2,000 half-open ones).
+    header_max_bytes: int = 32 * 1024
+    header_timeout: int = 10
+    max_connections: int = 4096
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -45,6 +53,9 @@ class Settings:
             grid_max_n=_int(env, "DESCENT_GRID_MAX_N", cls.grid_max_n),
             max_body_bytes=_int(env, "DESCENT_MAX_BODY_BYTES", cls.max_body_bytes),
             keep_alive=_int(env, "DESCENT_KEEP_ALIVE", cls.keep_alive),
+            header_max_bytes=_int(env, "DESCENT_HEADER_MAX_BYTES", cls.header_max_bytes),
+            header_timeout=_int(env, "DESCENT_HEADER_TIMEOUT", cls.header_timeout),
+            max_connections=_int(env, "DESCENT_MAX_CONNECTIONS", cls.max_connections),
             cors_origins=tuple(
                 o.strip() for o in env.get("DESCENT_CORS_ORIGINS", "").split(",") if o.strip()
             ),

@@ -44,10 +44,11 @@ def stop(server: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
 
 
 @contextmanager
-def running_app(startup_timeout: float = 30.0) -> Iterator[str]:
-    """Yield the base URL of a freshly started app; always stop it."""
+def running_app(startup_timeout: float = 30.0, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Yield the base URL of a freshly started app (with `env` added to its environment); always
+    stop it."""
     port = free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
+    env = {**os.environ, **(env or {}), "HOST": "127.0.0.1", "PORT": str(port)}
     log = tempfile.TemporaryFile()  # not a pipe: a chatty server must never block on it
     server = subprocess.Popen(
         [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log
