@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench screenshot lesson-screenshots clean
+.PHONY: run test lint bench screenshot lesson-screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m app
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/biome check static/js
 
 screenshot: $(VENV)/.installed-test
 	$(BIN)/python scripts/screenshot.py

@@ -16,8 +16,8 @@ async function failure(response) {
   } catch {
     /* not JSON: fall through to the status text */
   }
-  const message = (body && body.message) || `${response.status} ${response.statusText}`;
-  return new ApiError(response.status, message, body && body.detail);
+  const message = body?.message || `${response.status} ${response.statusText}`;
+  return new ApiError(response.status, message, body?.detail);
 }
 
 async function getJSON(url, signal) {
@@ -26,27 +26,43 @@ async function getJSON(url, signal) {
   return response.json();
 }
 
-export async function postJSON(url, body, signal, headers = { "content-type": "application/json" }) {
-  const response = await fetch(url, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body), signal });
+export async function postJSON(
+  url,
+  body,
+  signal,
+  headers = { "content-type": "application/json" },
+) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    signal,
+  });
   if (!response.ok) throw await failure(response);
   return response.json();
 }
 
 // A formula or dataset surface (custom.js) is described and sampled by POST; its id stays ours.
-export const fetchSurface = (id) => (isCustom(id)
-  ? postJSON("/api/surface", { surface: surfaceSpec(id) }).then((s) => ({ ...s, id }))
-  : getJSON(`/api/surfaces/${encodeURIComponent(id)}`));
+export const fetchSurface = (id) =>
+  isCustom(id)
+    ? postJSON("/api/surface", { surface: surfaceSpec(id) }).then((s) => ({ ...s, id }))
+    : getJSON(`/api/surfaces/${encodeURIComponent(id)}`);
 
 export const getLessons = () => getJSON("/api/lessons");
 
-export const fetchGrid = (id, n, signal) => (isCustom(id)
-  ? postJSON("/api/grid", { surface: surfaceSpec(id), n }, signal)
-  : getJSON(`/api/surfaces/${encodeURIComponent(id)}/grid?n=${n}`, signal));
+export const fetchGrid = (id, n, signal) =>
+  isCustom(id)
+    ? postJSON("/api/grid", { surface: surfaceSpec(id), n }, signal)
+    : getJSON(`/api/surfaces/${encodeURIComponent(id)}/grid?n=${n}`, signal);
 
 // ∇L on an n × n grid over box = { xmin, xmax, ymin, ymax } (gradfield.js), asked like the grid.
-export const fetchField = (id, n, box, signal) => (isCustom(id)
-  ? postJSON("/api/field", { surface: surfaceSpec(id), n, ...box }, signal)
-  : getJSON(`/api/surfaces/${encodeURIComponent(id)}/field?${new URLSearchParams({ n, ...box })}`, signal));
+export const fetchField = (id, n, box, signal) =>
+  isCustom(id)
+    ? postJSON("/api/field", { surface: surfaceSpec(id), n, ...box }, signal)
+    : getJSON(
+        `/api/surfaces/${encodeURIComponent(id)}/field?${new URLSearchParams({ n, ...box })}`,
+        signal,
+      );
 
 // POST a body to a JSON Lines endpoint (/api/descent/stream, /api/basins) and hand each batch of
 // parsed lines to onLines as it arrives; a 4xx/5xx becomes an ApiError.
@@ -66,7 +82,10 @@ export async function streamLines(url, body, { signal, onLines }) {
     rest += value;
     const cut = rest.lastIndexOf("\n");
     if (cut < 0) continue;
-    const lines = rest.slice(0, cut).split("\n").filter((line) => line.trim());
+    const lines = rest
+      .slice(0, cut)
+      .split("\n")
+      .filter((line) => line.trim());
     rest = rest.slice(cut + 1);
     if (lines.length) onLines(lines.map((line) => JSON.parse(line)));
   }

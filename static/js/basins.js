@@ -1,11 +1,21 @@
 import { streamLines } from "./api.js";
 import { rangesOf } from "./plotkit.js";
+
 // Basins of attraction (issue 6): POST /api/basins for the surface and optimizer on show, a progress
 // bar while its progress lines arrive, then a canvas under the path overlay on the contour, coloured
 // by destination (one colour per landmark; grey diverged, black not converged), lighter where more
 // steps were taken, with a legend. The canvas lets pointer events through, so a click on a cell
 // still moves θ₀ there and starts a run.
-const COLORS = ["#1b9e77", "#7570b3", "#1f78b4", "#e7298a", "#66a61e", "#a6761d", "#17becf", "#6a3d9a"]; // none near the run's red
+const COLORS = [
+  "#1b9e77",
+  "#7570b3",
+  "#1f78b4",
+  "#e7298a",
+  "#66a61e",
+  "#a6761d",
+  "#17becf",
+  "#6a3d9a",
+]; // none near the run's red
 const DIVERGED = [150, 150, 150];
 const STUCK = [20, 20, 20];
 
@@ -38,10 +48,18 @@ export class Basins {
 
   keyOf() {
     const { surface, optimizer, max_steps: steps, tol } = this.body();
-    return JSON.stringify({ surface, optimizer, tol, steps: basinSteps(steps), n: this.els.n.value });
+    return JSON.stringify({
+      surface,
+      optimizer,
+      tol,
+      steps: basinSteps(steps),
+      n: this.els.n.value,
+    });
   }
 
-  stale() { return this.key !== null && this.key !== this.keyOf(); }
+  stale() {
+    return this.key !== null && this.key !== this.keyOf();
+  }
 
   // Called after every change of settings: an overlay computed for other settings is marked stale.
   refresh() {
@@ -76,7 +94,13 @@ export class Basins {
     bar.value = 0;
     legend.textContent = "Computing basins…";
     try {
-      const body = { surface, optimizer, n: Number(this.els.n.value), max_steps: basinSteps(steps), tol };
+      const body = {
+        surface,
+        optimizer,
+        n: Number(this.els.n.value),
+        max_steps: basinSteps(steps),
+        tol,
+      };
       await streamLines("/api/basins", body, {
         signal: this.abort.signal,
         onLines: (lines) => {
@@ -144,7 +168,12 @@ export class Basins {
     const frame = this.view.frame.getBoundingClientRect();
     const [l, t] = this.view.toPixels(x[0] - hx, y[y.length - 1] + hy, ranges);
     const [r, b] = this.view.toPixels(x[x.length - 1] + hx, y[0] - hy, ranges);
-    Object.assign(this.canvas.style, { left: `${l - frame.left}px`, top: `${t - frame.top}px`, width: `${r - l}px`, height: `${b - t}px` });
+    Object.assign(this.canvas.style, {
+      left: `${l - frame.left}px`,
+      top: `${t - frame.top}px`,
+      width: `${r - l}px`,
+      height: `${b - t}px`,
+    });
     const clip = this.view.overlay.getBoundingClientRect(); // the plot area
     const cl = Math.max(0, clip.left - l);
     const ct = Math.max(0, clip.top - t);
@@ -157,18 +186,21 @@ export class Basins {
     const { landmarks, counts, destination } = this.result;
     const total = destination.flat().length;
     const share = (d) => destination.flat().filter((v) => v === d).length / total;
-    const items = landmarks.map((m, k) => [COLORS[k % COLORS.length], `${m.kind} (${fmt(m.x)}, ${fmt(m.y)})`, share(k)])
+    const items = landmarks
+      .map((m, k) => [COLORS[k % COLORS.length], `${m.kind} (${fmt(m.x)}, ${fmt(m.y)})`, share(k)])
       .filter(([, , s]) => s > 0);
     if (share(-1) > 0) items.push(["rgb(150,150,150)", "diverged", share(-1)]);
     if (share(-2) > 0) items.push(["rgb(20,20,20)", "not converged", share(-2)]);
     const legend = this.els.legend;
-    legend.replaceChildren(...items.map(([colour, label, s]) => {
-      const li = document.createElement("li");
-      const sw = document.createElement("i");
-      sw.style.background = colour;
-      li.append(sw, `${label} · ${Math.round(100 * s)}%`);
-      return li;
-    }));
+    legend.replaceChildren(
+      ...items.map(([colour, label, s]) => {
+        const li = document.createElement("li");
+        const sw = document.createElement("i");
+        sw.style.background = colour;
+        li.append(sw, `${label} · ${Math.round(100 * s)}%`);
+        return li;
+      }),
+    );
     void counts;
   }
 }

@@ -1,5 +1,19 @@
 // The contour (2-D) view. Built once per surface (and set of pinned runs) with Plotly.react.
-import { arrows, COLORSCALE, FONT, INK, LANDMARK_STYLE, CROWDED, landmarks, PIN_COLORS, PLOT_CONFIG, rangesOf, RUN_COLOR, svg, thin } from "./plotkit.js";
+import {
+  arrows,
+  COLORSCALE,
+  CROWDED,
+  FONT,
+  INK,
+  LANDMARK_STYLE,
+  landmarks,
+  PIN_COLORS,
+  PLOT_CONFIG,
+  RUN_COLOR,
+  rangesOf,
+  svg,
+  thin,
+} from "./plotkit.js";
 import { drawChanges } from "./resume.js";
 
 const Plotly = window.Plotly;
@@ -20,20 +34,70 @@ export class ContourView {
     this.overlay = svg("svg", { class: "overlay", "aria-hidden": "true" }, frame);
     const defs = svg("defs", {}, this.overlay);
     const arrowhead = (id, fill) => {
-      const m = svg("marker", { id, viewBox: "0 0 10 10", refX: "8", refY: "5", markerWidth: "4.5", markerHeight: "4.5", orient: "auto-start-reverse" }, defs);
+      const m = svg(
+        "marker",
+        {
+          id,
+          viewBox: "0 0 10 10",
+          refX: "8",
+          refY: "5",
+          markerWidth: "4.5",
+          markerHeight: "4.5",
+          orient: "auto-start-reverse",
+        },
+        defs,
+      );
       svg("path", { d: "M0,0 L10,5 L0,10 z", fill, stroke: INK, "stroke-width": "0.8" }, m);
     };
     arrowhead("head-grad", INK);
     arrowhead("head-step", "#ffffff");
-    const dot = svg("marker", { id: "dot", viewBox: "0 0 10 10", refX: "5", refY: "5", markerWidth: "3", markerHeight: "3" }, defs);
-    svg("circle", { cx: "5", cy: "5", r: "4", fill: RUN_COLOR, stroke: "#fff", "stroke-width": "1.5" }, dot);
+    const dot = svg(
+      "marker",
+      {
+        id: "dot",
+        viewBox: "0 0 10 10",
+        refX: "5",
+        refY: "5",
+        markerWidth: "3",
+        markerHeight: "3",
+      },
+      defs,
+    );
+    svg(
+      "circle",
+      { cx: "5", cy: "5", r: "4", fill: RUN_COLOR, stroke: "#fff", "stroke-width": "1.5" },
+      dot,
+    );
     this.pinLayer = svg("g", { class: "pins" }, this.overlay);
     this.pinLines = [];
-    this.path = svg("polyline", { class: "path", fill: "none", stroke: RUN_COLOR, "stroke-width": "2.5", "stroke-linejoin": "round", "marker-mid": "url(#dot)" }, this.overlay);
+    this.path = svg(
+      "polyline",
+      {
+        class: "path",
+        fill: "none",
+        stroke: RUN_COLOR,
+        "stroke-width": "2.5",
+        "stroke-linejoin": "round",
+        "marker-mid": "url(#dot)",
+      },
+      this.overlay,
+    );
     this.changes = svg("g", { class: "changes" }, this.overlay); // where a continued run's settings changed (resume.js)
-    this.grad = svg("line", { class: "grad", stroke: INK, "stroke-width": "2.2", "marker-end": "url(#head-grad)" }, this.overlay);
-    this.step = svg("line", { class: "step", stroke: "#ffffff", "stroke-width": "2.5", "marker-end": "url(#head-step)" }, this.overlay);
-    this.current = svg("circle", { class: "current", r: "6", fill: RUN_COLOR, stroke: "#ffffff", "stroke-width": "2" }, this.overlay);
+    this.grad = svg(
+      "line",
+      { class: "grad", stroke: INK, "stroke-width": "2.2", "marker-end": "url(#head-grad)" },
+      this.overlay,
+    );
+    this.step = svg(
+      "line",
+      { class: "step", stroke: "#ffffff", "stroke-width": "2.5", "marker-end": "url(#head-step)" },
+      this.overlay,
+    );
+    this.current = svg(
+      "circle",
+      { class: "current", r: "6", fill: RUN_COLOR, stroke: "#ffffff", "stroke-width": "2" },
+      this.overlay,
+    );
   }
 
   // The plot area keeps the domain's aspect ratio, so gradients look perpendicular to contours.
@@ -43,8 +107,14 @@ export class ContourView {
     let pw = Math.max(120, box.width - MARGIN.l - MARGIN.r);
     let ph = (pw * dy) / dx;
     const maxH = Math.max(120, box.height - MARGIN.t - MARGIN.b);
-    if (ph > maxH) { ph = maxH; pw = (ph * dx) / dy; }
-    return { width: Math.round(pw + MARGIN.l + MARGIN.r), height: Math.round(ph + MARGIN.t + MARGIN.b) };
+    if (ph > maxH) {
+      ph = maxH;
+      pw = (ph * dx) / dy;
+    }
+    return {
+      width: Math.round(pw + MARGIN.l + MARGIN.r),
+      height: Math.round(ph + MARGIN.t + MARGIN.b),
+    };
   }
 
   // Client pixels ↔ data, from public layout values only (size, margins, axis ranges).
@@ -53,7 +123,10 @@ export class ContourView {
     const { width, height, xaxis, yaxis } = this.div.layout;
     const fx = (clientX - r.left - MARGIN.l) / (width - MARGIN.l - MARGIN.r);
     const fy = (clientY - r.top - MARGIN.t) / (height - MARGIN.t - MARGIN.b);
-    return [xaxis.range[0] + fx * (xaxis.range[1] - xaxis.range[0]), yaxis.range[1] - fy * (yaxis.range[1] - yaxis.range[0])];
+    return [
+      xaxis.range[0] + fx * (xaxis.range[1] - xaxis.range[0]),
+      yaxis.range[1] - fy * (yaxis.range[1] - yaxis.range[0]),
+    ];
   }
 
   toPixels(x, y, ranges = null) {
@@ -75,7 +148,12 @@ export class ContourView {
   placeOverlay() {
     const { width, height } = this.div.layout;
     Object.assign(this.frame.style, { width: `${width}px`, height: `${height}px` });
-    Object.assign(this.overlay.style, { left: `${MARGIN.l}px`, top: `${MARGIN.t}px`, width: `${width - MARGIN.l - MARGIN.r}px`, height: `${height - MARGIN.t - MARGIN.b}px` });
+    Object.assign(this.overlay.style, {
+      left: `${MARGIN.l}px`,
+      top: `${MARGIN.t}px`,
+      width: `${width - MARGIN.l - MARGIN.r}px`,
+      height: `${height - MARGIN.t - MARGIN.b}px`,
+    });
   }
 
   async build(surface, grid, colors, theta0, pins, box) {
@@ -85,27 +163,72 @@ export class ContourView {
     const marks = landmarks(surface);
     const traces = [
       {
-        type: "contour", x: grid.x, y: grid.y, z: colors.z, colorscale: COLORSCALE, ncontours: 28,
-        contours: { coloring: "heatmap", showlines: true }, line: { width: 0.6, color: "rgba(29,36,51,0.28)", smoothing: 0.85 },
-        colorbar: { ...colors.colorbar, thickness: 10, len: 0.9, outlinewidth: 0, tickfont: { size: 10 } },
+        type: "contour",
+        x: grid.x,
+        y: grid.y,
+        z: colors.z,
+        colorscale: COLORSCALE,
+        ncontours: 28,
+        contours: { coloring: "heatmap", showlines: true },
+        line: { width: 0.6, color: "rgba(29,36,51,0.28)", smoothing: 0.85 },
+        colorbar: {
+          ...colors.colorbar,
+          thickness: 10,
+          len: 0.9,
+          outlinewidth: 0,
+          tickfont: { size: 10 },
+        },
         hoverinfo: "skip",
       },
       ...Object.entries(marks).map(([kind, m]) => ({
-        type: "scatter", mode: "markers", x: m.x, y: m.y, customdata: m.value, ...LANDMARK_STYLE[kind],
-        ...(m.x.length > CROWDED ? { marker: { ...LANDMARK_STYLE[kind].marker, size: 5, line: { color: INK, width: 1 } } } : {}),
+        type: "scatter",
+        mode: "markers",
+        x: m.x,
+        y: m.y,
+        customdata: m.value,
+        ...LANDMARK_STYLE[kind],
+        ...(m.x.length > CROWDED
+          ? { marker: { ...LANDMARK_STYLE[kind].marker, size: 5, line: { color: INK, width: 1 } } }
+          : {}),
         hovertemplate: `${LANDMARK_STYLE[kind].name}<br>(%{x:.4g}, %{y:.4g})<br>L = %{customdata:.4g}<extra></extra>`,
       })),
     ];
     this.setPins(pins);
     const { width, height } = this.size(d, box);
     const layout = {
-      width, height, margin: MARGIN, font: FONT, showlegend: false, dragmode: "pan", hovermode: "closest",
-      clickanywhere: true, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#ffffff",
-      xaxis: { range: [...d.x], title: { text: "x", standoff: 4 }, zeroline: false, showgrid: false, ticks: "outside", ticklen: 4 },
-      yaxis: { range: [...d.y], title: { text: "y", standoff: 4 }, zeroline: false, showgrid: false, ticks: "outside", ticklen: 4 },
+      width,
+      height,
+      margin: MARGIN,
+      font: FONT,
+      showlegend: false,
+      dragmode: "pan",
+      hovermode: "closest",
+      clickanywhere: true,
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "#ffffff",
+      xaxis: {
+        range: [...d.x],
+        title: { text: "x", standoff: 4 },
+        zeroline: false,
+        showgrid: false,
+        ticks: "outside",
+        ticklen: 4,
+      },
+      yaxis: {
+        range: [...d.y],
+        title: { text: "y", standoff: 4 },
+        zeroline: false,
+        showgrid: false,
+        ticks: "outside",
+        ticklen: 4,
+      },
       shapes: [this.theta0Shape(theta0)],
     };
-    await Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG, edits: { shapePosition: true }, scrollZoom: true });
+    await Plotly.react(this.div, traces, layout, {
+      ...PLOT_CONFIG,
+      edits: { shapePosition: true },
+      scrollZoom: true,
+    });
     if (!this.wired) {
       this.wired = true;
       // Follow pans and zooms, live while they happen.
@@ -118,18 +241,36 @@ export class ContourView {
 
   theta0Shape([x, y]) {
     return {
-      type: "circle", xref: "x", yref: "y", xsizemode: "pixel", ysizemode: "pixel", xanchor: x, yanchor: y,
-      x0: -9, x1: 9, y0: -9, y1: 9, fillcolor: "rgba(255,255,255,0.95)", line: { color: INK, width: 2.5 }, editable: true,
+      type: "circle",
+      xref: "x",
+      yref: "y",
+      xsizemode: "pixel",
+      ysizemode: "pixel",
+      xanchor: x,
+      yanchor: y,
+      x0: -9,
+      x1: 9,
+      y0: -9,
+      y1: 9,
+      fillcolor: "rgba(255,255,255,0.95)",
+      line: { color: INK, width: 2.5 },
+      editable: true,
     };
   }
 
   // The pinned runs race the current one: each is drawn up to the iterate on show, with a head.
   setPins(pins) {
     this.pins = pins;
-    this.pinLines = pins.map((pin, i) => {
+    this.pinLines = pins.map((_pin, i) => {
       const color = PIN_COLORS[i % PIN_COLORS.length];
       return {
-        line: svg("polyline", { fill: "none", stroke: color, "stroke-width": "2.2", "stroke-linejoin": "round", opacity: "0.95" }),
+        line: svg("polyline", {
+          fill: "none",
+          stroke: color,
+          "stroke-width": "2.2",
+          "stroke-linejoin": "round",
+          opacity: "0.95",
+        }),
         head: svg("circle", { r: "4.5", fill: color, stroke: INK, "stroke-width": "1.2" }),
       };
     });
@@ -149,13 +290,19 @@ export class ContourView {
       line.setAttribute("points", points(map, thin(path, t)));
       const [hx, hy] = map(...path[t]);
       const seen = Number.isFinite(hx) && Number.isFinite(hy);
-      if (seen) { head.setAttribute("cx", hx.toFixed(1)); head.setAttribute("cy", hy.toFixed(1)); }
+      if (seen) {
+        head.setAttribute("cx", hx.toFixed(1));
+        head.setAttribute("cy", hy.toFixed(1));
+      }
       head.setAttribute("visibility", seen ? "visible" : "hidden");
     });
   }
 
   moveTheta0(theta0) {
-    return Plotly.relayout(this.div, { "shapes[0].xanchor": theta0[0], "shapes[0].yanchor": theta0[1] });
+    return Plotly.relayout(this.div, {
+      "shapes[0].xanchor": theta0[0],
+      "shapes[0].yanchor": theta0[1],
+    });
   }
 
   async resize(box) {
@@ -202,13 +349,22 @@ export class ContourView {
       hide(this.current);
     }
     const { grad, step } = arrows(run, t, this.arrowScale);
-    for (const [el, seg] of [[this.grad, grad], [this.step, step]]) {
-      if (!seg.x.length) { hide(el); continue; }
+    for (const [el, seg] of [
+      [this.grad, grad],
+      [this.step, step],
+    ]) {
+      if (!seg.x.length) {
+        hide(el);
+        continue;
+      }
       const [x1, y1] = map(seg.x[0], seg.y[0]);
       const [x2, y2] = map(seg.x[1], seg.y[1]);
       // A step shorter than its own arrowhead is not drawn: it would point nowhere readable.
-      if (!(Math.hypot(x2 - x1, y2 - y1) >= 6)) { hide(el); continue; } // NaN too
-      Object.entries({ x1, y1, x2, y2 }).forEach(([k, v]) => el.setAttribute(k, v.toFixed(1)));
+      if (!(Math.hypot(x2 - x1, y2 - y1) >= 6)) {
+        hide(el);
+        continue;
+      } // NaN too
+      for (const [k, v] of Object.entries({ x1, y1, x2, y2 })) el.setAttribute(k, v.toFixed(1));
       el.setAttribute("visibility", "visible");
     }
   }

@@ -1,8 +1,8 @@
 // The settings form: fill it from a state, read a state back, show API errors next to fields.
 import { latexToText, short } from "./format.js";
-import { OPTIMIZERS } from "./state.js";
 import { SPEEDS } from "./player.js";
 import { SchedulePanel } from "./schedule.js";
+import { OPTIMIZERS } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const ETA_MIN = -4; // the slider spans 10^-4 … 10^1 (max="50" in the template)
@@ -14,8 +14,12 @@ const fromSlider = (v) => Number((10 ** (ETA_MIN + v / PER_DECADE)).toPrecision(
 export class Controls {
   constructor() {
     this.offered = [...$("surface").options].map((o) => o.value); // rendered by the server
-    $("optimizer").replaceChildren(...Object.entries(OPTIMIZERS).map(([k, o]) => new Option(o.label, k)));
-    $("speed").replaceChildren(...SPEEDS.map((s) => new Option(s === "auto" ? "auto" : `${s} /s`, String(s))));
+    $("optimizer").replaceChildren(
+      ...Object.entries(OPTIMIZERS).map(([k, o]) => new Option(o.label, k)),
+    );
+    $("speed").replaceChildren(
+      ...SPEEDS.map((s) => new Option(s === "auto" ? "auto" : `${s} /s`, String(s))),
+    );
     this.hyperFor = null;
     this.schedule = new SchedulePanel();
     this.surface = null;
@@ -30,7 +34,8 @@ export class Controls {
       const from = this.hyperFor;
       const to = $("optimizer").value;
       if (to === "newton" && from !== "newton") $("eta").value = "1";
-      else if (from === "newton" && to !== "newton" && this.surface) $("eta").value = short(this.surface.default_eta);
+      else if (from === "newton" && to !== "newton" && this.surface)
+        $("eta").value = short(this.surface.default_eta);
       if (to !== "gd") this.schedule.renderLineSearch(null); // gd's own, like a hyperparameter
       this.schedule.showLineSearch(to === "gd");
       this.schedule.summarize();
@@ -41,7 +46,8 @@ export class Controls {
       onChange("eta-live");
     });
     $("eta-slider").addEventListener("change", () => onChange("eta-commit"));
-    for (const id of ["eta", "x0", "y0", "steps", "tol"]) $(id).addEventListener("change", () => onChange("run"));
+    for (const id of ["eta", "x0", "y0", "steps", "tol"])
+      $(id).addEventListener("change", () => onChange("run"));
     $("hyper").addEventListener("change", () => onChange("run"));
     this.schedule.listen(() => onChange("run"));
   }
@@ -57,7 +63,13 @@ export class Controls {
         input.type = "checkbox";
         input.checked = hyper[key] ?? p.value;
       } else {
-        Object.assign(input, { type: "number", min: p.min, max: p.max, step: p.step, value: short(hyper[key] ?? p.value) });
+        Object.assign(input, {
+          type: "number",
+          min: p.min,
+          max: p.max,
+          step: p.step,
+          value: short(hyper[key] ?? p.value),
+        });
       }
       const label = document.createElement("label");
       label.htmlFor = input.id;
@@ -125,7 +137,8 @@ export class Controls {
 
   clearErrors() {
     for (const el of document.querySelectorAll("[data-error-for]")) el.textContent = "";
-    for (const el of document.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    for (const el of document.querySelectorAll("[aria-invalid]"))
+      el.removeAttribute("aria-invalid");
   }
 
   // Returns false when no field matches, so the caller shows the message elsewhere.
@@ -133,7 +146,10 @@ export class Controls {
     const slot = document.querySelector(`[data-error-for="${field}"]`);
     if (!slot) return false;
     slot.textContent = message;
-    const input = field in { eta: 1, x0: 1, y0: 1, steps: 1, tol: 1 } ? $(field) : ($(`h-${field}`) ?? slot.parentElement.querySelector("input, select"));
+    const input =
+      field in { eta: 1, x0: 1, y0: 1, steps: 1, tol: 1 }
+        ? $(field)
+        : ($(`h-${field}`) ?? slot.parentElement.querySelector("input, select"));
     if (input) input.setAttribute("aria-invalid", "true");
     return true;
   }
@@ -147,13 +163,15 @@ export class Controls {
       const loc = (d.loc || []).filter((p) => p !== "body");
       let field = String(loc.at(-1));
       if (loc[0] === "theta0") field = loc[1] === 1 || loc[1] === "1" ? "y0" : "x0";
-      else if (loc[0] === "optimizer" && (loc.includes("schedule") || loc.includes("line_search"))) {
+      else if (
+        loc[0] === "optimizer" &&
+        (loc.includes("schedule") || loc.includes("line_search"))
+      ) {
         // ["optimizer", "gd", "schedule", "step", "gamma"] → "schedule.gamma"
         const part = loc.includes("schedule") ? "schedule" : "line_search";
         const rest = loc.slice(loc.indexOf(part) + (part === "schedule" ? 2 : 1)); // past the schedule's name
         field = rest.length ? `${part}.${rest.at(-1)}` : part;
-      }
-      else if (field in alias && alias[field]) field = alias[field];
+      } else if (field in alias && alias[field]) field = alias[field];
       shown = this.showError(field, d.msg) || shown;
     }
     if (!shown) {

@@ -4,10 +4,15 @@
 // treat it like a preset's id. Uploaded points live only in this page: they never go in a URL.
 
 const uploads = new Map(); // "upload:<digest>" → { x, y }
-export const DEFAULT_FORMULA = { expression: "sin(x)*cos(y) + 0.1*(x**2 + y**2)", x: [-3, 3], y: [-3, 3] };
+export const DEFAULT_FORMULA = {
+  expression: "sin(x)*cos(y) + 0.1*(x**2 + y**2)",
+  x: [-3, 3],
+  y: [-3, 3],
+};
 export const DEFAULT_DATASET = { logistic: "overlap", linear: "trend" };
 
-export const isCustom = (id) => typeof id === "string" && (id.startsWith("formula?") || id.startsWith("data?"));
+export const isCustom = (id) =>
+  typeof id === "string" && (id.startsWith("formula?") || id.startsWith("data?"));
 export const isUpload = (set) => typeof set === "string" && set.startsWith("upload:");
 
 export function rememberUpload(digest, data) {
@@ -16,10 +21,13 @@ export function rememberUpload(digest, data) {
 }
 
 function range(text, fallback) {
-  const v = String(text ?? "").split(",").map((s) => (s.trim() === "" ? NaN : Number(s)));
+  const v = String(text ?? "")
+    .split(",")
+    .map((s) => (s.trim() === "" ? NaN : Number(s)));
   return v.length === 2 && v.every(Number.isFinite) && v[0] < v[1] ? v : fallback;
 }
-const num = (text, fallback) => (text !== null && text !== "" && Number.isFinite(Number(text)) ? Number(text) : fallback);
+const num = (text, fallback) =>
+  text !== null && text !== "" && Number.isFinite(Number(text)) ? Number(text) : fallback;
 
 export function formulaId({ expression, x, y }) {
   return `formula?${new URLSearchParams({ f: expression, x: x.join(","), y: y.join(",") })}`;
@@ -86,7 +94,13 @@ export function runExtras(id) {
 export function surfaceEntries(id) {
   if (!isCustom(id)) return [["surface", id]];
   const p = parseId(id);
-  if (p.kind === "formula") return [["surface", "formula"], ["f", p.expression], ["fx", p.x.join(",")], ["fy", p.y.join(",")]];
+  if (p.kind === "formula")
+    return [
+      ["surface", "formula"],
+      ["f", p.expression],
+      ["fx", p.x.join(",")],
+      ["fy", p.y.join(",")],
+    ];
   const q = new URLSearchParams(id.slice(5));
   if (isUpload(p.set)) q.delete("set");
   return [["surface", "data"], ...[...q].map(([k, v]) => [k === "set" ? "dataset" : k, v])];

@@ -31,7 +31,12 @@ export class DataPanel {
     this.onPick = onPick;
     this.datasets = [];
     this.uploads = []; // [{ value, label, kind }]
-    this.ready = fetch("/api/datasets").then((r) => r.json()).then((d) => { this.datasets = d; }).catch(() => {});
+    this.ready = fetch("/api/datasets")
+      .then((r) => r.json())
+      .then((d) => {
+        this.datasets = d;
+      })
+      .catch(() => {});
     $("ds-model").addEventListener("change", () => {
       this.fillSets($("ds-model").value, DEFAULT_DATASET[$("ds-model").value]);
       this.pickData();
@@ -42,7 +47,8 @@ export class DataPanel {
       else $("ds-file").click();
     });
     $("ds-file").addEventListener("change", () => this.upload());
-    for (const id of ["ds-l2", "ds-std", "ds-batch", "ds-seed"]) $(id).addEventListener("change", () => this.pickData());
+    for (const id of ["ds-l2", "ds-std", "ds-batch", "ds-seed"])
+      $(id).addEventListener("change", () => this.pickData());
     $("ds-l2").value = "0";
     $("ds-seed").value = "0";
   }
@@ -65,8 +71,11 @@ export class DataPanel {
 
   fillSets(model, value) {
     $("ds-model").value = model;
-    const options = this.datasets.filter((d) => d.kinds.includes(model)).map((d) => new Option(d.name, d.id));
-    for (const u of this.uploads.filter((u) => u.kind === model)) options.push(new Option(u.label, u.value));
+    const options = this.datasets
+      .filter((d) => d.kinds.includes(model))
+      .map((d) => new Option(d.name, d.id));
+    for (const u of this.uploads.filter((u) => u.kind === model))
+      options.push(new Option(u.label, u.value));
     options.push(new Option("upload CSV…", "upload"));
     $("ds-set").replaceChildren(...options);
     $("ds-set").value = value;
@@ -75,15 +84,18 @@ export class DataPanel {
   }
 
   pickData() {
-    const int = (id) => (Number.isFinite($(id).valueAsNumber) ? Math.max(0, Math.round($(id).valueAsNumber)) : 0);
-    this.onPick(dataId({
-      model: $("ds-model").value,
-      set: $("ds-set").value,
-      l2: Number.isFinite($("ds-l2").valueAsNumber) ? Math.max(0, $("ds-l2").valueAsNumber) : 0,
-      std: $("ds-std").checked,
-      batch: int("ds-batch"),
-      seed: int("ds-seed"),
-    }));
+    const int = (id) =>
+      Number.isFinite($(id).valueAsNumber) ? Math.max(0, Math.round($(id).valueAsNumber)) : 0;
+    this.onPick(
+      dataId({
+        model: $("ds-model").value,
+        set: $("ds-set").value,
+        l2: Number.isFinite($("ds-l2").valueAsNumber) ? Math.max(0, $("ds-l2").valueAsNumber) : 0,
+        std: $("ds-std").checked,
+        batch: int("ds-batch"),
+        seed: int("ds-seed"),
+      }),
+    );
   }
 
   async upload() {
@@ -93,9 +105,12 @@ export class DataPanel {
     $("ds-file-error").textContent = "";
     try {
       const text = await file.text();
-      const d = await postJSON(`/api/datasets?kind=${model}`, text, undefined, { "content-type": "text/csv" });
+      const d = await postJSON(`/api/datasets?kind=${model}`, text, undefined, {
+        "content-type": "text/csv",
+      });
       const value = rememberUpload(d.digest, d);
-      if (!this.uploads.some((u) => u.value === value)) this.uploads.push({ value, label: `${file.name} (${d.n} points)`, kind: model });
+      if (!this.uploads.some((u) => u.value === value))
+        this.uploads.push({ value, label: `${file.name} (${d.n} points)`, kind: model });
       this.fillSets(model, value);
       this.pickData();
     } catch (err) {

@@ -7,7 +7,7 @@ const Plotly = window.Plotly;
 const N = 120; // points of a drawn curve
 const CLASS_COLORS = ["#3d7bff", "#ff8a3d"];
 
-export class DataView {
+export class DataFigure {
   constructor(figure, div, note) {
     this.figure = figure; // hidden unless the surface has data
     this.div = div;
@@ -28,7 +28,7 @@ export class DataView {
 
   // Draw the data of `surface` (or hide the view when it has none); resolves once drawn.
   async build(surface) {
-    const d = surface && surface.data;
+    const d = surface?.data;
     this.figure.hidden = !d;
     document.querySelector(".lower")?.classList.toggle("with-data", Boolean(d));
     if (!d) {
@@ -43,16 +43,49 @@ export class DataView {
     const logistic = d.kind === "logistic";
     const traces = logistic
       ? [0, 1].map((c) => {
-        const idx = d.y.map((v, i) => (v === c ? i : -1)).filter((i) => i >= 0);
-        return { type: "scatter", mode: "markers", name: `y = ${c}`, x: idx.map((i) => d.x[i]), y: idx.map((i) => d.y[i]),
-          marker: { size: 6, color: CLASS_COLORS[c], opacity: 0.55 }, hovertemplate: "x = %{x:.3g}<extra></extra>" };
-      })
-      : [{ type: "scatter", mode: "markers", name: "data", x: d.x, y: d.y, marker: { size: 6, color: "#4b5a75", opacity: 0.55 },
-        hovertemplate: "(%{x:.3g}, %{y:.3g})<extra></extra>" }];
+          const idx = d.y.map((v, i) => (v === c ? i : -1)).filter((i) => i >= 0);
+          return {
+            type: "scatter",
+            mode: "markers",
+            name: `y = ${c}`,
+            x: idx.map((i) => d.x[i]),
+            y: idx.map((i) => d.y[i]),
+            marker: { size: 6, color: CLASS_COLORS[c], opacity: 0.55 },
+            hovertemplate: "x = %{x:.3g}<extra></extra>",
+          };
+        })
+      : [
+          {
+            type: "scatter",
+            mode: "markers",
+            name: "data",
+            x: d.x,
+            y: d.y,
+            marker: { size: 6, color: "#4b5a75", opacity: 0.55 },
+            hovertemplate: "(%{x:.3g}, %{y:.3g})<extra></extra>",
+          },
+        ];
     const ghost = d.optimum ? this.curve(d.optimum) : [];
     traces.push(
-      { type: "scatter", mode: "lines", name: "θ*", x: d.optimum ? this.xs : [], y: ghost, line: { color: "#8a93a6", width: 2, dash: "dash" }, opacity: 0.7, hoverinfo: "skip" },
-      { type: "scatter", mode: "lines", name: "θₜ", x: this.xs, y: this.xs.map(() => null), line: { color: RUN_COLOR, width: 2.5 }, hoverinfo: "skip" },
+      {
+        type: "scatter",
+        mode: "lines",
+        name: "θ*",
+        x: d.optimum ? this.xs : [],
+        y: ghost,
+        line: { color: "#8a93a6", width: 2, dash: "dash" },
+        opacity: 0.7,
+        hoverinfo: "skip",
+      },
+      {
+        type: "scatter",
+        mode: "lines",
+        name: "θₜ",
+        x: this.xs,
+        y: this.xs.map(() => null),
+        line: { color: RUN_COLOR, width: 2.5 },
+        hoverinfo: "skip",
+      },
     );
     this.modelTrace = traces.length - 1;
     document.getElementById("dataview-keys").hidden = !logistic;
@@ -66,11 +99,23 @@ export class DataView {
     const yhi = Math.max(...ys);
     const ypad = (yhi - ylo || 1) * 0.12;
     const layout = {
-      margin: { l: 40, r: 8, t: 6, b: 30 }, font: { ...FONT, size: 11 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#ffffff",
+      margin: { l: 40, r: 8, t: 6, b: 30 },
+      font: { ...FONT, size: 11 },
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "#ffffff",
       showlegend: false,
-      xaxis: { title: { text: "x", standoff: 2 }, zeroline: false, gridcolor: "#eef1f5", range: [this.xs[0], this.xs.at(-1)] },
-      yaxis: { title: { text: logistic ? "P(y = 1)" : "y", standoff: 2 }, zeroline: false, gridcolor: "#eef1f5",
-        range: logistic ? [-0.08, 1.08] : [ylo - ypad, yhi + ypad] },
+      xaxis: {
+        title: { text: "x", standoff: 2 },
+        zeroline: false,
+        gridcolor: "#eef1f5",
+        range: [this.xs[0], this.xs.at(-1)],
+      },
+      yaxis: {
+        title: { text: logistic ? "P(y = 1)" : "y", standoff: 2 },
+        zeroline: false,
+        gridcolor: "#eef1f5",
+        range: logistic ? [-0.08, 1.08] : [ylo - ypad, yhi + ypad],
+      },
       hovermode: "closest",
     };
     this.theta = null;

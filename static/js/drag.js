@@ -14,13 +14,17 @@ export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
 
   const at = (e) => view.toData(e.clientX + grab[0], e.clientY + grab[1]);
 
-  gd.addEventListener("pointerdown", (e) => {
-    if (e.button !== 0) return;
-    const [px, py] = view.toPixels(...getTheta0());
-    grab = [px - e.clientX, py - e.clientY];
-    dragging = Math.hypot(...grab) <= GRAB_RADIUS;
-    moved = false;
-  }, true);
+  gd.addEventListener(
+    "pointerdown",
+    (e) => {
+      if (e.button !== 0) return;
+      const [px, py] = view.toPixels(...getTheta0());
+      grab = [px - e.clientX, py - e.clientY];
+      dragging = Math.hypot(...grab) <= GRAB_RADIUS;
+      moved = false;
+    },
+    true,
+  );
 
   window.addEventListener("pointermove", (e) => {
     if (!dragging || !(e.buttons & 1)) return;
@@ -34,7 +38,13 @@ export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
     // Plotly follows with plotly_relayout (the shape's final anchor); this is only a fallback for
     // a drag that Plotly did not count as one.
     const end = at(e);
-    if (moved) setTimeout(() => { if (moved) { moved = false; onEnd(end); } }, 50);
+    if (moved)
+      setTimeout(() => {
+        if (moved) {
+          moved = false;
+          onEnd(end);
+        }
+      }, 50);
   });
 
   gd.on("plotly_relayout", (update) => {
@@ -48,9 +58,15 @@ export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
   // The click's own coordinates are exact; xvals are those of the last hover, which Plotly
   // throttles, so they can lag a quick click by a few pixels.
   gd.on("plotly_click", (ev) => {
-    const point = ev.event ? view.toData(ev.event.clientX, ev.event.clientY) : [ev.xvals?.[0], ev.yvals?.[0]];
+    const point = ev.event
+      ? view.toData(ev.event.clientX, ev.event.clientY)
+      : [ev.xvals?.[0], ev.yvals?.[0]];
     if (point.every(Number.isFinite)) onClick(point);
   });
 
-  return { get dragging() { return dragging; } };
+  return {
+    get dragging() {
+      return dragging;
+    },
+  };
 }

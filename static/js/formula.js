@@ -28,13 +28,17 @@ export class FormulaBox {
     this.timer = null;
     this.check = null; // AbortController of the formula check under way
     $("fx-text").addEventListener("input", () => this.debounce());
-    for (const id of ["fx-xmin", "fx-xmax", "fx-ymin", "fx-ymax"]) $(id).addEventListener("change", () => this.debounce(0));
+    for (const id of ["fx-xmin", "fx-xmax", "fx-ymin", "fx-ymax"])
+      $(id).addEventListener("change", () => this.debounce(0));
     $("fx-text").value = DEFAULT_FORMULA.expression;
     this.writeRanges(DEFAULT_FORMULA.x, DEFAULT_FORMULA.y);
   }
 
   writeRanges(x, y) {
-    [$("fx-xmin").value, $("fx-xmax").value, $("fx-ymin").value, $("fx-ymax").value] = [...x, ...y].map(String);
+    [$("fx-xmin").value, $("fx-xmax").value, $("fx-ymin").value, $("fx-ymax").value] = [
+      ...x,
+      ...y,
+    ].map(String);
   }
 
   // Show a formula from a link (custom.js parseId) without picking it again.
@@ -50,7 +54,11 @@ export class FormulaBox {
     const x = [v("fx-xmin"), v("fx-xmax")];
     const y = [v("fx-ymin"), v("fx-ymax")];
     const ok = (r) => r.every(Number.isFinite) && r[0] < r[1];
-    return { expression: $("fx-text").value.trim(), x: ok(x) ? x : DEFAULT_FORMULA.x, y: ok(y) ? y : DEFAULT_FORMULA.y };
+    return {
+      expression: $("fx-text").value.trim(),
+      x: ok(x) ? x : DEFAULT_FORMULA.x,
+      y: ok(y) ? y : DEFAULT_FORMULA.y,
+    };
   }
 
   debounce(ms = DEBOUNCE_MS) {
@@ -71,12 +79,17 @@ export class FormulaBox {
     this.check = mine;
     $("app").dataset.formula = "checking";
     try {
-      const e = await postJSON("/api/expressions", { expression: f.expression, domain: { x: f.x, y: f.y } }, mine.signal);
+      const e = await postJSON(
+        "/api/expressions",
+        { expression: f.expression, domain: { x: f.x, y: f.y } },
+        mine.signal,
+      );
       if (mine !== this.check) return false;
       this.error("");
       const [gx, gy] = e.gradient;
-      $("fx-math").innerHTML = `<div class="eq"><span>f =</span> ${e.f.mathml}</div>`
-        + `<div class="eq"><span>∂f/∂x =</span> ${gx.mathml}</div><div class="eq"><span>∂f/∂y =</span> ${gy.mathml}</div>`;
+      $("fx-math").innerHTML =
+        `<div class="eq"><span>f =</span> ${e.f.mathml}</div>` +
+        `<div class="eq"><span>∂f/∂x =</span> ${gx.mathml}</div><div class="eq"><span>∂f/∂y =</span> ${gy.mathml}</div>`;
       this.typeset = JSON.stringify(f);
       $("app").dataset.formula = "ok";
       return true;

@@ -32,18 +32,48 @@ export class GradField {
     this.key = null; // what the field on hand (or in flight) was asked for
     this.current = null; // { run, t }: the iterate on show
     this.lines = [];
-    this.layer = svg("svg", { class: "gradfield", "aria-hidden": "true", "data-testid": "gradfield" });
+    this.layer = svg("svg", {
+      class: "gradfield",
+      "aria-hidden": "true",
+      "data-testid": "gradfield",
+    });
     this.layer.style.display = "none";
     view.frame.insertBefore(this.layer, view.overlay); // under the path, the iterate and θ₀
     const defs = svg("defs", {}, this.layer);
     const head = (id, fill, size) => {
-      const m = svg("marker", { id, viewBox: "0 0 10 10", refX: "7", refY: "5", markerWidth: size, markerHeight: size, orient: "auto" }, defs);
+      const m = svg(
+        "marker",
+        {
+          id,
+          viewBox: "0 0 10 10",
+          refX: "7",
+          refY: "5",
+          markerWidth: size,
+          markerHeight: size,
+          orient: "auto",
+        },
+        defs,
+      );
       svg("path", { d: "M0,0.5 L10,5 L0,9.5 z", fill }, m);
     };
     head("gf-head", INK, "4.6");
     head("gf-neg-head", NEG_COLOR, "3.6");
-    this.arrows = svg("g", { class: "gf-arrows", stroke: INK, "stroke-width": "1.2", "stroke-linecap": "round" }, this.layer);
-    this.neg = svg("line", { class: "gf-neg", stroke: NEG_COLOR, "stroke-width": "3", "stroke-linecap": "round", "marker-end": "url(#gf-neg-head)" }, this.layer);
+    this.arrows = svg(
+      "g",
+      { class: "gf-arrows", stroke: INK, "stroke-width": "1.2", "stroke-linecap": "round" },
+      this.layer,
+    );
+    this.neg = svg(
+      "line",
+      {
+        class: "gf-neg",
+        stroke: NEG_COLOR,
+        "stroke-width": "3",
+        "stroke-linecap": "round",
+        "marker-end": "url(#gf-neg-head)",
+      },
+      this.layer,
+    );
     toggle.addEventListener("change", () => {
       this.set(toggle.checked);
       onToggle?.(this.on);
@@ -95,7 +125,12 @@ export class GradField {
     // Samples at the centres of n × n cells, so no arrow is cut by the edge.
     const hx = (x1 - x0) / (2 * n);
     const hy = (y1 - y0) / (2 * n);
-    let box = { xmin: clampCoord(x0 + hx), xmax: clampCoord(x1 - hx), ymin: clampCoord(y0 + hy), ymax: clampCoord(y1 - hy) };
+    let box = {
+      xmin: clampCoord(x0 + hx),
+      xmax: clampCoord(x1 - hx),
+      ymin: clampCoord(y0 + hy),
+      ymax: clampCoord(y1 - hy),
+    };
     if (!(box.xmin < box.xmax && box.ymin < box.ymax)) box = null; // NaN too
     return { id: surface.id, n, box, key: JSON.stringify([surface.id, n, box]) };
   }
@@ -150,7 +185,12 @@ export class GradField {
   place() {
     const { width, height, margin: m } = this.view.div.layout ?? {};
     if (!width || !m) return;
-    Object.assign(this.layer.style, { left: `${m.l}px`, top: `${m.t}px`, width: `${width - m.l - m.r}px`, height: `${height - m.t - m.b}px` });
+    Object.assign(this.layer.style, {
+      left: `${m.l}px`,
+      top: `${m.t}px`,
+      width: `${width - m.l - m.r}px`,
+      height: `${height - m.t - m.b}px`,
+    });
   }
 
   redraw(ranges = null) {
@@ -159,7 +199,8 @@ export class GradField {
     const f = this.field;
     let shown = 0;
     if (f && this.view.surface && f.id === this.view.surface.id) shown = this.drawArrows(f, map);
-    for (let k = shown; k < this.lines.length; k++) this.lines[k].setAttribute("visibility", "hidden");
+    for (let k = shown; k < this.lines.length; k++)
+      this.lines[k].setAttribute("visibility", "hidden");
     this.layer.dataset.count = String(shown);
     this.drawNeg(map);
   }
@@ -230,7 +271,9 @@ export class GradField {
     const [x1, y1] = map(p[0], p[1]);
     const [x2, y2] = map(p[0] - (scale * g[0]) / gn, p[1] - (scale * g[1]) / gn);
     if (!(Math.hypot(x2 - x1, y2 - y1) >= 6)) return hide(); // NaN too
-    Object.entries({ x1, y1, x2, y2 }).forEach(([key, v]) => this.neg.setAttribute(key, v.toFixed(1)));
+    for (const [key, v] of Object.entries({ x1, y1, x2, y2 })) {
+      this.neg.setAttribute(key, v.toFixed(1));
+    }
     this.neg.setAttribute("visibility", "visible");
     return undefined;
   }

@@ -11,9 +11,18 @@ export function pageSurfaceId(spec) {
   if (typeof spec === "string") return spec;
   if ("expression" in spec) {
     const d = spec.domain ?? {};
-    return formulaId({ expression: spec.expression, x: d.x ?? DEFAULT_FORMULA.x, y: d.y ?? DEFAULT_FORMULA.y });
+    return formulaId({
+      expression: spec.expression,
+      x: d.x ?? DEFAULT_FORMULA.x,
+      y: d.y ?? DEFAULT_FORMULA.y,
+    });
   }
-  return dataId({ model: spec.kind, set: spec.dataset, l2: spec.l2 ?? 0, std: Boolean(spec.standardize) });
+  return dataId({
+    model: spec.kind,
+    set: spec.dataset,
+    l2: spec.l2 ?? 0,
+    std: Boolean(spec.standardize),
+  });
 }
 
 // A lesson run → the page's run settings (the shape of state.js's states and pins).
@@ -37,11 +46,19 @@ export async function stateOfLesson(lesson, k, defaults) {
   const main = runs[k] ?? runs[0];
   const base = await defaults(main.id);
   const { surface: _s, pins: _p, race: _r, ...runBase } = base;
-  const pins = runs.filter((r) => r !== main && r.id === main.id).map((r) => ({ ...runBase, ...r.settings }));
+  const pins = runs
+    .filter((r) => r !== main && r.id === main.id)
+    .map((r) => ({ ...runBase, ...r.settings }));
   const views = lesson.views;
   return {
-    ...base, ...main.settings, pins, race: Boolean(views.race), field: Boolean(views.gradient_field),
-    basins: Boolean(views.basins), lesson: lesson.id, lessonRun: runs.indexOf(main),
+    ...base,
+    ...main.settings,
+    pins,
+    race: Boolean(views.race),
+    field: Boolean(views.gradient_field),
+    basins: Boolean(views.basins),
+    lesson: lesson.id,
+    lessonRun: runs.indexOf(main),
   };
 }
 
@@ -92,16 +109,26 @@ export class Lessons {
     const i = this.list.indexOf(lesson);
     $("lesson-count").textContent = `Lesson ${lesson.id} of ${this.list.length}`;
     $("lesson-title").textContent = lesson.title;
-    $("lesson-text").replaceChildren(...lesson.text.map((t) => Object.assign(document.createElement("p"), { textContent: t })));
+    $("lesson-text").replaceChildren(
+      ...lesson.text.map((t) => Object.assign(document.createElement("p"), { textContent: t })),
+    );
     $("lesson-question").textContent = lesson.question;
     $("lesson-prev").disabled = i <= 0;
     $("lesson-next").disabled = i >= this.list.length - 1;
-    $("lesson-runs").replaceChildren(...(lesson.runs.length > 1 ? lesson.runs.map((run, k) => {
-      const b = Object.assign(document.createElement("button"), { type: "button", className: "btn small", textContent: run.label || `run ${k + 1}` });
-      b.setAttribute("aria-pressed", String(k === runIndex));
-      b.title = "Show this run (the lesson's other runs on the same surface race it)";
-      b.addEventListener("click", () => this.onOpen(lesson.id, k));
-      return b;
-    }) : []));
+    $("lesson-runs").replaceChildren(
+      ...(lesson.runs.length > 1
+        ? lesson.runs.map((run, k) => {
+            const b = Object.assign(document.createElement("button"), {
+              type: "button",
+              className: "btn small",
+              textContent: run.label || `run ${k + 1}`,
+            });
+            b.setAttribute("aria-pressed", String(k === runIndex));
+            b.title = "Show this run (the lesson's other runs on the same surface race it)";
+            b.addEventListener("click", () => this.onOpen(lesson.id, k));
+            return b;
+          })
+        : []),
+    );
   }
 }

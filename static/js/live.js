@@ -48,15 +48,20 @@ export class Runs {
     this.controller = mine;
     this.current = null;
     let started = false;
-    fetchRun(body, mine.signal, (r) => {
-      if (mine !== this.controller) return;
-      this.current = r;
-      if (!started) {
-        started = true;
-        this.onStart(r);
-      }
-      this.onProgress(r);
-    }, init)
+    fetchRun(
+      body,
+      mine.signal,
+      (r) => {
+        if (mine !== this.controller) return;
+        this.current = r;
+        if (!started) {
+          started = true;
+          this.onStart(r);
+        }
+        this.onProgress(r);
+      },
+      init,
+    )
       .then((r) => {
         if (mine !== this.controller) return;
         this.current = r;
@@ -77,7 +82,13 @@ export class Runs {
     const now = performance.now();
     const starts = [...this.inflight.values()].map((j) => j.started);
     if (starts.length && now - Math.max(...starts) < GAP_MS) {
-      this.timer = setTimeout(() => { this.timer = null; this.pump(); }, GAP_MS - (now - Math.max(...starts)));
+      this.timer = setTimeout(
+        () => {
+          this.timer = null;
+          this.pump();
+        },
+        GAP_MS - (now - Math.max(...starts)),
+      );
       return;
     }
     if (this.inflight.size >= MAX_INFLIGHT) {

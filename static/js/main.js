@@ -1,42 +1,68 @@
 // Entry module: load the surfaces, and wire the form, the views, the player, the runs and the URL.
 import { ApiError, fetchGrid, fetchSurface } from "./api.js";
 import { Basins } from "./basins.js";
-import { Sweep } from "./sweep.js";
 import { Controls } from "./controls.js";
-import { DataView } from "./dataview.js";
+import { DataFigure } from "./dataview.js";
 import { wireDrag } from "./drag.js";
 import { short } from "./format.js";
+import { GradField } from "./gradfield.js";
+import { Lessons, stateOfLesson } from "./lessons.js";
 import { Runs } from "./live.js";
-import { renderPins, renderRaceKey } from "./pins.js";
 import { SurfacePicker } from "./picker.js";
+import { renderPins, renderRaceKey } from "./pins.js";
 import { Player } from "./player.js";
 import { wirePlayer } from "./playerkeys.js";
-import { ResumeOffer } from "./resume.js";
-import { GradField } from "./gradfield.js";
-import { follow, racersFromForm, renderRacePick } from "./race.js";
-import { Lessons, stateOfLesson } from "./lessons.js";
-import { Presenter } from "./presenter.js";
 import { colorField } from "./plotkit.js";
+import { Presenter } from "./presenter.js";
+import { follow, racersFromForm, renderRacePick } from "./race.js";
+import { ResumeOffer } from "./resume.js";
 import { download, fetchRun, throttle, toCSV, toJSON } from "./runs.js";
-import { MAX_PINS, decode, defaultsFor, encode, requestBody, sameRun, surfaceIdOf } from "./state.js";
+import {
+  decode,
+  defaultsFor,
+  encode,
+  MAX_PINS,
+  requestBody,
+  sameRun,
+  surfaceIdOf,
+} from "./state.js";
+import { Sweep } from "./sweep.js";
 import { Views } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
 const GRID_N = 80; // grid points per axis: the grid is most of a first load after Plotly.js
 
 const views = new Views();
-const dataView = new DataView($("dataview-figure"), $("dataview"), $("dataview-note"));
-views.onShow = (r, t) => { dataView.show(r, t); gradField.show(r, t); };
+const dataView = new DataFigure($("dataview-figure"), $("dataview"), $("dataview-note"));
+views.onShow = (r, t) => {
+  dataView.show(r, t);
+  gradField.show(r, t);
+};
 const basins = new Basins(views.contour, () => requestBody(state.surface, state), {
-  button: $("basins"), n: $("basins-n"), bar: $("basins-progress"), legend: $("basins-legend"),
+  button: $("basins"),
+  n: $("basins-n"),
+  bar: $("basins-progress"),
+  legend: $("basins-legend"),
 });
-basins.onToggle = (on) => { state = { ...state, basins: on }; commit(); };
-const sweep = new Sweep(() => requestBody(state.surface, state), { button: $("sweep"), chart: $("sweep-chart"), note: $("sweep-note") },
-  (eta) => { $("eta").value = String(Number(eta.toPrecision(4))); $("eta").dispatchEvent(new Event("change")); });
+basins.onToggle = (on) => {
+  state = { ...state, basins: on };
+  commit();
+};
+const sweep = new Sweep(
+  () => requestBody(state.surface, state),
+  { button: $("sweep"), chart: $("sweep-chart"), note: $("sweep-note") },
+  (eta) => {
+    $("eta").value = String(Number(eta.toPrecision(4)));
+    $("eta").dispatchEvent(new Event("change"));
+  },
+);
 // The gradient field sits over the basins canvas (made first) and under the path overlay.
 const gradField = new GradField(views.contour, {
   toggle: $("gradfield-toggle"),
-  onToggle: (on) => { state = { ...state, field: on }; commit(); },
+  onToggle: (on) => {
+    state = { ...state, field: on };
+    commit();
+  },
 });
 let picker;
 const surfaces = new Map(); // id → the surface as GET /api/surfaces/{id} describes it
@@ -49,13 +75,24 @@ let loading = 0; // surface changes under way (their details and grid are being 
 const run = () => runs.current;
 // The settings of the run on show, without what belongs to the page (pins, views, lesson).
 // eslint-disable-next-line no-unused-vars
-const runPart = ({ pins, surface, race, field, basins: _b, lesson, lessonRun, present, ...settings }) => settings;
+const runPart = ({
+  pins,
+  surface,
+  race,
+  field,
+  basins: _b,
+  lesson,
+  lessonRun,
+  present,
+  ...settings
+}) => settings;
 // The pinned runs race the one on show: the player runs until the longest of them ends.
-const raceLength = () => (run() ? Math.max(run().path.length, ...pinList().map((p) => (p.run ? p.run.path.length : 0))) : 0);
+const raceLength = () =>
+  run() ? Math.max(run().path.length, ...pinList().map((p) => (p.run ? p.run.path.length : 0))) : 0;
 
 const player = new Player({
   length: raceLength,
-  done: () => Boolean(run() && run().done),
+  done: () => Boolean(run()?.done),
   render: (t) => run() && views.show(run(), t),
   onState: () => {
     const n = raceLength();
@@ -68,7 +105,8 @@ const player = new Player({
 });
 
 const runs = new Runs({
-  onStart: (r) => { // a continued run plays on from where it continues; a step-by-step lesson waits
+  onStart: (r) => {
+    // a continued run plays on from where it continues; a step-by-step lesson waits
     player.reset({ play: !holdPlayer, t: Math.max(0, r.startT - 1) });
     if (holdPlayer) player.seek(player.t);
     holdPlayer = false;
@@ -95,16 +133,23 @@ const runs = new Runs({
 
 function showError(err) {
   if (err instanceof ApiError) controls.showApiError(err);
-  views.status("error", err instanceof ApiError ? err.message : `Could not reach the server: ${err.message}`);
+  views.status(
+    "error",
+    err instanceof ApiError ? err.message : `Could not reach the server: ${err.message}`,
+  );
 }
 
 // "Continue from here" (resume.js): a change mid-run restarts it, and offers to continue instead.
 const offer = new ResumeOffer({
   run,
-  start: (body, init) => { views.status("running", "Continuing…"); runs.start(body, init); },
+  start: (body, init) => {
+    views.status("running", "Continuing…");
+    runs.start(body, init);
+  },
   onError: showError,
 });
-const offerContinue = () => offer.changed(run(), player.t, player.playing, requestBody(state.surface, state));
+const offerContinue = () =>
+  offer.changed(run(), player.t, player.playing, requestBody(state.surface, state));
 
 function startRun() {
   offerContinue();
@@ -126,28 +171,34 @@ const pinList = () => state.pins.map((pin) => ({ ...pin, run: pinRuns.get(pinKey
 
 async function loadPins() {
   const missing = state.pins.filter((pin) => !pinRuns.has(pinKey(pin)));
-  await Promise.all(missing.map(async (pin) => {
-    try {
-      pinRuns.set(pinKey(pin), await fetchRun(requestBody(state.surface, pin)));
-    } catch (err) {
-      showError(err);
-    }
-  }));
+  await Promise.all(
+    missing.map(async (pin) => {
+      try {
+        pinRuns.set(pinKey(pin), await fetchRun(requestBody(state.surface, pin)));
+      } catch (err) {
+        showError(err);
+      }
+    }),
+  );
   renderLegend();
   $("clear").disabled = state.pins.length === 0;
   $("keep").disabled = state.pins.length >= MAX_PINS;
   await views.build(grid, state.theta0, pinList());
   wireDragOnce();
   const r = run();
-  if (r && r.done) views.loss(grid.surface, r, pinList(), () => player.t);
-  if (r && r.path.length) views.show(r, player.t);
+  if (r?.done) views.loss(grid.surface, r, pinList(), () => player.t);
+  if (r?.path.length) views.show(r, player.t);
 }
 
 function renderLegend() {
   const settings = runPart(state);
   const r = run();
-  const current = r && JSON.stringify(r.body) === JSON.stringify(requestBody(state.surface, state)) ? r : null;
-  renderPins($("pins"), pinList(), (i) => setPins(state.pins.filter((_, j) => j !== i)), { settings, run: current });
+  const current =
+    r && JSON.stringify(r.body) === JSON.stringify(requestBody(state.surface, state)) ? r : null;
+  renderPins($("pins"), pinList(), (i) => setPins(state.pins.filter((_, j) => j !== i)), {
+    settings,
+    run: current,
+  });
   renderRaceKey($("race-legend"), pinList(), { settings, run: current });
 }
 
@@ -194,15 +245,28 @@ async function fromURL() {
   const surface = await surfaceOf(surfaceIdOf(location.search, controls.offered));
   const state_ = decode(location.search, surface);
   // A lesson whose settings were changed keeps its card; an unknown lesson number is dropped.
-  if (state_.lesson && !(await lessons.load(), lessons.get(state_.lesson))) state_.lesson = null;
+  if (state_.lesson) {
+    await lessons.load();
+    if (!lessons.get(state_.lesson)) state_.lesson = null;
+  }
   return state_;
 }
 
 // --- lessons and presenter mode ------------------------------------------------------------------
 
 let holdPlayer = false; // the next run waits at t = 0: a lesson that is stepped through by hand
-const lessons = new Lessons({ onOpen: (id, k) => openLesson(id, k), onClose: () => { state.lesson = null; lessons.show(null); commit(); } });
-const presenter = new Presenter($("present"), (on) => { state = { ...state, present: on }; commit(true); });
+const lessons = new Lessons({
+  onOpen: (id, k) => openLesson(id, k),
+  onClose: () => {
+    state.lesson = null;
+    lessons.show(null);
+    commit();
+  },
+});
+const presenter = new Presenter($("present"), (on) => {
+  state = { ...state, present: on };
+  commit(true);
+});
 
 async function lessonState(id, k) {
   await lessons.load();
@@ -287,7 +351,21 @@ async function onChange(kind, surfaceId = $("surface").value) {
     loading += 1;
     try {
       const s = await surfaceOf(surfaceId);
-      await apply({ ...defaultsFor(s), lesson: state.lesson, present: state.present, basins: state.basins, optimizer: state.optimizer, hyper: state.hyper, field: state.field, schedule: state.schedule, lineSearch: state.lineSearch, ...(state.optimizer === "newton" ? { eta: 1 } : {}) }, { push: true });
+      await apply(
+        {
+          ...defaultsFor(s),
+          lesson: state.lesson,
+          present: state.present,
+          basins: state.basins,
+          optimizer: state.optimizer,
+          hyper: state.hyper,
+          field: state.field,
+          schedule: state.schedule,
+          lineSearch: state.lineSearch,
+          ...(state.optimizer === "newton" ? { eta: 1 } : {}),
+        },
+        { push: true },
+      );
     } catch (err) {
       showError(err);
     } finally {
@@ -351,16 +429,25 @@ function wire() {
   $("keep").addEventListener("click", () => {
     const settings = runPart(state);
     if (state.pins.some((p) => sameRun(p, settings)) || state.pins.length >= MAX_PINS) return;
-    if (run() && run().done && run().segments.length === 1) pinRuns.set(pinKey(settings), run()); // not a continued run
+    if (run()?.done && run().segments.length === 1) pinRuns.set(pinKey(settings), run()); // not a continued run
     setPins([...state.pins, structuredClone(settings)]);
   });
   $("clear").addEventListener("click", () => setPins([]));
   renderRacePick($("race-pick"));
   $("race").addEventListener("click", startRace);
-  $("race-etas").addEventListener("keydown", (e) => { if (e.key === "Enter") startRace(); });
-  const name = () => `descent-${state.surface.split("?")[0]}-${state.optimizer}-eta${short(state.eta)}`;
-  $("export-csv").addEventListener("click", () => run() && download(`${name()}.csv`, toCSV(run()), "text/csv"));
-  $("export-json").addEventListener("click", () => run() && download(`${name()}.json`, toJSON(run()), "application/json"));
+  $("race-etas").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") startRace();
+  });
+  const name = () =>
+    `descent-${state.surface.split("?")[0]}-${state.optimizer}-eta${short(state.eta)}`;
+  $("export-csv").addEventListener(
+    "click",
+    () => run() && download(`${name()}.csv`, toCSV(run()), "text/csv"),
+  );
+  $("export-json").addEventListener(
+    "click",
+    () => run() && download(`${name()}.json`, toJSON(run()), "application/json"),
+  );
   window.addEventListener("popstate", async () => {
     loading += 1;
     try {
@@ -373,8 +460,14 @@ function wire() {
   });
   // The figures' boxes change with the window, and with what sits above them (the race key, a
   // wrapped status message, presenter mode).
-  const resized = new ResizeObserver(throttle(() => { views.resize(); dataView.resize(); }, 100));
-  for (const el of [".main", ".contour-box", "#surface3d"]) resized.observe(document.querySelector(el));
+  const resized = new ResizeObserver(
+    throttle(() => {
+      views.resize();
+      dataView.resize();
+    }, 100),
+  );
+  for (const el of [".main", ".contour-box", "#surface3d"])
+    resized.observe(document.querySelector(el));
 }
 
 async function main() {
@@ -395,18 +488,32 @@ async function main() {
 
 // For the browser tests and benchmarks/page.py: read-only views of the page's state.
 window.descentLab = {
-  get stats() { return { ...views.stats, ...runs.stats }; },
+  get stats() {
+    return { ...views.stats, ...runs.stats };
+  },
   contour: views.contour,
   basins,
   gradField,
   sweep,
   dataView,
   player,
-  get state() { return state; },
-  get run() { return run(); },
-  get pins() { return pinList(); }, // the pinned runs (racers), each with its finished run
+  get state() {
+    return state;
+  },
+  get run() {
+    return run();
+  },
+  get pins() {
+    return pinList();
+  }, // the pinned runs (racers), each with its finished run
   // The run on show is finished and is the one the current settings ask for.
-  settled: () => Boolean(!loading && run() && run().done && !runs.busy
-    && JSON.stringify(run().body) === JSON.stringify(requestBody(state.surface, state))),
+  settled: () =>
+    Boolean(
+      !loading &&
+        run() &&
+        run().done &&
+        !runs.busy &&
+        JSON.stringify(run().body) === JSON.stringify(requestBody(state.surface, state)),
+    ),
 };
 main();

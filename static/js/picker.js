@@ -26,12 +26,14 @@ export class SurfacePicker {
     $("surface").insertAdjacentHTML("beforebegin", KINDS + FORMULA_PANEL + DATA_PANEL);
     this.formula = new FormulaBox(this.onPick);
     this.data = new DataPanel(this.onPick);
-    for (const b of document.querySelectorAll(".kinds button")) b.addEventListener("click", () => this.pickKind(b.dataset.kind));
+    for (const b of document.querySelectorAll(".kinds button"))
+      b.addEventListener("click", () => this.pickKind(b.dataset.kind));
   }
 
   show(kind) {
     this.kind = kind;
-    for (const b of document.querySelectorAll(".kinds button")) b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
+    for (const b of document.querySelectorAll(".kinds button"))
+      b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
     $("surface").hidden = kind !== "preset";
     $("formula-panel").hidden = kind !== "formula";
     $("data-panel").hidden = kind !== "data";
@@ -41,7 +43,8 @@ export class SurfacePicker {
     if (kind === this.kind) return;
     this.show(kind);
     const offered = [...$("surface").options].map((o) => o.value);
-    if (kind === "preset") this.onPick(this.lastPreset || (offered.includes("himmelblau") ? "himmelblau" : offered[0]));
+    if (kind === "preset")
+      this.onPick(this.lastPreset || (offered.includes("himmelblau") ? "himmelblau" : offered[0]));
     else if (kind === "formula") this.formula.debounce(0);
     else this.data.start();
   }

@@ -10,7 +10,10 @@ export function wirePlayer(player, hasRun) {
   $("play").addEventListener("click", () => player.toggle());
   $("back").addEventListener("click", () => player.step(-1));
   $("forward").addEventListener("click", () => player.step(1));
-  $("restart").addEventListener("click", () => { player.seek(0); player.play(); });
+  $("restart").addEventListener("click", () => {
+    player.seek(0);
+    player.play();
+  });
   $("scrubber").addEventListener("input", () => {
     const t = Number($("scrubber").value); // read first: pause() writes the old t back
     player.pause();
@@ -22,7 +25,14 @@ export function wirePlayer(player, hasRun) {
   });
   document.addEventListener("keydown", (e) => {
     // Form fields keep their keys; on a button, space presses the button.
-    if (e.target.closest("input, select, textarea") || e.altKey || e.ctrlKey || e.metaKey || !hasRun()) return;
+    if (
+      e.target.closest("input, select, textarea") ||
+      e.altKey ||
+      e.ctrlKey ||
+      e.metaKey ||
+      !hasRun()
+    )
+      return;
     if (e.key === " " && !e.target.closest("button")) player.toggle();
     else if (e.key === "ArrowLeft") player.step(-1);
     else if (e.key === "ArrowRight") player.step(1);

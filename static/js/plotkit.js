@@ -2,15 +2,34 @@
 import { num } from "./format.js";
 
 export const RUN_COLOR = "#ff4d2e";
-export const PIN_COLORS = ["#ff3fbf", "#18c8ff", "#ffc53d", "#a77bff", "#37e07a", "#ff8a3d", "#f5f5f5", "#3d7bff"];
+export const PIN_COLORS = [
+  "#ff3fbf",
+  "#18c8ff",
+  "#ffc53d",
+  "#a77bff",
+  "#37e07a",
+  "#ff8a3d",
+  "#f5f5f5",
+  "#3d7bff",
+];
 export const INK = "#1d2433";
-export const FONT = { family: "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: 12, color: INK };
+export const FONT = {
+  family: "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+  size: 12,
+  color: INK,
+};
 const MAX_DRAWN = 2000; // points per drawn path: longer paths are thinned for the SVG
 
 export const PLOT_CONFIG = {
   displaylogo: false,
   doubleClick: false, // a double click would reset the zoom, not what a user clicking θ₀ wants
-  modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "resetCameraLastSave3d"],
+  modeBarButtonsToRemove: [
+    "select2d",
+    "lasso2d",
+    "autoScale2d",
+    "toggleSpikelines",
+    "resetCameraLastSave3d",
+  ],
   toImageButtonOptions: { format: "png", scale: 2 },
 };
 
@@ -20,7 +39,12 @@ export const PLOT_CONFIG = {
 export function colorField(surface, grid) {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const row of grid.z) for (const v of row) if (v !== null) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  for (const row of grid.z)
+    for (const v of row)
+      if (v !== null) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
   const field = { z: grid.z, colorbar: { title: { text: "L", side: "top" } }, lo, hi };
   if (!surface.log_colors || !(hi > lo)) return field;
   // Measure from the lowest known value, so that the ticks read 0.1, 1, 10 … when L* = 0.
@@ -33,11 +57,21 @@ export function colorField(surface, grid) {
     tickvals.push(f(base + 10 ** k));
     ticktext.push(num(base + 10 ** k, 2));
   }
-  return { ...field, z: grid.z.map((row) => row.map((v) => (v === null ? null : f(v)))), colorbar: { title: { text: "L (log)", side: "top" }, tickvals, ticktext } };
+  return {
+    ...field,
+    z: grid.z.map((row) => row.map((v) => (v === null ? null : f(v)))),
+    colorbar: { title: { text: "L (log)", side: "top" }, tickvals, ticktext },
+  };
 }
 
 export const COLORSCALE = [
-  [0, "#fbfdf2"], [0.12, "#d9f0b9"], [0.3, "#8fd3a8"], [0.5, "#4aa9b8"], [0.7, "#3a6fa8"], [0.88, "#3c3f8f"], [1, "#2a1e5c"],
+  [0, "#fbfdf2"],
+  [0.12, "#d9f0b9"],
+  [0.3, "#8fd3a8"],
+  [0.5, "#4aa9b8"],
+  [0.7, "#3a6fa8"],
+  [0.88, "#3c3f8f"],
+  [1, "#2a1e5c"],
 ];
 
 // --- helpers ---------------------------------------------------------------------------------
@@ -53,7 +87,10 @@ export function svg(tag, attrs = {}, parent = null) {
 
 // Axis ranges from a plotly_relayouting event (live while Plotly pans), falling back to the layout's.
 export function rangesOf(e, layout) {
-  const get = (ax) => [e[`${ax}.range[0]`] ?? layout[ax].range[0], e[`${ax}.range[1]`] ?? layout[ax].range[1]];
+  const get = (ax) => [
+    e[`${ax}.range[0]`] ?? layout[ax].range[0],
+    e[`${ax}.range[1]`] ?? layout[ax].range[1],
+  ];
   return { x: get("xaxis"), y: get("yaxis") };
 }
 
@@ -74,7 +111,11 @@ export function thin(path, upto) {
 export const CROWDED = 16; // more landmarks of a kind than this (Rastrigin has 121 minima) and they hide the map
 
 export function landmarks(surface) {
-  const pick = (list) => ({ x: list.map((p) => p.x), y: list.map((p) => p.y), value: list.map((p) => p.value) });
+  const pick = (list) => ({
+    x: list.map((p) => p.x),
+    y: list.map((p) => p.y),
+    value: list.map((p) => p.value),
+  });
   const some = (list) => (list.length > CROWDED ? [] : list);
   return {
     global: pick(surface.minima.filter((m) => m.kind === "global")),
@@ -85,10 +126,22 @@ export function landmarks(surface) {
 }
 
 export const LANDMARK_STYLE = {
-  global: { name: "global minimum", marker: { symbol: "star", size: 15, color: "#ffd21f", line: { color: INK, width: 1.2 } } },
-  local: { name: "local minimum", marker: { symbol: "circle", size: 9, color: "#ffffff", line: { color: INK, width: 1.5 } } },
-  saddles: { name: "saddle point", marker: { symbol: "x-thin", size: 9, line: { color: INK, width: 2 } } },
-  maxima: { name: "local maximum", marker: { symbol: "triangle-up", size: 9, color: "#ffffff", line: { color: INK, width: 1 } } },
+  global: {
+    name: "global minimum",
+    marker: { symbol: "star", size: 15, color: "#ffd21f", line: { color: INK, width: 1.2 } },
+  },
+  local: {
+    name: "local minimum",
+    marker: { symbol: "circle", size: 9, color: "#ffffff", line: { color: INK, width: 1.5 } },
+  },
+  saddles: {
+    name: "saddle point",
+    marker: { symbol: "x-thin", size: 9, line: { color: INK, width: 2 } },
+  },
+  maxima: {
+    name: "local maximum",
+    marker: { symbol: "triangle-up", size: 9, color: "#ffffff", line: { color: INK, width: 1 } },
+  },
 };
 
 // Where the current iterate is, the gradient there (unit length on screen) and the step taken.
@@ -98,9 +151,10 @@ export function arrows(run, t, scale) {
   const gn = Math.hypot(g[0], g[1]);
   // Where the run converged, ‖∇L‖ ≤ tol says ∇L is zero for this run: no direction to show.
   const stationary = run.status === "converged" && t === run.path.length - 1;
-  const grad = gn > 0 && Number.isFinite(gn) && !stationary
-    ? { x: [p[0], p[0] + (scale * g[0]) / gn], y: [p[1], p[1] + (scale * g[1]) / gn] }
-    : { x: [], y: [] };
+  const grad =
+    gn > 0 && Number.isFinite(gn) && !stationary
+      ? { x: [p[0], p[0] + (scale * g[0]) / gn], y: [p[1], p[1] + (scale * g[1]) / gn] }
+      : { x: [], y: [] };
   const next = run.path[t + 1];
   const step = next ? { x: [p[0], next[0]], y: [p[1], next[1]] } : { x: [], y: [] };
   return { grad, step };

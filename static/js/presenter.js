@@ -10,9 +10,19 @@ export class Presenter {
   constructor(button, onToggle) {
     this.button = button;
     this.on = false;
-    button.addEventListener("click", () => { this.set(!this.on); onToggle(this.on); });
+    button.addEventListener("click", () => {
+      this.set(!this.on);
+      onToggle(this.on);
+    });
     document.addEventListener("keydown", (e) => {
-      if (e.key !== "p" || e.target.closest("input, select, textarea") || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (
+        e.key !== "p" ||
+        e.target.closest("input, select, textarea") ||
+        e.altKey ||
+        e.ctrlKey ||
+        e.metaKey
+      )
+        return;
       this.set(!this.on);
       onToggle(this.on);
     });
@@ -26,7 +36,10 @@ export class Presenter {
     FONT.size = on ? SIZES.present : SIZES.normal; // for the plots built from now on
     for (const id of PLOTS) {
       const div = document.getElementById(id);
-      if (div && div.layout) window.Plotly.relayout(div, { "font.size": div.id === "losschart" ? FONT.size - 1 : FONT.size });
+      if (div?.layout)
+        window.Plotly.relayout(div, {
+          "font.size": div.id === "losschart" ? FONT.size - 1 : FONT.size,
+        });
     }
   }
 }

@@ -2,7 +2,15 @@
 // player animates together with the run on show.
 import { MAX_PINS, OPTIMIZERS, sameRun } from "./state.js";
 
-const SHORT = { gd: "GD", momentum: "Momentum", nesterov: "Nesterov", adagrad: "Adagrad", rmsprop: "RMSprop", adam: "Adam", newton: "Newton" };
+const SHORT = {
+  gd: "GD",
+  momentum: "Momentum",
+  nesterov: "Nesterov",
+  adagrad: "Adagrad",
+  rmsprop: "RMSprop",
+  adam: "Adam",
+  newton: "Newton",
+};
 const PICKED = ["gd", "momentum", "adam"];
 const NEWTON_ETA = 1; // Newton's natural step: the minimum of the local quadratic model
 
@@ -23,8 +31,11 @@ export function parseEtas(text) {
   const parts = text.split(/[\s,;]+/).filter(Boolean);
   if (!parts.length) return { etas: null };
   const etas = parts.map(Number);
-  const bad = parts.find((p, i) => !(Number.isFinite(etas[i]) && etas[i] > 0 && etas[i] <= 1e4));
-  if (bad !== undefined) return { error: `η = ${bad} is not a step size: give numbers in (0, 10000], separated by commas.` };
+  const bad = parts.find((_p, i) => !(Number.isFinite(etas[i]) && etas[i] > 0 && etas[i] <= 1e4));
+  if (bad !== undefined)
+    return {
+      error: `η = ${bad} is not a step size: give numbers in (0, 10000], separated by commas.`,
+    };
   return { etas };
 }
 
@@ -34,7 +45,9 @@ export function parseEtas(text) {
 export function racers(settings, picked, etas) {
   const out = [];
   for (const optimizer of picked) {
-    for (const eta of etas ?? [optimizer === "newton" && settings.optimizer !== "newton" ? NEWTON_ETA : settings.eta]) {
+    for (const eta of etas ?? [
+      optimizer === "newton" && settings.optimizer !== "newton" ? NEWTON_ETA : settings.eta,
+    ]) {
       const hyper = optimizer === settings.optimizer ? { ...settings.hyper } : {};
       const racer = { ...structuredClone(settings), optimizer, eta, hyper };
       if (!sameRun(racer, settings) && !out.some((r) => sameRun(r, racer))) out.push(racer);
@@ -48,11 +61,18 @@ export function racersFromForm(settings, fieldset, etaText) {
   const { etas, error } = parseEtas(etaText);
   if (error) return { error };
   const list = racers(settings, pickedOptimizers(fieldset), etas);
-  if (!list.length) return { error: "Tick at least one optimizer (or list η values) that differs from this run." };
+  if (!list.length)
+    return { error: "Tick at least one optimizer (or list η values) that differs from this run." };
   return { list };
 }
 
-export const pickedOptimizers = (fieldset) => [...fieldset.querySelectorAll("input:checked")].map((b) => b.value);
+export const pickedOptimizers = (fieldset) =>
+  [...fieldset.querySelectorAll("input:checked")].map((b) => b.value);
 
 // A racing pin follows the run on show: same θ₀, step limit and tolerance.
-export const follow = (pin, state) => ({ ...pin, theta0: [...state.theta0], maxSteps: state.maxSteps, tol: state.tol });
+export const follow = (pin, state) => ({
+  ...pin,
+  theta0: [...state.theta0],
+  maxSteps: state.maxSteps,
+  tol: state.tol,
+});

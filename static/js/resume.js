@@ -14,9 +14,26 @@ import { short } from "./format.js";
 import { svg } from "./plotkit.js";
 import { describeSchedule } from "./schedule.js";
 
-const NAMES = { gd: "GD", momentum: "momentum", nesterov: "Nesterov", adagrad: "Adagrad", rmsprop: "RMSprop", adam: "Adam", newton: "Newton" };
-const SYMBOLS = { momentum: "μ", beta1: "β₁", beta2: "β₂", eps: "ε", alpha: "α", lr_decay: "η decay", min_curvature: "min curvature" };
-const value = (v) => (typeof v === "number" ? short(v) : v === true ? "on" : v === false ? "off" : String(v));
+const NAMES = {
+  gd: "GD",
+  momentum: "momentum",
+  nesterov: "Nesterov",
+  adagrad: "Adagrad",
+  rmsprop: "RMSprop",
+  adam: "Adam",
+  newton: "Newton",
+};
+const SYMBOLS = {
+  momentum: "μ",
+  beta1: "β₁",
+  beta2: "β₂",
+  eps: "ε",
+  alpha: "α",
+  lr_decay: "η decay",
+  min_curvature: "min curvature",
+};
+const value = (v) =>
+  typeof v === "number" ? short(v) : v === true ? "on" : v === false ? "off" : String(v);
 
 // What changed from one optimizer (as a request body has it) to another, in words:
 // "η 0.01 → 0.05", "GD → Adam", "schedule constant → ×0.5 every 20", "line search off → on".
@@ -29,7 +46,8 @@ export function describeChange(a, b) {
   if (a.eta !== b.eta) parts.push(`η ${value(a.eta)} → ${value(b.eta)}`);
   const skip = new Set(["name", "eta", "schedule", "line_search"]);
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (!skip.has(k) && a[k] !== undefined && b[k] !== undefined && a[k] !== b[k]) parts.push(`${SYMBOLS[k] ?? k.replaceAll("_", " ")} ${value(a[k])} → ${value(b[k])}`);
+    if (!skip.has(k) && a[k] !== undefined && b[k] !== undefined && a[k] !== b[k])
+      parts.push(`${SYMBOLS[k] ?? k.replaceAll("_", " ")} ${value(a[k])} → ${value(b[k])}`);
   }
   const sa = describeSchedule(a.schedule);
   const sb = describeSchedule(b.schedule);
@@ -37,7 +55,8 @@ export function describeChange(a, b) {
   const la = a.line_search ? "on" : "off";
   const lb = b.line_search ? "on" : "off";
   if (la !== lb) parts.push(`line search ${la} → ${lb}`);
-  else if (JSON.stringify(a.line_search) !== JSON.stringify(b.line_search)) parts.push("line search settings");
+  else if (JSON.stringify(a.line_search) !== JSON.stringify(b.line_search))
+    parts.push("line search settings");
   return parts.join(", ") || "settings";
 }
 
@@ -47,31 +66,54 @@ const withoutOptimizer = ({ optimizer, ...rest }) => rest;
 // The segment of a run that holds iterate t: the last one starting at or before t.
 export function segmentAt(run, t) {
   let k = 0;
-  run.segments.forEach((s, i) => { if (s.t <= t) k = i; });
+  run.segments.forEach((s, i) => {
+    if (s.t <= t) k = i;
+  });
   return k;
 }
 
 // The changes of a run (where a segment begins) up to iterate t: { t, theta, loss, note }.
 export function changesUpTo(run, t) {
   if (!run || !run.segments || run.segments.length < 2) return [];
-  return run.segments.slice(1).filter((s) => s.t <= t && run.path[s.t])
+  return run.segments
+    .slice(1)
+    .filter((s) => s.t <= t && run.path[s.t])
     .map((s) => ({ t: s.t, theta: run.path[s.t], loss: run.loss[s.t], note: s.note }));
 }
 
 // Contour overlay (contour.js): a diamond at each change reached by iterate t, with "t = 120".
 export function drawChanges(group, map, run, t) {
   const marks = run ? changesUpTo(run, t) : [];
-  group.replaceChildren(...marks.flatMap((c) => {
-    const [x, y] = map(c.theta[0], c.theta[1]);
-    if (!Number.isFinite(x) || !Number.isFinite(y)) return [];
-    const g = svg("g", { class: "change-marker", "data-t": c.t, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})` });
-    const title = svg("title", {}, g);
-    title.textContent = `${c.note} at t = ${c.t}`;
-    svg("rect", { x: -6, y: -6, width: 12, height: 12, transform: "rotate(45)", fill: "#1d2433", stroke: "#ffffff", "stroke-width": 2 }, g);
-    const label = svg("text", { x: 11, y: -9, class: "change-label" }, g);
-    label.textContent = `t = ${c.t}`;
-    return [g];
-  }));
+  group.replaceChildren(
+    ...marks.flatMap((c) => {
+      const [x, y] = map(c.theta[0], c.theta[1]);
+      if (!Number.isFinite(x) || !Number.isFinite(y)) return [];
+      const g = svg("g", {
+        class: "change-marker",
+        "data-t": c.t,
+        transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`,
+      });
+      const title = svg("title", {}, g);
+      title.textContent = `${c.note} at t = ${c.t}`;
+      svg(
+        "rect",
+        {
+          x: -6,
+          y: -6,
+          width: 12,
+          height: 12,
+          transform: "rotate(45)",
+          fill: "#1d2433",
+          stroke: "#ffffff",
+          "stroke-width": 2,
+        },
+        g,
+      );
+      const label = svg("text", { x: 11, y: -9, class: "change-label" }, g);
+      label.textContent = `t = ${c.t}`;
+      return [g];
+    }),
+  );
 }
 
 const $ = (id) => document.getElementById(id);
@@ -92,13 +134,19 @@ export class ResumeOffer {
   // (`playing` or not). Returns nothing: the restart goes ahead; the bar offers the alternative.
   changed(old, t, playing, body) {
     this.job += 1;
-    const midway = Boolean(old && old.segments && t > 0 && t < old.path.length && (t < old.path.length - 1 || !old.done));
+    const midway = Boolean(
+      old?.segments && t > 0 && t < old.path.length && (t < old.path.length - 1 || !old.done),
+    );
     // A second change while the restarted run plays keeps the first point; a pause elsewhere
     // (or the first change) takes the iterate on show.
-    if (midway && (!this.origin || !playing || old === this.origin.run)) this.origin = { run: old, t };
+    if (midway && (!this.origin || !playing || old === this.origin.run))
+      this.origin = { run: old, t };
     const o = this.origin;
-    const ok = o && same(withoutOptimizer(o.run.body), withoutOptimizer(body)) && body.max_steps > o.t
-      && !same(o.run.segments[segmentAt(o.run, o.t)].body.optimizer, body.optimizer);
+    const ok =
+      o &&
+      same(withoutOptimizer(o.run.body), withoutOptimizer(body)) &&
+      body.max_steps > o.t &&
+      !same(o.run.segments[segmentAt(o.run, o.t)].body.optimizer, body.optimizer);
     if (ok) this.body = body;
     else this.origin = null;
     this.render();
@@ -123,18 +171,29 @@ export class ResumeOffer {
     try {
       let resume = seg.resume;
       if (seg.t < t) {
-        const replay = { ...seg.body, max_steps: t - seg.t, ...(seg.resume ? { resume: seg.resume } : {}) };
+        const replay = {
+          ...seg.body,
+          max_steps: t - seg.t,
+          ...(seg.resume ? { resume: seg.resume } : {}),
+        };
         const done = await postJSON("/api/descent", replay);
         resume = done.resume;
         const at = done.path.at(-1);
-        if (resume.t !== t || !same(at, old.path[t])) throw new Error(`the replay of ${t} steps did not reach the iterate on show`);
+        if (resume.t !== t || !same(at, old.path[t]))
+          throw new Error(`the replay of ${t} steps did not reach the iterate on show`);
       }
       if (job !== this.job) return; // settings changed meanwhile
       const note = describeChange(seg.body.optimizer, body.optimizer);
-      const segments = [...old.segments.slice(0, seg.t === t ? k : k + 1), { t, body, resume, note }];
+      const segments = [
+        ...old.segments.slice(0, seg.t === t ? k : k + 1),
+        { t, body, resume, note },
+      ];
       const prefix = {
-        path: old.path.slice(0, t + 1), loss: old.loss.slice(0, t + 1), grad: old.grad.slice(0, t + 1),
-        eta_t: old.eta_t.slice(0, t + 1), segments,
+        path: old.path.slice(0, t + 1),
+        loss: old.loss.slice(0, t + 1),
+        grad: old.grad.slice(0, t + 1),
+        eta_t: old.eta_t.slice(0, t + 1),
+        segments,
       };
       const request = { ...body, max_steps: body.max_steps - t, resume };
       this.origin = null;
@@ -156,9 +215,12 @@ export class ResumeOffer {
     if (o) {
       const seg = o.run.segments[segmentAt(o.run, o.t)];
       const from = seg.body.optimizer;
-      const fresh = from.name !== this.body.optimizer.name
-        ? ` ${NAMES[this.body.optimizer.name] ?? this.body.optimizer.name} starts afresh there (θ and t carry over; ${NAMES[from.name] ?? from.name}'s state does not).` : "";
-      $("resume-text").textContent = `${describeChange(from, this.body.optimizer)}: restarted from θ₀.${fresh}`;
+      const fresh =
+        from.name !== this.body.optimizer.name
+          ? ` ${NAMES[this.body.optimizer.name] ?? this.body.optimizer.name} starts afresh there (θ and t carry over; ${NAMES[from.name] ?? from.name}'s state does not).`
+          : "";
+      $("resume-text").textContent =
+        `${describeChange(from, this.body.optimizer)}: restarted from θ₀.${fresh}`;
       $("resume-continue").textContent = `Continue from t = ${o.t}`;
       bar.hidden = false;
     } else {

@@ -35,7 +35,15 @@ export class Run {
         const changes = this.segments.slice(1);
         message += ` Continued at ${changes.map((c) => `t = ${c.t} (${c.note})`).join(", ")}; steps counted from there.`;
       }
-      Object.assign(this, { done: true, status: line.status, message, steps, nearest: line.nearest_minimum, final: line.final, resume: line.resume ?? null });
+      Object.assign(this, {
+        done: true,
+        status: line.status,
+        message,
+        steps,
+        nearest: line.nearest_minimum,
+        final: line.final,
+        resume: line.resume ?? null,
+      });
     }
   }
 }
@@ -43,7 +51,7 @@ export class Run {
 // Stream a run; onProgress(run) after every batch of lines. Rejects with ApiError or AbortError.
 // `init` continues a run instead: { request (the body actually sent, with "resume"), prefix }.
 export async function fetchRun(body, signal, onProgress = () => {}, init = null) {
-  const run = new Run(body, init && init.prefix);
+  const run = new Run(body, init?.prefix);
   await streamDescent(init ? init.request : body, {
     signal,
     onLines(lines) {
@@ -80,25 +88,49 @@ export function throttle(fn, ms) {
 // `share` of the main thread. With software WebGL one 3-D redraw can take 100 ms.
 export function paced(fn, minMs, share) {
   let interval = minMs;
-  const run = throttle(async (...args) => {
-    const t0 = performance.now();
-    await fn(...args);
-    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-    interval = Math.max(minMs, (performance.now() - t0) / share);
-  }, () => interval);
+  const run = throttle(
+    async (...args) => {
+      const t0 = performance.now();
+      await fn(...args);
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      interval = Math.max(minMs, (performance.now() - t0) / share);
+    },
+    () => interval,
+  );
   return run;
 }
 
 export function toCSV(run) {
-  const rows = ["t,x,y,loss,grad_x,grad_y,eta_t"];
-  run.path.forEach((p, t) => rows.push([t, p[0], p[1], run.loss[t], run.grad[t][0], run.grad[t][1], run.eta_t?.[t] ?? ""].join(",")));
-  return `${rows.join("\n")}\n`;
+  const rows = run.path.map((p, t) =>
+    [t, p[0], p[1], run.loss[t], run.grad[t][0], run.grad[t][1], run.eta_t?.[t] ?? ""].join(","),
+  );
+  return `${["t,x,y,loss,grad_x,grad_y,eta_t", ...rows].join("\n")}\n`;
 }
 
 export function toJSON(run) {
   const { body, status, message, steps, path, loss, grad, eta_t, final, nearest, resume } = run;
-  const segments = run.segments?.length > 1 ? run.segments.map(({ t, body: b, note }) => ({ t, request: b, note })) : undefined;
-  return JSON.stringify({ request: body, status, message, steps, path, loss, grad, eta: eta_t?.slice(0, -1), final, nearest_minimum: nearest, resume, segments }, null, 1);
+  const segments =
+    run.segments?.length > 1
+      ? run.segments.map(({ t, body: b, note }) => ({ t, request: b, note }))
+      : undefined;
+  return JSON.stringify(
+    {
+      request: body,
+      status,
+      message,
+      steps,
+      path,
+      loss,
+      grad,
+      eta: eta_t?.slice(0, -1),
+      final,
+      nearest_minimum: nearest,
+      resume,
+      segments,
+    },
+    null,
+    1,
+  );
 }
 
 export function download(name, text, type) {

@@ -36,8 +36,13 @@ export const LINE_SEARCH = {
 };
 export const CONSTANT = Object.freeze({ name: "constant" });
 
-const defaults = (params) => Object.fromEntries(Object.entries(params).map(([k, p]) => [k, p.value]));
-export const scheduleOf = (name, values = {}) => ({ name, ...defaults(SCHEDULES[name].params), ...values });
+const defaults = (params) =>
+  Object.fromEntries(Object.entries(params).map(([k, p]) => [k, p.value]));
+export const scheduleOf = (name, values = {}) => ({
+  name,
+  ...defaults(SCHEDULES[name].params),
+  ...values,
+});
 export const lineSearchOf = (values = {}) => ({ ...defaults(LINE_SEARCH), ...values });
 
 // The optimizer's schedule and line search as the API takes them: a constant schedule is left
@@ -78,10 +83,15 @@ function number(text, fallback) {
 export function decodeSchedule(get, optimizer) {
   const name = get("sched") in SCHEDULES ? get("sched") : "constant";
   const values = {};
-  for (const [k, p] of Object.entries(SCHEDULES[name].params)) values[k] = number(get(`sched_${k}`), p.value);
+  for (const [k, p] of Object.entries(SCHEDULES[name].params))
+    values[k] = number(get(`sched_${k}`), p.value);
   let lineSearch = null;
   if (optimizer === "gd" && (get("ls") === "1" || get("ls") === "true")) {
-    lineSearch = lineSearchOf(Object.fromEntries(Object.entries(LINE_SEARCH).map(([k, p]) => [k, number(get(`ls_${k}`), p.value)])));
+    lineSearch = lineSearchOf(
+      Object.fromEntries(
+        Object.entries(LINE_SEARCH).map(([k, p]) => [k, number(get(`ls_${k}`), p.value)]),
+      ),
+    );
   }
   return { schedule: scheduleOf(name, values), lineSearch };
 }
@@ -106,7 +116,14 @@ function field(id, key, errorKey, p, value) {
   label.htmlFor = id;
   label.textContent = p.label;
   const input = document.createElement("input");
-  Object.assign(input, { id, type: "number", min: p.min, max: p.max, step: p.step, value: short(value ?? p.value) });
+  Object.assign(input, {
+    id,
+    type: "number",
+    min: p.min,
+    max: p.max,
+    step: p.step,
+    value: short(value ?? p.value),
+  });
   input.dataset.key = key;
   const error = document.createElement("p");
   error.className = "error";
@@ -119,7 +136,9 @@ function field(id, key, errorKey, p, value) {
 export class SchedulePanel {
   constructor() {
     this.details = $("schedule-panel");
-    $("schedule").replaceChildren(...Object.entries(SCHEDULES).map(([k, s]) => new Option(s.label, k)));
+    $("schedule").replaceChildren(
+      ...Object.entries(SCHEDULES).map(([k, s]) => new Option(s.label, k)),
+    );
   }
 
   // onChange() after any of its settings changed.
@@ -129,7 +148,10 @@ export class SchedulePanel {
       this.summarize();
       onChange();
     });
-    $("schedule-params").addEventListener("change", () => { this.summarize(); onChange(); });
+    $("schedule-params").addEventListener("change", () => {
+      this.summarize();
+      onChange();
+    });
     $("line-search").addEventListener("change", () => {
       this.renderLineSearch($("line-search").checked ? lineSearchOf() : null);
       this.summarize();
@@ -141,12 +163,20 @@ export class SchedulePanel {
   renderParams(schedule) {
     $("schedule").value = schedule.name;
     const params = SCHEDULES[schedule.name].params;
-    $("schedule-params").replaceChildren(...Object.entries(params).map(([k, p]) => field(`sched-${k}`, k, `schedule.${k}`, p, schedule[k])));
+    $("schedule-params").replaceChildren(
+      ...Object.entries(params).map(([k, p]) =>
+        field(`sched-${k}`, k, `schedule.${k}`, p, schedule[k]),
+      ),
+    );
   }
 
   renderLineSearch(search) {
     $("line-search").checked = Boolean(search);
-    const fields = search ? Object.entries(LINE_SEARCH).map(([k, p]) => field(`ls-${k}`, k, `line_search.${k}`, p, search[k])) : [];
+    const fields = search
+      ? Object.entries(LINE_SEARCH).map(([k, p]) =>
+          field(`ls-${k}`, k, `line_search.${k}`, p, search[k]),
+        )
+      : [];
     $("line-search-params").replaceChildren(...fields);
   }
 
@@ -164,29 +194,37 @@ export class SchedulePanel {
   }
 
   custom(state) {
-    return Boolean((state.schedule && state.schedule.name !== "constant") || (state.optimizer === "gd" && state.lineSearch));
+    return Boolean(
+      (state.schedule && state.schedule.name !== "constant") ||
+        (state.optimizer === "gd" && state.lineSearch),
+    );
   }
 
   // The section's summary line says what is set while it is closed: "×0.5 every 20 · Armijo".
   summarize() {
     const s = this.readSchedule();
     const search = !$("line-search-box").hidden && $("line-search").checked;
-    $("schedule-summary").textContent = [describeSchedule(s), ...(search ? ["Armijo"] : [])].join(" · ");
-    $("schedule-summary").title = `${SCHEDULES[s.name].label}${search ? ", with backtracking line search" : ""}`;
+    $("schedule-summary").textContent = [describeSchedule(s), ...(search ? ["Armijo"] : [])].join(
+      " · ",
+    );
+    $("schedule-summary").title =
+      `${SCHEDULES[s.name].label}${search ? ", with backtracking line search" : ""}`;
   }
 
   // `number(input, errorKey)` reads a box: NaN (with the error shown) when it holds no number.
   readSchedule(number = (el) => el.valueAsNumber) {
     const name = $("schedule").value in SCHEDULES ? $("schedule").value : "constant";
     const values = {};
-    for (const el of $("schedule-params").querySelectorAll("input[data-key]")) values[el.dataset.key] = number(el, `schedule.${el.dataset.key}`);
+    for (const el of $("schedule-params").querySelectorAll("input[data-key]"))
+      values[el.dataset.key] = number(el, `schedule.${el.dataset.key}`);
     return scheduleOf(name, values);
   }
 
   readLineSearch(number, optimizer) {
     if (optimizer !== "gd" || !$("line-search").checked) return null;
     const values = {};
-    for (const el of $("line-search-params").querySelectorAll("input[data-key]")) values[el.dataset.key] = number(el, `line_search.${el.dataset.key}`);
+    for (const el of $("line-search-params").querySelectorAll("input[data-key]"))
+      values[el.dataset.key] = number(el, `line_search.${el.dataset.key}`);
     return lineSearchOf(values);
   }
 }

@@ -55,7 +55,9 @@ export const OPTIMIZERS = {
   },
   newton: {
     label: "Newton's method",
-    params: { min_curvature: { label: "min curvature", value: 0.01, min: 1e-12, max: 1e6, step: "any" } },
+    params: {
+      min_curvature: { label: "min curvature", value: 0.01, min: 1e-12, max: 1e6, step: "any" },
+    },
   },
 };
 
@@ -106,7 +108,8 @@ function runEntries(run) {
   ];
   const spec = OPTIMIZERS[run.optimizer].params;
   for (const [k, v] of Object.entries(run.hyper)) {
-    if (k in spec && v !== spec[k].value) entries.push([k, typeof v === "boolean" ? String(Number(v)) : short(v)]);
+    if (k in spec && v !== spec[k].value)
+      entries.push([k, typeof v === "boolean" ? String(Number(v)) : short(v)]);
   }
   entries.push(...scheduleEntries(run));
   return entries;
@@ -114,7 +117,13 @@ function runEntries(run) {
 
 export function encode(state) {
   const q = new URLSearchParams([...surfaceEntries(state.surface), ...runEntries(state)]);
-  for (const pin of state.pins) q.append("pin", runEntries(pin).map(([k, v]) => `${k}:${v}`).join(","));
+  for (const pin of state.pins)
+    q.append(
+      "pin",
+      runEntries(pin)
+        .map(([k, v]) => `${k}:${v}`)
+        .join(","),
+    );
   if (state.race && state.pins.length) q.set("race", "1");
   if (state.basins) q.set("basins", "1");
   if (state.lesson) q.set("lesson", String(state.lesson));

@@ -1,5 +1,15 @@
 // The 3-D surface view: the surface, the minima, the pinned runs and the path lying on it.
-import { COLORSCALE, CROWDED, FONT, INK, indices, landmarks, PIN_COLORS, PLOT_CONFIG, RUN_COLOR } from "./plotkit.js";
+import {
+  COLORSCALE,
+  CROWDED,
+  FONT,
+  INK,
+  indices,
+  landmarks,
+  PIN_COLORS,
+  PLOT_CONFIG,
+  RUN_COLOR,
+} from "./plotkit.js";
 import { changesUpTo } from "./resume.js";
 
 const Plotly = window.Plotly;
@@ -24,36 +34,103 @@ export class SurfaceView {
     const marks = landmarks(surface);
     const d = surface.domain;
     const m3 = (m, style) => ({
-      type: "scatter3d", mode: "markers", x: m.x, y: m.y, z: m.value.map((v) => v + this.lift), hoverinfo: "skip",
+      type: "scatter3d",
+      mode: "markers",
+      x: m.x,
+      y: m.y,
+      z: m.value.map((v) => v + this.lift),
+      hoverinfo: "skip",
       marker: style,
     });
     const traces = [
       {
-        type: "surface", x: grid.x, y: grid.y, z: grid.z, surfacecolor: colors.z, colorscale: COLORSCALE, showscale: false,
-        opacity: 0.9, hoverinfo: "skip", contours: { z: { show: false } }, // a path behind a wall shows through
+        type: "surface",
+        x: grid.x,
+        y: grid.y,
+        z: grid.z,
+        surfacecolor: colors.z,
+        colorscale: COLORSCALE,
+        showscale: false,
+        opacity: 0.9,
+        hoverinfo: "skip",
+        contours: { z: { show: false } }, // a path behind a wall shows through
         lighting: { ambient: 0.75, diffuse: 0.6, specular: 0.08, roughness: 0.9 },
       },
-      m3(marks.global, { size: 5, color: "#ffd21f", symbol: "diamond", line: { color: INK, width: 1 } }),
-      m3(marks.local.x.length > CROWDED ? { x: [], y: [], value: [] } : marks.local, { size: 3.5, color: "#ffffff", line: { color: INK, width: 1 } }),
+      m3(marks.global, {
+        size: 5,
+        color: "#ffd21f",
+        symbol: "diamond",
+        line: { color: INK, width: 1 },
+      }),
+      m3(marks.local.x.length > CROWDED ? { x: [], y: [], value: [] } : marks.local, {
+        size: 3.5,
+        color: "#ffffff",
+        line: { color: INK, width: 1 },
+      }),
       ...pins.map((pin, i) => this.pinTrace(pin, i)),
-      { type: "scatter3d", mode: "lines", x: [], y: [], z: [], line: { color: RUN_COLOR, width: 6 }, hoverinfo: "skip" },
-      { type: "scatter3d", mode: "markers", name: "current", x: [], y: [], z: [], marker: { size: 5, color: RUN_COLOR, line: { color: "#fff", width: 1 } }, hoverinfo: "skip" },
-      { type: "scatter3d", mode: "markers", x: [], y: [], z: [], marker: { size: 4.5, color: "#ffffff", line: { color: INK, width: 2 } }, hoverinfo: "skip" },
+      {
+        type: "scatter3d",
+        mode: "lines",
+        x: [],
+        y: [],
+        z: [],
+        line: { color: RUN_COLOR, width: 6 },
+        hoverinfo: "skip",
+      },
+      {
+        type: "scatter3d",
+        mode: "markers",
+        name: "current",
+        x: [],
+        y: [],
+        z: [],
+        marker: { size: 5, color: RUN_COLOR, line: { color: "#fff", width: 1 } },
+        hoverinfo: "skip",
+      },
+      {
+        type: "scatter3d",
+        mode: "markers",
+        x: [],
+        y: [],
+        z: [],
+        marker: { size: 4.5, color: "#ffffff", line: { color: INK, width: 2 } },
+        hoverinfo: "skip",
+      },
     ];
     this.pins = pins;
     this.firstPin = 3;
     this.first = traces.length - 3; // path, current iterate, θ₀
     // Where a continued run's settings changed (resume.js): diamonds on the path.
-    this.marks = traces.push({ type: "scatter3d", mode: "markers", x: [], y: [], z: [], marker: { size: 6, symbol: "diamond", color: INK, line: { color: "#ffffff", width: 2 } }, hoverinfo: "skip" }) - 1;
+    this.marks =
+      traces.push({
+        type: "scatter3d",
+        mode: "markers",
+        x: [],
+        y: [],
+        z: [],
+        marker: { size: 6, symbol: "diamond", color: INK, line: { color: "#ffffff", width: 2 } },
+        hoverinfo: "skip",
+      }) - 1;
     const axis = (title, range) => ({
-      title: { text: title }, range, showspikes: false, backgroundcolor: "#f4f6fa", gridcolor: "#dde2ea", showbackground: true,
+      title: { text: title },
+      range,
+      showspikes: false,
+      backgroundcolor: "#f4f6fa",
+      gridcolor: "#dde2ea",
+      showbackground: true,
     });
     const layout = {
-      margin: { l: 0, r: 0, t: 0, b: 0 }, font: FONT, showlegend: false, paper_bgcolor: "rgba(0,0,0,0)",
+      margin: { l: 0, r: 0, t: 0, b: 0 },
+      font: FONT,
+      showlegend: false,
+      paper_bgcolor: "rgba(0,0,0,0)",
       scene: {
-        xaxis: axis("x", [...d.x]), yaxis: axis("y", [...d.y]), zaxis: axis("L", [colors.lo, colors.hi + this.lift]),
+        xaxis: axis("x", [...d.x]),
+        yaxis: axis("y", [...d.y]),
+        zaxis: axis("L", [colors.lo, colors.hi + this.lift]),
         hovermode: false, // no picking pass (a readPixels) on every mouse move anywhere on the page
-        aspectmode: "manual", aspectratio: aspect(d),
+        aspectmode: "manual",
+        aspectratio: aspect(d),
         camera: { eye: { x: -1.2, y: -1.35, z: 1.5 } },
       },
     };
@@ -68,16 +145,27 @@ export class SurfaceView {
     const z = [];
     for (const i of indices(Math.min(upto, path.length - 1))) {
       const [px, py] = path[i];
-      const inside = px >= d.x[0] && px <= d.x[1] && py >= d.y[0] && py <= d.y[1] && loss[i] <= this.zhi;
+      const inside =
+        px >= d.x[0] && px <= d.x[1] && py >= d.y[0] && py <= d.y[1] && loss[i] <= this.zhi;
       if (!inside) break;
-      x.push(px); y.push(py); z.push(loss[i] + this.lift);
+      x.push(px);
+      y.push(py);
+      z.push(loss[i] + this.lift);
     }
     return { x, y, z };
   }
 
   pinTrace(pin, i) {
-    const p = pin.run ? this.lifted(pin.run.path, pin.run.loss, pin.run.path.length - 1) : { x: [], y: [], z: [] };
-    return { type: "scatter3d", mode: "lines", ...p, line: { color: PIN_COLORS[i % PIN_COLORS.length], width: 5 }, hoverinfo: "skip" };
+    const p = pin.run
+      ? this.lifted(pin.run.path, pin.run.loss, pin.run.path.length - 1)
+      : { x: [], y: [], z: [] };
+    return {
+      type: "scatter3d",
+      mode: "lines",
+      ...p,
+      line: { color: PIN_COLORS[i % PIN_COLORS.length], width: 5 },
+      hoverinfo: "skip",
+    };
   }
 
   // Iterate t of the run on show, and of the pinned runs racing it (each up to its own end).
@@ -88,12 +176,31 @@ export class SurfaceView {
     const shown = p.x.length && p.x.at(-1) === cx && p.y.at(-1) === cy;
     const cur = shown ? { x: [cx], y: [cy], z: [p.z.at(-1)] } : { x: [], y: [], z: [] };
     const start = p.x.length ? { x: [p.x[0]], y: [p.y[0]], z: [p.z[0]] } : { x: [], y: [], z: [] };
-    const pins = this.pins.map((pin) => (pin.run ? this.lifted(pin.run.path, pin.run.loss, race) : { x: [], y: [], z: [] }));
+    const pins = this.pins.map((pin) =>
+      pin.run ? this.lifted(pin.run.path, pin.run.loss, race) : { x: [], y: [], z: [] },
+    );
     const d = this.surface.domain;
-    const changes = changesUpTo(run, t).filter(({ theta: [x, y], loss }) => x >= d.x[0] && x <= d.x[1] && y >= d.y[0] && y <= d.y[1] && loss <= this.zhi);
-    const marks = { x: changes.map((c) => c.theta[0]), y: changes.map((c) => c.theta[1]), z: changes.map((c) => c.loss + this.lift) };
+    const changes = changesUpTo(run, t).filter(
+      ({ theta: [x, y], loss }) =>
+        x >= d.x[0] && x <= d.x[1] && y >= d.y[0] && y <= d.y[1] && loss <= this.zhi,
+    );
+    const marks = {
+      x: changes.map((c) => c.theta[0]),
+      y: changes.map((c) => c.theta[1]),
+      z: changes.map((c) => c.loss + this.lift),
+    };
     const all = [...pins, p, cur, start, marks];
-    const idx = [...pins.map((_, i) => this.firstPin + i), this.first, this.first + 1, this.first + 2, this.marks];
-    return Plotly.restyle(this.div, { x: all.map((a) => a.x), y: all.map((a) => a.y), z: all.map((a) => a.z) }, idx);
+    const idx = [
+      ...pins.map((_, i) => this.firstPin + i),
+      this.first,
+      this.first + 1,
+      this.first + 2,
+      this.marks,
+    ];
+    return Plotly.restyle(
+      this.div,
+      { x: all.map((a) => a.x), y: all.map((a) => a.y), z: all.map((a) => a.z) },
+      idx,
+    );
   }
 }

@@ -19,7 +19,8 @@ export class Views {
     this.draw3d = paced((r, t) => this.surface3d.show(r, t), 150, 0.3);
     this.draw3dLive = paced((r, t) => this.surface3d.show(r, t), 300, 0.1);
     this.lossMarker = throttle((t) => this.lossChart.show(t), 80);
-    const buildLoss = (surface, r, pins, t) => this.lossChart.build(surface, r, pins).then(() => this.lossChart.show(t()));
+    const buildLoss = (surface, r, pins, t) =>
+      this.lossChart.build(surface, r, pins).then(() => this.lossChart.show(t()));
     this.rebuildLoss = throttle(buildLoss, 250);
     this.rebuildLossLive = paced(buildLoss, 400, 0.1);
   }
@@ -52,7 +53,8 @@ export class Views {
       this.lossMarker(race);
     } else {
       this.draw3dLive(run, race);
-      requestAnimationFrame(() => { // the overlay is drawn; it shows at this frame
+      requestAnimationFrame(() => {
+        // the overlay is drawn; it shows at this frame
         this.stats.redraws += 1;
         this.stats.latencies.push(performance.now() - pointerTime);
       });
