@@ -40,6 +40,9 @@ COPY static/ ./static/
 RUN python -c "from app.core.descent.compiled import warm_up; warm_up()" \
     && chown -R descent /app/.numba-cache
 
+# The presets' stationary points are computed by each worker at start-up, in the app's lifespan
+# (about 0.5 s, before uvicorn accepts connections), so no first request waits for them.
+
 USER descent
 
 EXPOSE 8000

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
@@ -20,10 +21,12 @@ from app.api.routes import (
     field,
     health,
     lessons,
+    optimizers,
     surfaces,
 )
 from app.core.descent import compiled
 from app.core.formulas import sandbox
+from app.core.surfaces import PRESETS, stationary_points
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
 from app.web import http, pages
@@ -35,10 +38,18 @@ Every number in a response is finite: JSON has no NaN or Infinity, so a value th
 is `null` on a grid and ends a run as *diverged*."""
 
 
+def warm_up() -> None:
+    """The presets' stationary points (~0.5 s in all), computed before the worker takes traffic:
+    a fresh worker given many concurrent first requests would otherwise make them all wait."""
+    for surface in PRESETS.values():
+        stationary_points(surface)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sandbox.start()  # the formula compiler's process server, started now rather than on demand
     threading.Thread(target=compiled.warm_up, name="compile-gd", daemon=True).start()
+    await run_in_threadpool(warm_up)  # uvicorn accepts connections once this is done
     yield
 
 
@@ -56,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(surfaces.router)
     app.include_router(field.router)
     app.include_router(descent.router)
+    app.include_router(optimizers.router)
     app.include_router(datasets.router)
     app.include_router(explore.router)
     app.include_router(expressions.router)

@@ -18,6 +18,7 @@ import numpy as np
 
 from app.core.data.datasets import Dataset, Kind, check_data, digest
 from app.core.data.losses import Linear, Logistic, Loss
+from app.core.singleflight import Flights
 from app.core.surfaces.stationary import StationaryPoint, remember
 from app.core.surfaces.surface import Array, Domain, Minimum, Surface
 from app.core.text import num
@@ -135,6 +136,9 @@ class _Keyed:
         return isinstance(other, _Keyed) and other.digest == self.digest
 
 
+_FLIGHTS: Flights[Surface] = Flights()
+
+
 def dataset_surface(
     kind: Kind,
     x: Array,
@@ -150,9 +154,9 @@ def dataset_surface(
     check_data(x, y, kind)
     if not (math.isfinite(l2) and l2 >= 0.0):
         raise ValueError(f"Invalid l2: {l2!r} (the penalty λ must be >= 0 and finite)")
-    return _cached(
-        kind, _Keyed(x, y), float(l2), bool(standardize), dataset.id if dataset else None
-    )
+    key = (kind, _Keyed(x, y), float(l2), bool(standardize), dataset.id if dataset else None)
+    # Concurrent first requests for the same fit wait for one computation (single flight).
+    return _FLIGHTS.run(key, lambda: _cached(*key))
 
 
 def _source_name(dataset: str | None, digest_: str, n: int) -> tuple[str, str]:

@@ -6,9 +6,11 @@ What the rest of the app may import from this room is listed here; every other n
 
 from app.core.descent import compiled
 from app.core.descent.batch import STATUS_NAMES, run_batch
+from app.core.descent.catalogue import ETA, Bounds, Hyperparameter, OptimizerSpec
 from app.core.descent.compiled import COMPILED_PRESETS
 from app.core.descent.explore import BasinMap, Landmark, basins, landmarks, sweep
 from app.core.descent.optimizers import (
+    CATALOGUE,
     MAX_ETA,
     OPTIMIZERS,
     STATE_TYPES,
@@ -31,19 +33,24 @@ from app.core.descent.schedules import CONSTANT, SCHEDULES, Schedule, make_sched
 from app.core.descent.summary import NearestMinimum, RunSummary, summarize
 
 __all__ = [
+    "CATALOGUE",
     "COMPILED_PRESETS",
     "CONSTANT",
+    "ETA",
     "MAX_ETA",
     "OPTIMIZERS",
     "SCHEDULES",
     "STATE_TYPES",
     "STATUS_NAMES",
     "BasinMap",
+    "Bounds",
+    "Hyperparameter",
     "Iterate",
     "Landmark",
     "LineSearch",
     "NearestMinimum",
     "Optimizer",
+    "OptimizerSpec",
     "Resume",
     "RunSummary",
     "Schedule",

@@ -7,6 +7,9 @@ learner may want to see (velocity, moments, step count).
 
 Names and defaults of every hyperparameter besides the step size `eta` match torch.optim
 (SGD, Adagrad, RMSprop, Adam), so a path can be checked against PyTorch.
+
+Each class is the one declaration of its optimizer (see catalogue.py): label, summary, default η,
+each hyperparameter's default, bounds, label, symbol and torch name. `CATALOGUE` reads them back.
 """
 
 from __future__ import annotations
@@ -18,11 +21,24 @@ from typing import Any, ClassVar, NamedTuple, TypeAlias
 
 import numpy as np
 
+from app.core.descent.catalogue import (
+    MAX_ETA,
+    NON_NEGATIVE,
+    OPEN_UNIT,
+    POSITIVE,
+    UNIT,
+    Declared,
+    OptimizerSpec,
+    describe,
+    fixed,
+    hyperparameter,
+    step_size,
+)
 from app.core.surfaces.surface import Scalar
 
 Vec: TypeAlias = tuple[Scalar, Scalar]
 
-MAX_ETA = 1e4
+__all__ = ["MAX_ETA", "OptimizerSpec"]  # re-exported from the catalogue
 
 
 def _each(fn: Callable[..., Scalar], *vecs: Vec) -> Vec:
@@ -46,22 +62,26 @@ def _filled(theta: Vec, value: float) -> Vec:
     return 0.0 * theta[0] + value, 0.0 * theta[1] + value
 
 
-def _check(name: str, value: float, ok: bool, rule: str) -> None:
-    if not ok:
-        raise ValueError(f"Invalid {name}: {value!r} ({name} must be {rule})")
+def _weight_decay() -> Any:
+    return hyperparameter(
+        0.0,
+        "weight decay",
+        "Adds weight_decay · θ to the gradient (an L2 penalty on θ)",
+        symbol="λ",
+        bounds=NON_NEGATIVE,
+        torch_name="weight_decay",
+    )
 
 
-def _check_eta(eta: float) -> None:
-    _check("eta", eta, bool(np.isfinite(eta)) and 0.0 < eta <= MAX_ETA, f"> 0 and <= {MAX_ETA:g}")
-
-
-def _check_unit(name: str, value: float, *, closed: bool = True) -> None:
-    ok = bool(np.isfinite(value)) and 0.0 <= value and (value <= 1.0 if closed else value < 1.0)
-    _check(name, value, ok, "in [0, 1]" if closed else "in [0, 1)")
-
-
-def _check_nonnegative(name: str, value: float) -> None:
-    _check(name, value, bool(np.isfinite(value)) and value >= 0.0, ">= 0 and finite")
+def _eps(default: float) -> Any:
+    return hyperparameter(
+        default,
+        "epsilon",
+        "Added to the root of the squared-gradient average, so no step divides by zero",
+        symbol="ε",
+        bounds=NON_NEGATIVE,
+        torch_name="eps",
+    )
 
 
 def _with_weight_decay(grad: Vec, theta: Vec, weight_decay: float) -> Vec:
@@ -99,14 +119,19 @@ class AdamState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class GD:
+class GD(Declared):
     """Plain gradient descent: θ ← θ − η∇L."""
 
-    eta: float = 0.01
     name: ClassVar[str] = "gd"
+    label: ClassVar[str] = "Gradient descent"
+    summary: ClassVar[str] = "Steps straight downhill: θ ← θ − η∇L."
+    description: ClassVar[str] = (
+        "Plain gradient descent: θ ← θ − η∇L, optionally with a backtracking line search."
+    )
+    torch: ClassVar[str | None] = "torch.optim.SGD"
+    line_search: ClassVar[bool] = True
 
-    def __post_init__(self) -> None:
-        _check_eta(self.eta)
+    eta: float = step_size(0.01)
 
     def init(self, theta: Vec) -> GDState:
         return GDState(step=0)
@@ -119,21 +144,34 @@ class GD:
 
 
 @dataclass(frozen=True)
-class Momentum:
+class Momentum(Declared):
     """Heavy ball, as torch.optim.SGD(momentum=…): v ← μv + (1−τ)g (v₁ = g), θ ← θ − ηv."""
 
-    eta: float = 0.01
-    momentum: float = 0.9
-    dampening: float = 0.0
-    weight_decay: float = 0.0
     name: ClassVar[str] = "momentum"
+    label: ClassVar[str] = "Momentum"
+    summary: ClassVar[str] = "Heavy ball: a velocity gathers past gradients, θ ← θ − ηv."
+    description: ClassVar[str] = "Heavy-ball momentum, as torch.optim.SGD(momentum=…)."
+    torch: ClassVar[str | None] = "torch.optim.SGD"
     nesterov: ClassVar[bool] = False
 
-    def __post_init__(self) -> None:
-        _check_eta(self.eta)
-        _check_unit("momentum", self.momentum)
-        _check_unit("dampening", self.dampening)
-        _check_nonnegative("weight_decay", self.weight_decay)
+    eta: float = step_size(0.01)
+    momentum: float = hyperparameter(
+        0.9,
+        "momentum",
+        "How much of the velocity is kept at each step: v ← μv + (1 − τ)g",
+        symbol="μ",
+        bounds=UNIT,
+        torch_name="momentum",
+    )
+    dampening: float = hyperparameter(
+        0.0,
+        "dampening",
+        "How much of each new gradient is left out of the velocity (from the second step)",
+        symbol="τ",
+        bounds=UNIT,
+        torch_name="dampening",
+    )
+    weight_decay: float = _weight_decay()
 
     def init(self, theta: Vec) -> MomentumState:
         return MomentumState(step=0, velocity=_zeros(theta))
@@ -158,28 +196,43 @@ class Nesterov(Momentum):
     """torch.optim.SGD(momentum=…, nesterov=True): θ ← θ − η(g + μv)."""
 
     name: ClassVar[str] = "nesterov"
+    label: ClassVar[str] = "Nesterov"
+    summary: ClassVar[str] = "Momentum that looks ahead: steps along g + μv instead of v."
+    description: ClassVar[str] = "Nesterov momentum, as torch.optim.SGD(momentum=…, nesterov=True)."
     nesterov: ClassVar[bool] = True
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check("dampening", self.dampening, self.dampening == 0.0, "0 for Nesterov momentum")
+    dampening: float = fixed(0.0, "0 for Nesterov momentum")
 
 
 @dataclass(frozen=True)
-class Adagrad:
+class Adagrad(Declared):
     """torch.optim.Adagrad: s ← s + g², θ ← θ − η/(1 + (t−1)·lr_decay) · g/(√s + ε)."""
 
-    eta: float = 0.01
-    lr_decay: float = 0.0
-    weight_decay: float = 0.0
-    initial_accumulator_value: float = 0.0
-    eps: float = 1e-10
     name: ClassVar[str] = "adagrad"
+    label: ClassVar[str] = "Adagrad"
+    summary: ClassVar[str] = (
+        "Divides each coordinate's step by the root of the sum of its squared gradients."
+    )
+    description: ClassVar[str] = "torch.optim.Adagrad."
+    torch: ClassVar[str | None] = "torch.optim.Adagrad"
 
-    def __post_init__(self) -> None:
-        _check_eta(self.eta)
-        for field_name in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            _check_nonnegative(field_name, getattr(self, field_name))
+    eta: float = step_size(0.01)
+    lr_decay: float = hyperparameter(
+        0.0,
+        "η decay",
+        "The step size at step t is η / (1 + (t − 1) · lr_decay)",
+        bounds=NON_NEGATIVE,
+        torch_name="lr_decay",
+    )
+    weight_decay: float = _weight_decay()
+    initial_accumulator_value: float = hyperparameter(
+        0.0,
+        "initial accumulator",
+        "The sum of squared gradients starts at this value",
+        bounds=NON_NEGATIVE,
+        torch_name="initial_accumulator_value",
+    )
+    eps: float = _eps(1e-10)
 
     def init(self, theta: Vec) -> AdagradState:
         return AdagradState(step=0, sum=_filled(theta, self.initial_accumulator_value))
@@ -197,24 +250,43 @@ class Adagrad:
 
 
 @dataclass(frozen=True)
-class RMSprop:
+class RMSprop(Declared):
     """torch.optim.RMSprop: v ← αv + (1−α)g², θ ← θ − η g/(√v + ε), optionally centred and with
     momentum."""
 
-    eta: float = 0.01
-    alpha: float = 0.99
-    eps: float = 1e-8
-    weight_decay: float = 0.0
-    momentum: float = 0.0
-    centered: bool = False
     name: ClassVar[str] = "rmsprop"
+    label: ClassVar[str] = "RMSprop"
+    summary: ClassVar[str] = (
+        "Divides each coordinate's step by a moving root mean square of its gradients."
+    )
+    description: ClassVar[str] = "torch.optim.RMSprop."
+    torch: ClassVar[str | None] = "torch.optim.RMSprop"
 
-    def __post_init__(self) -> None:
-        _check_eta(self.eta)
-        _check_unit("alpha", self.alpha)
-        _check_unit("momentum", self.momentum)
-        _check_nonnegative("eps", self.eps)
-        _check_nonnegative("weight_decay", self.weight_decay)
+    eta: float = step_size(0.01)
+    alpha: float = hyperparameter(
+        0.99,
+        "smoothing",
+        "How much of the squared-gradient average is kept at each step: v ← αv + (1 − α)g²",
+        symbol="α",
+        bounds=UNIT,
+        torch_name="alpha",
+    )
+    eps: float = _eps(1e-8)
+    weight_decay: float = _weight_decay()
+    momentum: float = hyperparameter(
+        0.0,
+        "momentum",
+        "Momentum on the scaled steps (0: none)",
+        symbol="μ",
+        bounds=UNIT,
+        torch_name="momentum",
+    )
+    centered: bool = hyperparameter(
+        False,
+        "centered",
+        "Divide by an estimate of the gradient's variance instead of its second moment",
+        torch_name="centered",
+    )
 
     def init(self, theta: Vec) -> RMSpropState:
         zeros = _zeros(theta)
@@ -244,23 +316,42 @@ class RMSprop:
 
 
 @dataclass(frozen=True)
-class Adam:
+class Adam(Declared):
     """torch.optim.Adam: bias-corrected moving averages of g and g², optionally AMSGrad."""
 
-    eta: float = 0.001
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
-    weight_decay: float = 0.0
-    amsgrad: bool = False
     name: ClassVar[str] = "adam"
+    label: ClassVar[str] = "Adam"
+    summary: ClassVar[str] = (
+        "Momentum and RMSprop together: bias-corrected moving averages of g and g²."
+    )
+    description: ClassVar[str] = "torch.optim.Adam (beta1, beta2 are torch's betas)."
+    torch: ClassVar[str | None] = "torch.optim.Adam"
 
-    def __post_init__(self) -> None:
-        _check_eta(self.eta)
-        _check_unit("beta1", self.beta1, closed=False)
-        _check_unit("beta2", self.beta2, closed=False)
-        _check_nonnegative("eps", self.eps)
-        _check_nonnegative("weight_decay", self.weight_decay)
+    eta: float = step_size(0.001)
+    beta1: float = hyperparameter(
+        0.9,
+        "first-moment decay",
+        "How much of the moving average of g is kept at each step: m ← β₁m + (1 − β₁)g",
+        symbol="β₁",
+        bounds=OPEN_UNIT,
+        torch_name="betas[0]",
+    )
+    beta2: float = hyperparameter(
+        0.999,
+        "second-moment decay",
+        "How much of the moving average of g² is kept at each step: v ← β₂v + (1 − β₂)g²",
+        symbol="β₂",
+        bounds=OPEN_UNIT,
+        torch_name="betas[1]",
+    )
+    eps: float = _eps(1e-8)
+    weight_decay: float = _weight_decay()
+    amsgrad: bool = hyperparameter(
+        False,
+        "AMSGrad",
+        "Divide by the largest second moment so far, so the step size never grows",
+        torch_name="amsgrad",
+    )
 
     def init(self, theta: Vec) -> AdamState:
         zeros = _zeros(theta)
@@ -302,7 +393,7 @@ def _where(condition: Scalar, a: Scalar, b: Scalar) -> Scalar:
 
 
 @dataclass(frozen=True)
-class Newton:
+class Newton(Declared):
     """Newton's method: θ ← θ − η H⁻¹∇L, with H the Hessian.
 
     Where H is not safely positive-definite (an eigenvalue below `min_curvature`), the step uses
@@ -311,19 +402,25 @@ class Newton:
     the steps at which that happened.
     """
 
-    eta: float = 1.0
-    min_curvature: float = 1e-2
     name: ClassVar[str] = "newton"
+    label: ClassVar[str] = "Newton"
+    summary: ClassVar[str] = (
+        "Jumps to the minimum of the local quadratic model: θ ← θ − ηH⁻¹∇L (natural η = 1)."
+    )
+    description: ClassVar[str] = (
+        "Newton's method θ ← θ − η H⁻¹∇L; where the Hessian is not positive-definite, its\n"
+        "eigenvalues are replaced by max(|λ|, min_curvature) (saddle-free Newton)."
+    )
     needs_hessian: ClassVar[bool] = True
 
-    def __post_init__(self) -> None:
-        _check_eta(self.eta)
-        _check(
-            "min_curvature",
-            self.min_curvature,
-            bool(np.isfinite(self.min_curvature)) and self.min_curvature > 0,
-            "> 0 and finite",
-        )
+    eta: float = step_size(1.0)  # the minimum of the local quadratic model is one full step away
+    min_curvature: float = hyperparameter(
+        1e-2,
+        "min curvature",
+        "Eigenvalues of the Hessian are replaced by max(|λ|, min_curvature), so every step goes "
+        "downhill",
+        bounds=POSITIVE,
+    )
 
     def init(self, theta: Vec) -> NewtonState:
         return NewtonState(
@@ -368,9 +465,12 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls for cls in (GD, Momentum, Nesterov, Adagrad, RMSprop, Adam, Newton)
 }
 
+# Every optimizer as the API and the page show it, in the page's order.
+CATALOGUE: tuple[OptimizerSpec, ...] = tuple(describe(cls) for cls in OPTIMIZERS.values())
+
 
 def needs_hessian(optimizer: Optimizer) -> bool:
-    return getattr(optimizer, "needs_hessian", False)
+    return optimizer.needs_hessian
 
 
 def make_optimizer(name: str, **hyperparameters: Any) -> Optimizer:

@@ -11,7 +11,10 @@
 4. lambdifies the returned expressions here and builds the Surface, whose minima, saddles and
    maxima are the stationary points found.
 
-A formula that timed out is remembered too, so repeating it costs nothing.
+A formula's verdict is cached (its Surface, or the error that refuses it), but not a timeout:
+how long an analysis takes depends on how busy the machine is, so a formula that ran out of time
+is analysed afresh on the next request. Identical concurrent analyses (same formula and domain)
+are merged: one runs, the others wait for it and share its answer.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from app.core.formulas.errors import (
     FormulaTooLargeError,
 )
 from app.core.formulas.expressions import check
+from app.core.singleflight import Flights
 from app.core.surfaces import stationary
 from app.core.surfaces.surface import Domain, Surface
 
@@ -75,6 +79,7 @@ class _LRU:
 
 
 CACHE = _LRU(CACHE_SIZE)
+_FLIGHTS: Flights[Formula] = Flights()
 
 
 def _surface(analysis: object, domain: Domain) -> Surface:
@@ -114,21 +119,30 @@ def formula_surface(
         raise cached
     if cached is not None:
         return cached
+    return _FLIGHTS.run(key, lambda: _analyse(key, text, domain, timeout))
+
+
+def _analyse(key: _Key, text: str, domain: Domain, timeout: float) -> Formula:
+    cached = CACHE.get(key)  # a flight that ended just before this one began
+    if isinstance(cached, ExpressionError):
+        raise cached
+    if cached is not None:
+        return cached
     from app.core.formulas import worker
 
     try:
         analysis = sandbox.run(worker.analyse, text, domain.x, domain.y, timeout=timeout)
-    except sandbox.SandboxBusy:
-        raise FormulaBusyError("Every formula worker is busy; try again in a moment") from None
+    except sandbox.SandboxBusy as exc:
+        raise FormulaBusyError(f"The server is busy ({exc}); try again in a moment") from None
     except sandbox.SandboxTimeout:
-        error: ExpressionError = FormulaTimeoutError(
-            f"Differentiating this formula took longer than {timeout:g} s; simplify it"
-        )
-        CACHE.put(key, error)
-        raise error from None
+        # Not cached: measured in the child's CPU time it is a fair verdict, but a request
+        # later may still succeed (a caller may also have lowered the limit).
+        raise FormulaTimeoutError(
+            f"Differentiating this formula took longer than {timeout:g} s of CPU time; simplify it"
+        ) from None
     except sandbox.SandboxCrashed as exc:
         log.warning("formula %r: %s", text, exc)
-        error = FormulaTooLargeError(
+        error: ExpressionError = FormulaTooLargeError(
             "This formula needs too much memory to differentiate; simplify it", kind="out_of_memory"
         )
         CACHE.put(key, error)

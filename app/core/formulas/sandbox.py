@@ -7,6 +7,11 @@ memory. The server's threads and event loop are never forked (forkserver, not fo
 `max_concurrent` children run at once per server process, so a flood of hostile formulas takes
 at most that many cores; a caller that cannot get a slot in time gets BusyError.
 
+The time limit counts the child's CPU time (read from /proc where there is one), not the wall
+clock: a child that waits for a core on a busy machine has not used its time, and a formula is
+judged on its own work. A child still short of its CPU time after WALL_FACTOR × the limit on the
+wall clock (and at least WALL_SLACK more) gets SandboxBusy: the machine is the cause.
+
 Works the same under uvicorn with several workers (each has its own forkserver and limit) and in
 tests (the forkserver is a child of the test process and exits with it).
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -23,6 +29,9 @@ from typing import Any
 PRELOAD = ["app.core.formulas.sandbox", "app.core.formulas.worker", "app.core.formulas.warmup"]
 MEMORY_HEADROOM = 1 << 30  # bytes a child may allocate beyond what it starts with
 STARTUP_TIMEOUT = 30.0  # seconds for a child to start (not counted in the time limit)
+WALL_FACTOR = 4.0  # a child may take this many times its CPU time limit on the wall clock,
+WALL_SLACK = 1.0  # and at least this many seconds more than the limit
+POLL = 0.02  # seconds between two readings of the child's CPU time
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(PRELOAD)
@@ -34,11 +43,49 @@ class SandboxTimeout(Exception):
 
 
 class SandboxBusy(Exception):
-    """Every slot stayed taken for the whole wait."""
+    """Every slot stayed taken for the whole wait, or the machine was too busy to give the child
+    its CPU time."""
 
 
 class SandboxCrashed(Exception):
     """The child died without an answer (e.g. it ran out of memory)."""
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process `pid` so far, from /proc; None where unavailable."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    try:  # fields 14 and 15 of stat(5), counted after the ")" that ends the command name
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (IndexError, ValueError):
+        return None
+
+
+def _wait(receiver: Connection, pid: int | None, timeout: float) -> None:
+    """Wait for the child's answer: SandboxTimeout once it has used `timeout` s of CPU time (or
+    of wall time where CPU time cannot be read), SandboxBusy if the wall clock passes
+    the wall limit first (see WALL_FACTOR)."""
+    start = time.monotonic()
+    wall = max(WALL_FACTOR * timeout, timeout + WALL_SLACK)
+    while not receiver.poll(POLL):
+        used = cpu_seconds(pid) if pid is not None else None
+        waited = time.monotonic() - start
+        if used is None:
+            if waited >= timeout:
+                raise SandboxTimeout(f"no answer within {timeout:g} s")
+            continue
+        if used >= timeout:
+            raise SandboxTimeout(f"no answer within {timeout:g} s of CPU time")
+        if waited >= wall:
+            raise SandboxBusy(
+                f"the analysis got {used:.2g} s of CPU time in {waited:.2g} s: the machine is busy"
+            )
 
 
 def _limit_resources(cpu_seconds: float) -> None:
@@ -75,10 +122,11 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], cpu:
 
 def run(fn: Callable[..., Any], *args: Any, timeout: float, wait: float | None = None) -> Any:
     """fn(*args) in a child process: its result, or the exception it raised. SandboxTimeout after
-    `timeout` seconds of run time, SandboxBusy when no slot frees up within `wait` (default:
-    `timeout`), SandboxCrashed if the child dies."""
+    `timeout` seconds of the child's CPU time, SandboxBusy when no slot frees up within `wait`
+    (default: `timeout`) or the child got too little CPU (see _wait), SandboxCrashed if the
+    child dies."""
     if not _SLOTS.acquire(timeout=timeout if wait is None else wait):
-        raise SandboxBusy("every worker is busy")
+        raise SandboxBusy("every formula worker is busy")
     try:
         receiver, sender = _CONTEXT.Pipe(duplex=False)
         process = _CONTEXT.Process(target=_child, args=(sender, fn, args, timeout), daemon=True)
@@ -90,14 +138,13 @@ def run(fn: Callable[..., Any], *args: Any, timeout: float, wait: float | None =
             if not receiver.poll(STARTUP_TIMEOUT):
                 raise SandboxCrashed("the worker process did not start")
             receiver.recv()
-            if not receiver.poll(timeout):
-                raise SandboxTimeout(f"no answer within {timeout:g} s")
+            _wait(receiver, process.pid, timeout)
             status, payload = receiver.recv()
         except (EOFError, OSError):
             process.join(timeout=5)
             code = process.exitcode
             raise SandboxCrashed(f"the worker process died (exit code {code})") from None
-        except (SandboxTimeout, SandboxCrashed):
+        except (SandboxTimeout, SandboxCrashed, SandboxBusy):
             raise
         except Exception as exc:  # noqa: BLE001 — the answer could not be unpickled
             raise SandboxCrashed(f"the worker's answer could not be read: {exc!r}") from None

@@ -19,6 +19,7 @@ from typing import Literal, TypeAlias
 
 import numpy as np
 
+from app.core.singleflight import Flights
 from app.core.surfaces.surface import Array, Minimum, Point, Surface
 
 Kind: TypeAlias = Literal["minimum", "maximum", "saddle"]
@@ -182,6 +183,7 @@ _KNOWN: weakref.WeakKeyDictionary[Surface, tuple[StationaryPoint, ...]] = (
     weakref.WeakKeyDictionary()
 )
 _LOCK = threading.Lock()
+_FLIGHTS: Flights[tuple[StationaryPoint, ...]] = Flights()
 
 
 def remember(surface: Surface, points: tuple[StationaryPoint, ...]) -> None:
@@ -191,13 +193,28 @@ def remember(surface: Surface, points: tuple[StationaryPoint, ...]) -> None:
 
 
 def stationary_points(surface: Surface) -> tuple[StationaryPoint, ...]:
-    """find_stationary_points(surface), computed once per surface."""
+    """find_stationary_points(surface), computed once per surface: concurrent first calls for
+    the same surface wait for one computation (single flight) instead of each computing it."""
     with _LOCK:
         known = _KNOWN.get(surface)
+    if known is not None:
+        return known
+    return _FLIGHTS.run(id(surface), lambda: _compute(surface))
+
+
+def _compute(surface: Surface) -> tuple[StationaryPoint, ...]:
+    with _LOCK:
+        known = _KNOWN.get(surface)  # a flight that ended just before this one began
     if known is None:
         known = find_stationary_points(surface)
         remember(surface, known)
     return known
+
+
+def forget_all() -> None:
+    """Drop every cached result (tests use it to measure a cold start)."""
+    with _LOCK:
+        _KNOWN.clear()
 
 
 def landmarks(
