@@ -572,8 +572,9 @@ def test_descent_equals_the_iterates_of_descend(client: TestClient, body: dict) 
         run.theta0,
         run.rules,
         iterates[-1],
-        [it.loss for it in iterates[-5:]],
+        iterates[-24:],
         start_t=iterates[0].t,
+        stochastic=run.step_gradient is not None,
     )
     response = client.post("/api/descent", json=body)
     assert response.content == orjson.dumps(result_to_dict(run, iterates, summary))

@@ -25,17 +25,27 @@ from app.api.convert import Run, step_to_dict, summary_fields, trajectory_to_dic
 from app.api.deps import SettingsDep
 from app.api.json import JSONResponse, dumps_line
 from app.api.schemas import DESCENT_EXAMPLES, DescentRequest, DescentResult, ErrorOut
-from app.core.descent import COMPILED_PRESETS, Iterate, descend, summarize, trajectory
+from app.core.descent import (
+    COMPILED_PRESETS,
+    Iterate,
+    descend,
+    summarize,
+    trajectory,
+)
+from app.core.descent import (
+    DIAGNOSIS_TAIL as TAIL,
+)
 from app.settings import Settings, get_settings
 
 # A run whose estimated cost is below INLINE_BUDGET_US is computed on the event loop; longer
 # ones, and formula or dataset surfaces (compiled in a sandbox process, or heavy per step), in
 # the threadpool. Worst cost per step over the presets, measured here (µs): plain GD (constant
-# η, no line search) 0.03 where it is compiled (app.core.descent.compiled: every preset but Rastrigin)
-# and 1.3 in Python (Rastrigin), Newton 8.4, every other optimizer or a schedule 3.9; a line
-# search may evaluate the loss up to 60 times per step. So an inline run holds the loop for
-# about 1 ms at most (e.g. compiled GD up to the 10,000-step cap, Python GD up to about 700 steps),
-# which is less than a worker thread may hold the GIL anyway (sys.getswitchinterval() is 5 ms).
+# η, no line search) 0.03 where it is compiled (app.core.descent.compiled: every preset but
+# Rastrigin) and 1.3 in Python (Rastrigin), Newton 8.4, every other optimizer or a schedule
+# 3.9; a line search may evaluate the loss up to 60 times per step. So an inline run holds the
+# loop for about 1 ms at most (e.g. compiled GD up to the 10,000-step cap, Python GD up to
+# about 700 steps), which is less than a worker thread may hold the GIL anyway
+# (sys.getswitchinterval() is 5 ms).
 INLINE_BUDGET_US = 1000.0
 STEP_COST_US = {"compiled_gd": 0.05, "plain_gd": 1.4, "newton": 8.5, "other": 4.0}
 
@@ -100,7 +110,6 @@ BAD_INPUT = {
     422: {"model": ErrorOut, "description": "Invalid request, explained in `message`"},
 }
 LINES_PER_WRITE = 256  # batch JSON Lines: one network write per many iterates
-TAIL = 5  # recent losses kept to tell "still falling" from "oscillating"
 
 STREAM_DOC = """JSON Lines (`application/x-ndjson`), one object per line:
 
@@ -150,8 +159,9 @@ def run_descent(request: Request, settings: SettingsDep) -> JSONResponse:
         run.theta0,
         run.rules,
         path.final,
-        path.losses[-TAIL:].tolist(),
+        path.iterates(max(0, len(path) - TAIL)),
         start_t=path.t0,
+        stochastic=run.step_gradient is not None,
     )
     return JSONResponse(trajectory_to_dict(run, path, summary))
 
@@ -159,17 +169,24 @@ def run_descent(request: Request, settings: SettingsDep) -> JSONResponse:
 def _rest(run: Run, first: Iterate, rest: Iterator[Iterate]) -> Iterator[bytes]:
     """The lines after the first step's, LINES_PER_WRITE steps per chunk, then the end line."""
     last = first
-    tail: deque[float] = deque([first.loss], maxlen=TAIL)
+    tail: deque[Iterate] = deque([first], maxlen=TAIL)
     batch: list[bytes] = []
     for it in rest:
         batch.append(dumps_line(step_to_dict(it)))
-        tail.append(it.loss)
+        tail.append(it)
         last = it
         if len(batch) >= LINES_PER_WRITE:
             yield b"".join(batch)
             batch.clear()
     summary = summarize(
-        run.surface, run.optimizer, run.theta0, run.rules, last, list(tail), start_t=first.t
+        run.surface,
+        run.optimizer,
+        run.theta0,
+        run.rules,
+        last,
+        list(tail),
+        start_t=first.t,
+        stochastic=run.step_gradient is not None,
     )
     batch.append(dumps_line({"type": "end", **summary_fields(run, summary)}))
     yield b"".join(batch)

@@ -5,9 +5,11 @@ What the rest of the app may import from this room is listed here; every other n
 """
 
 from app.core.descent import compiled
-from app.core.descent.batch import STATUS_NAMES, run_batch
+from app.core.descent.batch import run_batch
 from app.core.descent.catalogue import ETA, Bounds, Hyperparameter, OptimizerSpec
 from app.core.descent.compiled import COMPILED_PRESETS
+from app.core.descent.diagnosis import TAIL as DIAGNOSIS_TAIL
+from app.core.descent.diagnosis import diagnose, path_shape
 from app.core.descent.explore import BasinMap, Landmark, basins, landmarks, sweep
 from app.core.descent.optimizers import (
     CATALOGUE,
@@ -21,21 +23,37 @@ from app.core.descent.optimizers import (
 )
 from app.core.descent.runner import (
     Iterate,
-    LineSearch,
     Resume,
-    StopRules,
     Trajectory,
     descend,
     run_to_end,
     trajectory,
 )
 from app.core.descent.schedules import CONSTANT, SCHEDULES, Schedule, make_schedule
+from app.core.descent.stopping import (
+    CONVERGED,
+    DIVERGED,
+    MAX_ABS_LOSS,
+    MAX_ABS_THETA,
+    MAX_STEPS,
+    STATUS_NAMES,
+    LineSearch,
+    Status,
+    StopRules,
+    stop_check,
+)
 from app.core.descent.summary import NearestMinimum, RunSummary, summarize
 
 __all__ = [
     "CATALOGUE",
     "COMPILED_PRESETS",
     "CONSTANT",
+    "CONVERGED",
+    "DIVERGED",
+    "MAX_ABS_LOSS",
+    "MAX_ABS_THETA",
+    "MAX_STEPS",
+    "DIAGNOSIS_TAIL",
     "ETA",
     "MAX_ETA",
     "OPTIMIZERS",
@@ -54,18 +72,22 @@ __all__ = [
     "Resume",
     "RunSummary",
     "Schedule",
+    "Status",
     "StopRules",
     "Trajectory",
     "basins",
     "compiled",
     "descend",
+    "diagnose",
     "landmarks",
     "make_optimizer",
     "make_schedule",
+    "path_shape",
     "run_batch",
     "run_to_end",
     "state_from_dict",
     "state_to_dict",
+    "stop_check",
     "summarize",
     "sweep",
     "trajectory",

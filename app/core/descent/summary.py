@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.core.descent.diagnosis import diagnose
 from app.core.descent.optimizers import GD, Optimizer
 from app.core.descent.runner import Iterate, Status, StopRules
 from app.core.surfaces.surface import Minimum, Point, Surface
@@ -82,14 +84,19 @@ def _stability_hint(surface: Surface, optimizer: Optimizer, theta0: tuple[float,
     )
 
 
-def _max_steps(history_tail: list[float], final: Iterate, rules: StopRules) -> str:
+def _max_steps(
+    surface: Surface,
+    optimizer: Optimizer,
+    final: Iterate,
+    rules: StopRules,
+    recent: Sequence[Iterate],
+    stochastic: bool,
+) -> str:
     base = (
         f"Stopped at the maximum of {_steps(rules.max_steps)} without converging: "
         f"‖∇L‖ = {sci(final.grad_norm)} is still above tol = {sci(rules.tol)}."
     )
-    if len(history_tail) >= 3 and all(b < a for a, b in zip(history_tail, history_tail[1:])):
-        return base + " The loss is still falling: allow more steps or try a larger η."
-    return base + " The loss is not falling steadily: it may be oscillating, so try a smaller η."
+    return f"{base} {diagnose(surface, optimizer, recent, stochastic=stochastic)}"
 
 
 def _newton_note(optimizer: Optimizer, final: Iterate) -> str:
@@ -110,11 +117,14 @@ def summarize(
     theta0: tuple[float, float],
     rules: StopRules,
     final: Iterate,
-    recent_losses: list[float],
+    recent: Sequence[Iterate],
     start_t: int = 0,
+    *,
+    stochastic: bool = False,
 ) -> RunSummary:
-    """Describe a finished run. `recent_losses` are the last few losses, oldest first; a resumed
-    run began at step `start_t`."""
+    """Describe a finished run. `recent` are its last iterates (up to diagnosis.TAIL, oldest
+    first, ending with `final`); a resumed run began at step `start_t`; `stochastic` says its
+    steps followed minibatch gradients."""
     if final.status is None:
         raise ValueError("summarize() needs the final iterate of a run")
     near = nearest_minimum(surface, *final.theta)
@@ -130,7 +140,7 @@ def summarize(
             hint = _stability_hint(surface, optimizer, theta0)
         message = f"Diverged {final.reason}. {hint}"
     else:
-        message = _max_steps(recent_losses, final, rules)
+        message = _max_steps(surface, optimizer, final, rules, recent, stochastic)
     if final.status != "converged" and surface.note:
         message += f" Note: {surface.note}"
     return RunSummary(final.status, message + _newton_note(optimizer, final), steps, final, near)

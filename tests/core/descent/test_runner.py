@@ -17,7 +17,7 @@ from app.core.surfaces.presets import get_preset
 def _summary(surface, optimizer, theta0, rules):
     iterates = run_to_end(surface, optimizer, theta0, rules)
     return iterates, summarize(
-        surface, optimizer, theta0, rules, iterates[-1], [it.loss for it in iterates[-5:]]
+        surface, optimizer, theta0, rules, iterates[-1], iterates[-24:]
     )
 
 
