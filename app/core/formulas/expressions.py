@@ -102,6 +102,18 @@ _KINDS = {
     type(...): "... is",
 }
 _OPERATOR_GROUP = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2}
+# Operators outside the whitelist, by their symbol: an error points at the symbol, not at the
+# whole expression around it (x^2 underlines the ^).
+_OPERATOR_SYMBOLS = {
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+}
 
 
 def _span(node: ast.AST) -> tuple[int | None, int | None]:
@@ -207,8 +219,19 @@ class _Checker:
         cls: type[ExpressionError] = NotAllowedError,
         **extra: Any,
     ) -> ExpressionError:
-        start, end = _span(node)
+        start, end = self.operator_span(node) or _span(node)
         return cls(message, formula=self.text, offset=start, end=end, **extra)
+
+    def operator_span(self, node: ast.AST) -> tuple[int, int] | None:
+        """Where a binary operator's symbol is, if `node` is one outside the whitelist."""
+        if not isinstance(node, ast.BinOp) or type(node.op) not in _OPERATOR_SYMBOLS:
+            return None
+        left, right = node.left, node.right
+        if not (left.end_lineno == right.lineno == 1 and left.end_col_offset is not None):
+            return None
+        symbol = _OPERATOR_SYMBOLS[type(node.op)]
+        at = self.text.find(symbol, left.end_col_offset, right.col_offset)
+        return (at, at + len(symbol)) if at >= 0 else None
 
     def source(self, node: ast.AST) -> str:
         start, end = _span(node)

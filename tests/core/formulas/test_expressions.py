@@ -357,3 +357,18 @@ def test_one_point_and_a_batch_agree(text: str, u: float, v: float) -> None:
     many = [value(batch, v)[0], *(g[0] for g in grad(batch, np.full(3, v)))]
     assert all(isinstance(a, np.float64) for a in one)
     assert_allclose(one, many, rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize(
+    ("text", "symbol"),
+    [("x^2", "^"), ("sin(x) + (x + 1) ^ (y)", "^"), ("x % 3 + y", "%"), ("x // 2", "//")],
+)
+def test_a_forbidden_operator_is_underlined_not_the_expression_around_it(
+    text: str, symbol: str
+) -> None:
+    """issue 16: for x^2 the caret underlined the whole formula instead of the ^."""
+    with pytest.raises(NotAllowedError) as caught:
+        check(text)
+    error = caught.value
+    assert text[error.offset : error.end] == symbol
+    assert error.offset == text.index(symbol)
