@@ -21,8 +21,9 @@ batch makes somewhat fewer start-steps than the bare loop; the share is printed,
 ratio per start-step next to the plain one. It is also timed with the API's default
 tol = 1e-5 (early exit), where finished starts drop out early.
 
-Timings alternate between the runs compared and keep the best of several runs, in wall-clock and in CPU time of this process: on a busy machine the wall-clock times
-swing with the other load, the CPU times much less.
+Timings alternate between the runs compared and keep the best of several runs, in wall-clock
+and in CPU time of this process: on a busy machine the wall-clock times swing with the other
+load, the CPU times much less.
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ def main() -> None:
     print(f"  batch runner, tol=1e-5 (early exit): {early.wall:7.3f} s [{early.cpu:.3f} s]")
     a_wall, a_cpu = python.wall * scale / full.wall, python.cpu * scale / full.cpu
     print(
-        f"  (a) per-start Python loop, scaled:  {python.wall * scale:8.1f} s [{python.cpu * scale:.1f} s]"
+        f"  (a) per-start Python loop, scaled:  {python.wall * scale:8.1f} s "
+        f"[{python.cpu * scale:.1f} s]"
         f"  -> batch is {a_wall:4.0f}× [{a_cpu:.0f}×] faster (target ≥ 100×) "
         f"{'PASS' if a_wall >= 100 else 'MISS'}"
     )
@@ -138,7 +140,8 @@ def main() -> None:
     )
     b_wall, b_cpu = full.wall / bare.wall, full.cpu / bare.cpu
     print(
-        f"  (b) bare in-place numpy loop:       {bare.wall:8.3f} s [{bare.cpu:.3f} s]  -> batch takes "
+        f"  (b) bare in-place numpy loop:       {bare.wall:8.3f} s [{bare.cpu:.3f} s]  "
+        "-> batch takes "
         f"{b_wall:4.2f}× [{b_cpu:.2f}×] its time (target ≤ 1.5×) "
         f"{'PASS' if b_wall <= 1.5 else 'MISS'}; per start-step {b_wall / share:4.2f}× "
         f"[{b_cpu / share:.2f}×]; with early exit {early.wall / bare.wall:4.2f}×"

@@ -96,7 +96,8 @@ z = surface.value(ww, bb)
 peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"traced": peak, "rss_growth": (after - before) * 1024, "finite": bool(np.isfinite(z).all())}}))
+finite = bool(np.isfinite(z).all())
+print(json.dumps({{"traced": peak, "rss_growth": (after - before) * 1024, "finite": finite}}))
 """
 
 

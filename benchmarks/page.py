@@ -78,14 +78,16 @@ async def measure_loads(page: Page, url: str) -> None:
     first, first_raw, n = traffic.wire, traffic.raw, traffic.requests
     print(
         f"first load: {first:,} B transferred in {n} requests vs {first_raw:,} B of content "
-        f"({first / first_raw:.1%} of raw)   target <= {FIRST_LOAD_MAX:,} B: {verdict(first <= FIRST_LOAD_MAX)}"
+        f"({first / first_raw:.1%} of raw)   "
+        f"target <= {FIRST_LOAD_MAX:,} B: {verdict(first <= FIRST_LOAD_MAX)}"
     )
     traffic.reset()
     await page.reload()
     await ready(page)
     print(
         f"reload:     {traffic.wire:,} B transferred in {traffic.requests} requests "
-        f"({traffic.cached} from cache) vs {first:,} B on first load ({traffic.wire / first:.2%})   "
+        f"({traffic.cached} from cache) vs {first:,} B on first load "
+        f"({traffic.wire / first:.2%})   "
         f"target <= {RELOAD_MAX:,} B: {verdict(traffic.wire <= RELOAD_MAX)}"
     )
 
@@ -143,7 +145,8 @@ async def measure_drag(page: Page) -> None:
         f"{stats['requests']} requests, {stats['aborted']} aborted as stale"
     )
     print(
-        f"redraws:    {redraws:.1f} path redraws/s vs {fps:.1f} frames/s ({redraws / fps:.0%} of frames)   "
+        f"redraws:    {redraws:.1f} path redraws/s vs {fps:.1f} frames/s "
+        f"({redraws / fps:.0%} of frames)   "
         f"target >= {REDRAWS_MIN:.0f}/s: {verdict(redraws >= REDRAWS_MIN)}"
     )
     if lat:

@@ -29,7 +29,8 @@ LAB = "window.descentLab"
 
 def frames(page: Page, n: int = 3) -> None:
     page.evaluate(
-        "(n) => new Promise((r) => { const f = () => (n-- <= 0 ? r() : requestAnimationFrame(f)); f(); })",
+        "(n) => new Promise((r) => {"
+        " const f = () => (n-- <= 0 ? r() : requestAnimationFrame(f)); f(); })",
         n,
     )
 
@@ -53,7 +54,8 @@ def shoot(page: Page, url: str, lesson: dict, out: Path) -> None:
     page.wait_for_function(
         f"() => {{ const d = document.getElementById('surface3d').data; const r = {LAB}.run;"
         f" const t = Math.min({LAB}.player.t, r.path.length - 1);"
-        f" return !d.find((c) => c.name === 'current').x.length || d.find((c) => c.name === 'current').x[0] === r.path[t][0]; }}",
+        " const cur = d.find((c) => c.name === 'current');"
+        " return !cur.x.length || cur.x[0] === r.path[t][0]; }",
         timeout=30_000,
     )
     frames(page)

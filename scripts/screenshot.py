@@ -37,7 +37,8 @@ def main() -> int:
         page.locator("#scrubber").fill(str(T))  # an early iterate, where the arrows are long
         page.wait_for_function(  # the 3-D view follows at its own pace
             "(t) => { const d = document.getElementById('surface3d').data;"
-            " return d.find((c) => c.name === 'current').x[0] === window.descentLab.run.path[t][0]; }",
+            " return d.find((c) => c.name === 'current').x[0]"
+            " === window.descentLab.run.path[t][0]; }",
             arg=T,
         )
         page.evaluate("() => document.activeElement.blur()")  # no focus ring in the picture

@@ -1,4 +1,5 @@
-"""Fast JSON for responses and JSON Lines: orjson, numpy-aware, with NaN and ±inf written as null."""
+"""Fast JSON for responses and JSON Lines: orjson, numpy-aware, with NaN and ±inf written as
+null."""
 
 from __future__ import annotations
 

@@ -34,7 +34,8 @@ def _optimizer(name: str, schedule: dict | None) -> dict:
 
 @pytest.mark.parametrize(("name", "schedule"), list(itertools.product(OPTIMIZERS, SCHEDULES)))
 def test_split_and_resume_equals_the_uninterrupted_run(client: TestClient, name, schedule) -> None:
-    """Through JSON: 100 steps equal 40 steps, then 60 resumed from the first response's `resume`."""
+    """Through JSON: 100 steps equal 40 steps, then 60 resumed from the first response's
+    `resume`."""
     body = {
         "surface": "himmelblau",
         "theta0": [-0.5, 0.3],

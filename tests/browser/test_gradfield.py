@@ -20,7 +20,8 @@ ARROWS = ".gradfield .gf-arrows line[visibility=visible]"
 READ_ARROWS = """() => {
   const view = window.descentLab.contour;
   const box = document.querySelector('.gradfield').getBoundingClientRect();
-  return [...document.querySelectorAll('.gradfield .gf-arrows line[visibility=visible]')].map((l) => {
+  const lines = document.querySelectorAll('.gradfield .gf-arrows line[visibility=visible]');
+  return [...lines].map((l) => {
     const x = Number(l.dataset.x), y = Number(l.dataset.y);
     const [px, py] = view.toPixels(x, y);
     const a = ['x1', 'y1', 'x2', 'y2'].map((k) => Number(l.getAttribute(k)));
@@ -38,7 +39,8 @@ def wait_arrows(page: Page, surface: str) -> None:
     page.wait_for_function(
         """(id) => window.descentLab.contour.surface.id === id
              && window.descentLab.gradField.field?.id === id
-             && document.querySelectorAll('.gradfield .gf-arrows line[visibility=visible]').length > 0""",
+             && document.querySelectorAll(
+                  '.gradfield .gf-arrows line[visibility=visible]').length > 0""",
         arg=surface,
     )
 
@@ -133,17 +135,22 @@ def test_field_follows_a_zoom_within_the_domain(page: Page, base_url: str) -> No
     wait_arrows(page, "himmelblau")
     page.evaluate("Plotly.relayout('contour', {'xaxis.range': [1, 2.5], 'yaxis.range': [0.5, 2]})")
     page.wait_for_function(
-        """() => { const ls = [...document.querySelectorAll('.gradfield .gf-arrows line[visibility=visible]')];
-                   return ls.length > 20 && ls.every((l) => l.dataset.x >= 1 && l.dataset.x <= 2.5
-                                                      && l.dataset.y >= 0.5 && l.dataset.y <= 2); }"""
+        """() => {
+             const ls = [...document.querySelectorAll(
+               '.gradfield .gf-arrows line[visibility=visible]')];
+             return ls.length > 20 && ls.every((l) => l.dataset.x >= 1 && l.dataset.x <= 2.5
+                                                && l.dataset.y >= 0.5 && l.dataset.y <= 2); }"""
     )
     assert assert_uphill(page, "himmelblau") > 20
     # Zoomed out past the domain, the arrows stay where the contour is drawn: [-5, 5]².
     page.evaluate("Plotly.relayout('contour', {'xaxis.range': [-8, 12], 'yaxis.range': [-12, 8]})")
     page.wait_for_function(
-        """() => { const ls = [...document.querySelectorAll('.gradfield .gf-arrows line[visibility=visible]')];
-                   return ls.length > 20 && ls.some((l) => l.dataset.x > 4) && ls.some((l) => l.dataset.y < -4)
-                     && ls.every((l) => Math.abs(l.dataset.x) < 5 && Math.abs(l.dataset.y) < 5); }"""
+        """() => {
+             const ls = [...document.querySelectorAll(
+               '.gradfield .gf-arrows line[visibility=visible]')];
+             return ls.length > 20 && ls.some((l) => l.dataset.x > 4)
+               && ls.some((l) => l.dataset.y < -4)
+               && ls.every((l) => Math.abs(l.dataset.x) < 5 && Math.abs(l.dataset.y) < 5); }"""
     )
     assert assert_uphill(page, "himmelblau") > 20
     assert page.problems.errors == []  # type: ignore[attr-defined]
@@ -160,7 +167,8 @@ def test_field_on_formula_and_dataset_surfaces(page: Page, base_url: str, query:
     open_page(page, f"{base_url}/?{query}&field=1")
     page.wait_for_function(
         """() => window.descentLab.gradField.field?.id === window.descentLab.contour.surface.id
-             && document.querySelectorAll('.gradfield .gf-arrows line[visibility=visible]').length > 20"""
+             && document.querySelectorAll(
+                  '.gradfield .gf-arrows line[visibility=visible]').length > 20"""
     )
     if query.startswith("surface=formula"):  # ∇L = (2x, 6y)
         for a in arrows(page):

@@ -34,7 +34,10 @@ def check_outcome(run: dict, want: dict) -> None:
         assert run["nearest"]["distance"] < 1e-4
 
 
-RUN = "(r) => ({ status: r.status, message: r.message, path: r.path, nearest: r.nearest, body: r.body })"
+RUN = (
+    "(r) => ({ status: r.status, message: r.message, path: r.path, nearest: r.nearest,"
+    " body: r.body })"
+)
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda item: f"{item['id']}-{item['slug']}")

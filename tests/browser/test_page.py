@@ -58,7 +58,8 @@ def test_surface_has_a_webgl_context_and_pixels(page: Page, base_url: str) -> No
     open_page(page, base_url + "/")
     has_gl = page.evaluate(
         """() => [...document.querySelectorAll('#surface3d canvas')].some((c) => {
-             const gl = c.getContext('webgl') || c.getContext('webgl2') || c.getContext('experimental-webgl');
+             const gl = c.getContext('webgl') || c.getContext('webgl2')
+               || c.getContext('experimental-webgl');
              return gl !== null && !gl.isContextLost() && c.width > 0 && c.height > 0;
            })"""
     )
@@ -75,7 +76,9 @@ def test_surface_has_a_webgl_context_and_pixels(page: Page, base_url: str) -> No
              ctx.drawImage(img, 0, 0);
              const d = ctx.getImageData(0, 0, c.width, c.height).data;
              const seen = new Set();
-             for (let i = 0; i < d.length; i += 4 * 7) seen.add((d[i] >> 3) << 10 | (d[i + 1] >> 3) << 5 | (d[i + 2] >> 3));
+             for (let i = 0; i < d.length; i += 4 * 7) {
+               seen.add((d[i] >> 3) << 10 | (d[i + 1] >> 3) << 5 | (d[i + 2] >> 3));
+             }
              return seen.size;
            }""",
         base64.b64encode(png).decode(),
@@ -155,7 +158,8 @@ def test_play_pause_and_step_move_the_current_iterate(page: Page, base_url: str)
     t = page.evaluate("window.descentLab.player.t")
     # Still in place a few frames later.
     page.evaluate(
-        "() => new Promise((r) => { let n = 0; const f = () => (++n > 10 ? r() : requestAnimationFrame(f)); f(); })"
+        "() => new Promise((r) => {"
+        " let n = 0; const f = () => (++n > 10 ? r() : requestAnimationFrame(f)); f(); })"
     )
     assert page.evaluate("window.descentLab.player.t") == t
     assert_marker_at_iterate(page, t)

@@ -41,7 +41,8 @@ def start_race(page: Page, picked: list[str], etas: str = "") -> None:
 def heads(page: Page) -> list[tuple[float, float]]:
     return page.evaluate(
         """() => [...document.querySelectorAll('.overlay g.pins circle')].map((c) => {
-            const b = c.getBoundingClientRect(); return [b.x + b.width / 2, b.y + b.height / 2]; })"""
+            const b = c.getBoundingClientRect();
+            return [b.x + b.width / 2, b.y + b.height / 2]; })"""
     )
 
 
@@ -50,7 +51,8 @@ def test_a_race_of_optimizers_matches_the_api_and_moves_together(page: Page, bas
     start_race(page, ["gd", "momentum", "adam"])
 
     pins = page.evaluate(
-        f"{LAB}.pins.map((p) => ({{ optimizer: p.optimizer, eta: p.eta, theta0: p.theta0, path: p.run.path, steps: p.run.steps }}))"
+        f"{LAB}.pins.map((p) => ({{ optimizer: p.optimizer, eta: p.eta, theta0: p.theta0,"
+        " path: p.run.path, steps: p.run.steps }))"
     )
     assert [p["optimizer"] for p in pins] == ["momentum", "adam"]  # GD is the run on show
     assert all(p["theta0"] == [-2.8, 1] and p["eta"] == 0.035 for p in pins)
@@ -115,7 +117,10 @@ def test_a_bad_eta_list_is_explained(page: Page, base_url: str) -> None:
 
 def test_a_pinned_runs_label_names_its_schedule_and_line_search(page: Page, base_url: str) -> None:
     """Two pins that differ only in η's schedule or the line search must not read the same."""
-    pins = "&pin=opt:gd,eta:0.1,x0:1,y0:1,sched:cosine,sched_t_max:50&pin=opt:gd,eta:0.1,x0:1,y0:1,ls:1"
+    pins = (
+        "&pin=opt:gd,eta:0.1,x0:1,y0:1,sched:cosine,sched_t_max:50"
+        "&pin=opt:gd,eta:0.1,x0:1,y0:1,ls:1"
+    )
     open_page(page, f"{base_url}/?surface=quadratic&opt=gd&eta=0.1&x0=1&y0=1{pins}")
     rows = page.locator("#pins li.pin")
     expect(rows).to_have_count(2)

@@ -109,7 +109,10 @@ def test_continue_from_here_keeps_the_path_and_marks_the_change(page: Page, base
     # Before the change the marker is not drawn yet; the 3-D view and the loss chart mark it too.
     pause_at(page, t - 10)
     expect(marker).to_have_count(0)
-    marks3d = "document.getElementById('surface3d').data.filter((d) => d.marker && d.marker.symbol === 'diamond' && d.marker.color === '#1d2433')"
+    marks3d = (
+        "document.getElementById('surface3d').data.filter((d) => d.marker"
+        " && d.marker.symbol === 'diamond' && d.marker.color === '#1d2433')"
+    )
     page.wait_for_function(f"() => {marks3d}.length === 1 && {marks3d}[0].x.length === 0")
     pause_at(page, t + 1)
     expect(marker).to_be_visible()
@@ -180,7 +183,8 @@ def test_step_schedule_gives_a_staircase(page: Page, base_url: str) -> None:
     page.fill("#sched-gamma", "0.5")
     page.press("#sched-gamma", "Enter")
     page.wait_for_function(
-        f"() => {LAB}.settled() && {LAB}.state.schedule.gamma === 0.5 && {LAB}.state.schedule.step_size === 5"
+        f"() => {LAB}.settled() && {LAB}.state.schedule.gamma === 0.5"
+        f" && {LAB}.state.schedule.step_size === 5"
     )
     query = parse_qs(urlparse(page.url).query)
     assert (query["sched"], query["sched_step_size"], query["sched_gamma"]) == (

@@ -26,7 +26,16 @@ is a number), blank lines are skipped. With `kind=logistic`, every y must be 0 o
 occur.
 
 ```sh
-curl -s localhost:8000/api/datasets?kind=logistic -H 'content-type: text/csv' --data-binary @data.csv
+curl -s 'localhost:8000/api/datasets?kind=logistic' -H 'content-type: text/csv' \\
+     --data-binary @- <<'CSV'
+x,y
+-2.1,0
+-1.3,0
+-0.4,1
+0.2,0
+0.9,1
+1.8,1
+CSV
 ```
 
 The answer holds the parsed points: put them in any surface description as

@@ -239,7 +239,8 @@ def _stationary(surface: Surface) -> tuple[StationaryPoint, ...]:
 def minibatch_gradient(fit: DataFit, batch_size: int, seed: int) -> StepGradient:
     """∇L on a minibatch at step t: the data are shuffled once per epoch by a generator seeded
     with (seed, epoch) and cut into batches of `batch_size` (the last may be smaller), so the
-    gradient at step t depends only on (seed, t): equal seeds give equal paths, also when resumed."""
+    gradient at step t depends only on (seed, t): equal seeds give equal paths, also when
+    resumed."""
     n = fit.x.size
     size = min(batch_size, n)
     per_epoch = -(-n // size)

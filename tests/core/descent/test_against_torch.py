@@ -1,4 +1,5 @@
-"""Each optimizer's path equals torch.optim's on the same gradients (torch is a test-only dependency)."""
+"""Each optimizer's path equals torch.optim's on the same gradients (torch is a test-only
+dependency)."""
 
 import numpy as np
 import pytest
