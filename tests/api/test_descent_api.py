@@ -184,16 +184,8 @@ def test_quadratic_converges_below_and_diverges_above_two_over_lambda(client: Te
 
 def test_schema_defaults_match_the_core_optimizers() -> None:
     models = {
-        m.model_fields["name"].annotation.__args__[0]: m
-        for m in (
-            schemas.GDParams,
-            schemas.MomentumParams,
-            schemas.NesterovParams,
-            schemas.AdagradParams,
-            schemas.RMSpropParams,
-            schemas.AdamParams,
-            schemas.NewtonParams,
-        )
+        m.model_fields["name"].annotation.__args__[0]: m  # type: ignore[union-attr]
+        for m in schemas.OPTIMIZER_MODELS.values()
     }
     assert set(models) == set(OPTIMIZERS)
     for name, model in models.items():

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,3 +152,24 @@ def test_the_endpoint_is_documented_with_an_example(client: TestClient) -> None:
     assert operation["tags"] == ["optimizers"]
     example = operation["responses"]["200"]["content"]["application/json"]["example"]
     assert [o["name"] for o in example["optimizers"]] == ["gd", "adam"]
+
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "optimizer_models.json"
+
+
+def test_generated_request_models_are_the_hand_written_ones(client: TestClient) -> None:
+    """The optimizers' request models, now generated from the catalogue, have exactly the OpenAPI
+    schema (field order included) of the hand-written models they replaced: the snapshot was taken
+    from the app before the change. `schedule` is left out: it is not the catalogue's."""
+    expected = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    components = client.get("/openapi.json").json()["components"]["schemas"]
+    actual = {}
+    for name in expected["components"]:
+        schema = dict(components[name])
+        schema["properties"] = {k: v for k, v in schema["properties"].items() if k != "schedule"}
+        actual[name] = schema
+    assert json.dumps(actual, ensure_ascii=False) == json.dumps(
+        expected["components"], ensure_ascii=False
+    )
+    optimizer = components["DescentRequest"]["properties"]["optimizer"]
+    assert optimizer == expected["DescentRequest.optimizer"]

@@ -1,0 +1,28 @@
+"""Small networks on data: multilayer perceptrons over a flat θ ∈ Rⁿ (laid out as PyTorch
+flattens an nn.Sequential of nn.Linear), their losses with gradients and exact Hessian-vector
+products, toy datasets, sharpness, training, and 2-D slices of the loss.
+
+What the rest of the app may import from this room is listed here; every other name is internal.
+"""
+
+from app.core.networks.mlp import (
+    ACTIVATIONS,
+    MAX_HIDDEN_LAYERS,
+    MAX_WIDTH,
+    Activation,
+    Architecture,
+    forward,
+    init_theta,
+    layers,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "MAX_HIDDEN_LAYERS",
+    "MAX_WIDTH",
+    "Activation",
+    "Architecture",
+    "forward",
+    "init_theta",
+    "layers",
+]

@@ -1,0 +1,91 @@
+"""The MLP against torch: θ's layout is parameters_to_vector's, forward is nn.Sequential's, and
+init_theta draws from nn.Linear's default distribution."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+
+from app.core.networks import Architecture, forward, init_theta, layers
+
+ARCHITECTURES = [
+    Architecture(1, (20,), 1, "tanh"),
+    Architecture(2, (8, 5), 2, "relu"),
+    Architecture(2, (6, 7, 4), 3, "gelu"),
+    Architecture(3, (16, 16), 1, "gelu"),
+    Architecture(2, (5, 4, 3), 2, "tanh"),
+]
+TORCH_ACT = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "gelu": torch.nn.GELU}
+
+
+def torch_net(arch: Architecture) -> torch.nn.Sequential:
+    sizes = (arch.inputs, *arch.hidden, arch.outputs)
+    modules: list[torch.nn.Module] = []
+    for i in range(len(sizes) - 1):
+        modules.append(torch.nn.Linear(sizes[i], sizes[i + 1], dtype=torch.float64))
+        if i < len(sizes) - 2:
+            modules.append(TORCH_ACT[arch.activation]())
+    return torch.nn.Sequential(*modules)
+
+
+def loaded(arch: Architecture, theta: np.ndarray) -> torch.nn.Sequential:
+    net = torch_net(arch)
+    torch.nn.utils.vector_to_parameters(torch.from_numpy(theta.copy()), net.parameters())
+    return net
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES, ids=repr)
+def test_n_params_and_layout_are_torchs(arch: Architecture) -> None:
+    net = torch_net(arch)
+    flat = torch.nn.utils.parameters_to_vector(net.parameters()).detach().numpy()
+    assert arch.n_params == flat.size
+    params = layers(arch, flat)
+    linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+    assert len(params) == len(linears)
+    for (w, b), lin in zip(params, linears, strict=True):
+        assert_allclose(w, lin.weight.detach().numpy(), rtol=0, atol=0)
+        assert_allclose(b, lin.bias.detach().numpy(), rtol=0, atol=0)
+        assert np.shares_memory(w, flat) and np.shares_memory(b, flat)  # views, no copies
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES, ids=repr)
+def test_forward_equals_torch_sequential(arch: Architecture) -> None:
+    rng = np.random.default_rng(1)
+    theta = rng.normal(size=arch.n_params)
+    X = rng.normal(size=(37, arch.inputs)) * 2.0
+    expected = loaded(arch, theta)(torch.from_numpy(X)).detach().numpy()
+    assert_allclose(forward(arch, theta, X), expected, rtol=1e-13, atol=1e-13)
+
+
+def test_init_follows_nn_linear_default_distribution() -> None:
+    """Each layer's entries lie in ±1/√fan_in and fill it uniformly (mean 0, variance bound²/3),
+    are reproducible from the seed and differ between seeds."""
+    arch = Architecture(4, (128, 64), 3, "tanh")
+    theta = init_theta(arch, seed=7)
+    assert_allclose(theta, init_theta(arch, seed=7), rtol=0, atol=0)
+    assert not np.allclose(theta, init_theta(arch, seed=8))
+    for (w, b), (_, fan_in) in zip(layers(arch, theta), arch.shapes, strict=True):
+        bound = 1.0 / math.sqrt(fan_in)
+        entries = np.concatenate([w.ravel(), b])
+        assert np.all(np.abs(entries) < bound)
+        # the largest entry is near the bound and the variance is bound²/3 (≥ 192 samples: 10%)
+        assert np.abs(entries).max() > 0.9 * bound
+        assert abs(entries.var() / (bound**2 / 3.0) - 1.0) < 0.2
+    # torch's own initialisation, over many layers, has the same bounds
+    net = torch_net(arch)
+    for lin in (m for m in net if isinstance(m, torch.nn.Linear)):
+        bound = 1.0 / math.sqrt(lin.in_features)
+        assert lin.weight.abs().max().item() <= bound and lin.bias.abs().max().item() <= bound
+
+
+def test_bad_architectures_are_refused_in_words() -> None:
+    with pytest.raises(ValueError, match="activation"):
+        Architecture(1, (4,), 1, "sigmoid")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="hidden width"):
+        Architecture(1, (0,), 1, "tanh")
+    with pytest.raises(ValueError, match="hidden layers"):
+        Architecture(1, (4, 4, 4, 4), 1, "tanh")
+    with pytest.raises(ValueError, match="shape"):
+        layers(Architecture(1, (4,), 1, "tanh"), np.zeros(3))
