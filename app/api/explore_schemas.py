@@ -10,6 +10,7 @@ from app.api.schemas import (
     SURFACE_DOC,
     Coordinate,
     OptimizerParams,
+    RunStatus,
     StrictModel,
     SurfaceSpec,
     Theta,
@@ -96,7 +97,7 @@ class BasinsResult(BaseModel):
 
 class SweepOut(BaseModel):
     eta: list[float]
-    status: list[Literal["converged", "diverged", "max_steps"]]
+    status: list[RunStatus]
     steps: list[int]
     final_loss: list[float]
     final_theta: list[list[float]]

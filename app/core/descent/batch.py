@@ -1,7 +1,7 @@
 """One optimizer from many starts (and/or with many step sizes) at once, vectorised with numpy.
 
-The stop rules are exactly those of app/core/runner.py, applied per start, so each start ends
-with the status, step count and final point its single run would have: bitwise wherever the
+The stop rules are exactly those of app/core/descent/stopping.py, applied per start, so each start
+ends with the status, step count and final point its single run would have: bitwise wherever the
 surface's arithmetic on arrays is the same as on Python floats (+, −, ×, ÷ are; numpy's
 transcendental functions may differ in the last bit), as on the polynomial presets such as
 himmelblau.
@@ -35,18 +35,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.core.descent.optimizers import GD, Optimizer, needs_hessian
-from app.core.descent.runner import LineSearch, StopRules
 from app.core.descent.schedules import CONSTANT, Schedule
+from app.core.descent.stopping import (
+    CONVERGED,
+    DIVERGED,
+    MAX_STEPS,
+    RUNNING,
+    STATUS_NAMES,
+    LineSearch,
+    StopRules,
+    armijo_array,
+    converged_mask,
+    screen_loss_bound,
+    stop_codes,
+)
 from app.core.surfaces.surface import Array, Surface
-
-CONVERGED, DIVERGED, MAX_STEPS = 0, 1, 2
-STATUS_NAMES = ("converged", "diverged", "max_steps")
-_MAX_SHRINKS = 60
-# Decisions this close to a threshold (relative) are left to the single runner's arithmetic.
-_GRAD_BAND = 1e-12
-_LOSS_BAND = 1e-9
-_HUGE_LOSS = 1e300  # a finite loss this large may overflow in the single run's arithmetic
-_NORMAL_TOL = 1e-140  # below this, tol² is too close to underflow for the squared-norm test
 
 
 @dataclass(frozen=True)
@@ -80,32 +83,6 @@ def _has_arrays(tree: Any) -> bool:
     return False
 
 
-def _armijo(
-    surface: Surface,
-    x: Array,
-    y: Array,
-    loss: Array,
-    gx: Array,
-    gy: Array,
-    eta: Array,
-    search: LineSearch,
-) -> Array:
-    eta = np.broadcast_to(np.asarray(eta, dtype=np.float64), x.shape).copy()
-    slope = gx * gx + gy * gy
-    pending = np.ones(x.shape, dtype=bool)
-    for _ in range(_MAX_SHRINKS):
-        trial = surface.value(
-            x[pending] - eta[pending] * gx[pending], y[pending] - eta[pending] * gy[pending]
-        )
-        ok = trial <= loss[pending] - search.c * eta[pending] * slope[pending]
-        index = np.flatnonzero(pending)
-        pending[index[ok]] = False
-        if not pending.any():
-            break
-        eta[pending] *= search.shrink
-    return eta
-
-
 def _evaluator(surface: Surface) -> Callable[..., tuple[Array | None, Array, Array]]:
     """L (None if out[0] is None), ∂L/∂x, ∂L/∂y as float arrays of x's shape: the `out`
     buffers where the surface filled them, else new arrays that share no memory with x, y or
@@ -128,15 +105,6 @@ def _evaluator(surface: Surface) -> Callable[..., tuple[Array | None, Array, Arr
         return got[0], got[1], got[2]
 
     return evaluate
-
-
-def _scalar_loss(surface: Surface, x: float, y: float) -> float:
-    """L as the single runner computes it: on Python floats, an arithmetic error counting as
-    not finite."""
-    try:
-        return float(surface.value(x, y))
-    except (OverflowError, ZeroDivisionError, ValueError):
-        return math.nan
 
 
 def _abs_max(x: Array, y: Array) -> float:
@@ -171,35 +139,12 @@ def _screen(
     if loss is not None:
         if not _abs_max(x, y) <= rules.max_abs_theta:
             return _ANY, math.nan
-        big = rules.max_abs_loss * (1.0 - _LOSS_BAND)  # numpy's L and the single run's may
-        if not (loss.max() <= big and -loss.min() <= big):  # differ in the last bits
+        big = screen_loss_bound(rules)  # numpy's L and the single run's may differ a little
+        if not (loss.max() <= big and -loss.min() <= big):
             return _ANY, math.nan
     # ‖∇L‖ ≤ tol needs |∂L/∂x| ≤ tol (math.hypot is never below the larger component).
     found = _CLEAR if absx.min() > rules.tol else _CONVERGENCES
     return found, max(gx_max, gy_max, -gy_min)
-
-
-def _converged(gx: Array, gy: Array, tol: float) -> NDArray[np.bool_]:
-    """Exactly math.hypot(gx[i], gy[i]) <= tol, the single runner's test, for every i."""
-    near = np.abs(gx) <= tol
-    near &= np.abs(gy) <= tol  # necessary: hypot is never below the larger component
-    out = np.zeros(gx.shape, dtype=bool)
-    candidates = np.flatnonzero(near)
-    if candidates.size == 0:
-        return out
-    cx, cy = gx[candidates], gy[candidates]
-    if tol >= _NORMAL_TOL:
-        # gx² + gy² is within a few ulps of hypot² here (no underflow at this scale), so only
-        # a squared norm within 1e-12 of tol² needs math.hypot itself.
-        sq = cx * cx + cy * cy
-        tol2 = tol * tol
-        out[candidates[sq <= tol2 * (1.0 - _GRAD_BAND)]] = True
-        unsure = (sq > tol2 * (1.0 - _GRAD_BAND)) & (sq <= tol2 * (1.0 + _GRAD_BAND))
-        candidates, cx, cy = candidates[unsure], cx[unsure], cy[unsure]
-    hypot = math.hypot
-    for i, a, b in zip(candidates.tolist(), cx.tolist(), cy.tolist()):
-        out[i] = hypot(a, b) <= tol
-    return out
 
 
 def run_batch(
@@ -238,7 +183,7 @@ def run_batch(
     index = np.arange(n)  # working position -> start; positions [0, m) are the running starts
     hessian = needs_hessian(optimizer)
     evaluate = _evaluator(surface)
-    big = rules.max_abs_loss * (1.0 - _LOSS_BAND)  # below this, |L| ≤ max_abs_loss for sure
+    big = screen_loss_bound(rules)  # below this, |L| ≤ max_abs_loss for sure
     # Plain GD (θ + (−η)·∇L as GD.update computes it, and a state without arrays) runs in place
     # in buffers allocated once: θ_t and θ_{t+1} alternate between two rows, and L, ∇L (with the
     # surface's scratch) are rewritten at each step. Other optimizers may keep ∇L in their
@@ -301,7 +246,7 @@ def run_batch(
             if found == _CONVERGENCES:
                 # Every other rule is clear: only starts with |∂L/∂x| ≤ tol may stop, converged.
                 suspects = np.flatnonzero(scratch[:m] <= rules.tol)
-                stopped = suspects[_converged(gx[suspects], gy[suspects], rules.tol)]
+                stopped = suspects[converged_mask(gx[suspects], gy[suspects], rules.tol)]
                 where = index[stopped]
                 out_x[where], out_y[where] = x[stopped], y[stopped]
                 out_steps[where], out_status[where] = t, CONVERGED
@@ -348,7 +293,7 @@ def run_batch(
             else:
                 assert loss is not None
                 if line_search is not None:
-                    eta = _armijo(surface, x, y, loss, gx, gy, eta, line_search)
+                    eta = armijo_array(surface.value, x, y, loss, gx, gy, eta, line_search)
                 if hessian:
                     step, state = optimizer.update((gx, gy), state, (x, y), eta, surface.hess(x, y))  # type: ignore[call-arg]
                 else:
@@ -419,41 +364,17 @@ def _decide(
     out_steps: NDArray[np.int64],
     out_status: NDArray[np.int8],
 ) -> NDArray[np.intp]:
-    """Apply the single runner's stop rules to every running start at step t, record the starts
-    that stop, and return their (sorted) working positions."""
-    finite = np.isfinite(loss)
-    finite &= np.isfinite(gx)
-    finite &= np.isfinite(gy)
-    absl = np.abs(loss)
-    # Where numpy's loss and the single run's could differ on a decision, compute the latter.
-    unsure = np.isfinite(gx) & np.isfinite(gy)
-    unsure &= ~(absl < _HUGE_LOSS) | (
-        np.abs(absl - rules.max_abs_loss) <= _LOSS_BAND * rules.max_abs_loss
-    )
-    for i in np.flatnonzero(unsure).tolist():
-        value = _scalar_loss(surface, float(x[i]), float(y[i]))
-        if math.isfinite(value):
-            finite[i] = True
-            absl[i] = abs(value)
-        else:
-            finite[i] = False
-    # Not finite at θ_t: the single run stops at t − 1, where it could not make the step.
-    overflow = ~finite
-    diverged = absl > rules.max_abs_loss
-    diverged |= np.abs(x) > rules.max_abs_theta
-    diverged |= np.abs(y) > rules.max_abs_theta
-    diverged &= finite
-    converged = _converged(gx, gy, rules.tol)
-    done = finite.copy() if last else (diverged | converged) & finite
-    # Status: diverged before converged before max_steps, as in runner._stop.
+    """Apply the stop rules (stopping.stop_codes) to every running start at step t, record the
+    starts that stop, and return their (sorted) working positions."""
+    codes, overflow = stop_codes(surface.value, x, y, loss, gx, gy, rules, last)
+    done = codes != RUNNING
     at = np.flatnonzero(done)
     if at.size:
         where = index[at]
         out_x[where], out_y[where] = x[at], y[at]
         out_steps[where] = t
-        status = np.where(converged[at], CONVERGED, MAX_STEPS).astype(np.int8)
-        status[diverged[at]] = DIVERGED
-        out_status[where] = status
+        out_status[where] = codes[at]
+    # Not finite at θ_t: the single run stopped at t − 1, where it could not make the step.
     before = np.flatnonzero(overflow)
     if before.size:
         where = index[before]

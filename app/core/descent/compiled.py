@@ -13,18 +13,21 @@ loop takes, which tests/core/test_compiled.py checks on every compiled preset.
 The kernel stops *before* any iterate at which a stop rule might fire (its convergence test is
 a slightly generous ‖∇L‖² ≤ tol², free of hypot, with a floor against subnormal squares) and
 before a step whose result is not finite; the caller then decides that iterate in Python, with
-the exact rules, so stop decisions and messages are the Python loop's own.
+the exact rules, so stop decisions and messages are the Python loop's own. These pre-tests are
+the kernel's contract with app.core.descent.stopping, written out there; their constants come
+from there (`kernel_g2_stop`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import numba
 import numpy as np
 
+from app.core.descent.stopping import MAX_ABS_LOSS, MAX_ABS_THETA, StopRules, kernel_g2_stop
 from app.core.surfaces import presets
 from app.core.surfaces.surface import Array, Surface
 
@@ -57,10 +60,6 @@ _KINDS: dict[str, int] = {
     "booth": _BOOTH,
 }
 COMPILED_PRESETS = frozenset(_KINDS)
-# The kernel hands an iterate to Python when ‖g‖² ≤ g2_stop = max(tol², this)·(1 + 1e-9): that
-# holds wherever hypot(g) ≤ tol, as ‖g‖² is computed within a few ulps. Below this floor squares
-# reach the subnormal range, where they lose precision, so there Python decides every step.
-_SMALLEST_SQUARE = 1e-280
 
 _quadratic = _jit(presets.KERNEL_FUNCTIONS["quadratic"][0])
 _quadratic_gradient = _jit(presets.KERNEL_FUNCTIONS["quadratic"][1])
@@ -121,7 +120,7 @@ def _gd_steps(
 ) -> tuple[int, float, float, float, float, float]:
     """Up to len(out_loss) steps θ ← θ + (−η)·∇L from the iterate (x, y, loss, gx, gy); each
     iterate left behind goes to the next row of the out arrays. Returns how many, and the
-    iterate it stopped at (not written)."""
+    iterate it stopped at (not written). The pre-tests are stopping's kernel contract."""
     n = out_loss.shape[0]
     i = 0
     while i < n:
@@ -148,17 +147,9 @@ def _gd_steps(
     return i, x, y, loss, gx, gy
 
 
-class Rules(Protocol):
-    """What the kernel reads of app.core.descent.runner.StopRules."""
-
-    max_abs_loss: float
-    max_abs_theta: float
-    tol: float
-
-
 Vec = tuple[float, float]
 GDKernel = Callable[
-    [Vec, float, Vec, float, Rules, Array, Array, Array],
+    [Vec, float, Vec, float, StopRules, Array, Array, Array],
     tuple[int, float, float, float, float, float],
 ]
 
@@ -181,12 +172,11 @@ def gd_kernel(surface: Surface) -> GDKernel | None:
         loss: float,
         grad: Vec,
         eta: float,
-        rules: Rules,
+        rules: StopRules,
         out_theta: Array,
         out_loss: Array,
         out_grad: Array,
     ) -> tuple[int, float, float, float, float, float]:
-        g2_stop = max(rules.tol * rules.tol, _SMALLEST_SQUARE) * (1.0 + 1e-9)
         return _gd_steps(
             kind,
             qa,
@@ -199,7 +189,7 @@ def gd_kernel(surface: Surface) -> GDKernel | None:
             -eta,
             rules.max_abs_loss,
             rules.max_abs_theta,
-            g2_stop,
+            kernel_g2_stop(rules.tol),
             out_theta,
             out_loss,
             out_grad,
@@ -225,8 +215,8 @@ def warm_up() -> None:
         2.0,
         2.0,
         -0.1,
-        1e12,
-        1e6,
+        MAX_ABS_LOSS,
+        MAX_ABS_THETA,
         0.0,
         np.empty((1, 2)),
         np.empty(1),

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from app.core.descent.batch import CONVERGED, DIVERGED, BatchResult, run_batch
+from app.core.descent.batch import BatchResult, run_batch
 from app.core.descent.optimizers import Optimizer
-from app.core.descent.runner import LineSearch, StopRules
 from app.core.descent.schedules import CONSTANT, Schedule
+from app.core.descent.stopping import CONVERGED, DIVERGED, LineSearch, StopRules
 from app.core.surfaces.surface import Array, Domain, Surface
 
 DIVERGED_CELL = -1  # a basin cell whose run diverged
@@ -36,7 +36,8 @@ def landmarks(surface: Surface) -> list[Landmark]:
 
 
 def destinations(surface: Surface, result: BatchResult) -> NDArray[np.int64]:
-    """For each run: the index of the landmark it converged to, or DIVERGED_CELL/UNCONVERGED_CELL."""
+    """For each run: the index of the landmark it converged to, or DIVERGED_CELL or
+    UNCONVERGED_CELL."""
     points = landmarks(surface)
     out = np.full(result.x.shape, UNCONVERGED_CELL, dtype=np.int64)
     out[result.status == DIVERGED] = DIVERGED_CELL
@@ -69,8 +70,12 @@ def basins(
     schedule: Schedule = CONSTANT,
     line_search: LineSearch | None = None,
     rows_per_chunk: int = 32,
+    check: Callable[[int, int], None] | None = None,
 ) -> Iterator[float | BasinMap]:
-    """Yield the share of starts done after each chunk of grid rows, then the BasinMap."""
+    """Yield the share of starts done after each chunk of grid rows, then the BasinMap.
+
+    `check(t, running)` is called after every step of every chunk: an exception it raises (a
+    client that left, a deadline) stops the work at once and propagates."""
     box = domain or surface.domain
     xs = np.linspace(box.x[0], box.x[1], n)
     ys = np.linspace(box.y[0], box.y[1], n)
@@ -80,7 +85,14 @@ def basins(
         rows = slice(first, min(first + rows_per_chunk, n))
         gx, gy = np.meshgrid(xs, ys[rows])
         result = run_batch(
-            surface, optimizer, gx, gy, rules, schedule=schedule, line_search=line_search
+            surface,
+            optimizer,
+            gx,
+            gy,
+            rules,
+            schedule=schedule,
+            line_search=line_search,
+            progress=check,
         )
         destination[rows] = destinations(surface, result).reshape(gx.shape)
         steps[rows] = result.steps.reshape(gx.shape)
@@ -105,11 +117,15 @@ def sweep(
     rules: StopRules,
     *,
     schedule: Schedule = CONSTANT,
+    check: Callable[[int, int], None] | None = None,
 ) -> Sweep:
+    """`check` as for `basins`."""
     etas = np.asarray(etas, dtype=np.float64)
     xs = np.full(etas.shape, float(theta0[0]))
     ys = np.full(etas.shape, float(theta0[1]))
-    result = run_batch(surface, optimizer, xs, ys, rules, etas=etas, schedule=schedule)
+    result = run_batch(
+        surface, optimizer, xs, ys, rules, etas=etas, schedule=schedule, progress=check
+    )
     destination = destinations(surface, result)
     reached = [(eta, d) for eta, d in zip(etas, destination) if d >= 0 and d < len(surface.minima)]
     limit, which = None, None

@@ -1,12 +1,9 @@
 """Run one optimizer on one surface: a generator of iterates and the rules that stop it.
 
 Each iterate holds t, θ_t, L(θ_t), ∇L(θ_t) and the step size η_t used to leave θ_t. The last one
-carries the status:
-
-* ``converged``: ‖∇L(θ_t)‖ ≤ tol;
-* ``diverged``: the next iterate would not be finite (it is not yielded, since JSON has no NaN),
-  or |L| > ``max_abs_loss`` (1e12), or a coordinate of θ beyond ``max_abs_theta`` (1e6);
-* ``max_steps``: ``max_steps`` updates were made (in this call: a resumed run counts afresh).
+carries the status, ``converged``, ``diverged`` or ``max_steps``, decided by the rules of
+app.core.descent.stopping (a resumed run counts its max_steps afresh). A next iterate that is not
+finite is not yielded (JSON has no NaN): the run stops, diverged, at the iterate before it.
 
 The last iterate also carries the optimizer state, so the run can be resumed exactly.
 
@@ -27,54 +24,31 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from app.core.descent.compiled import gd_kernel
 from app.core.descent.optimizers import GD, GDState, Optimizer, Vec, needs_hessian
 from app.core.descent.schedules import CONSTANT, Constant, Schedule
+from app.core.descent.stopping import (
+    NUMERIC_ERRORS,
+    LineSearch,
+    Status,
+    StopRules,
+    armijo,
+    overflowed,
+    stop_check,
+)
 from app.core.surfaces.surface import Array, Surface
-from app.core.text import sci
 
-Status: TypeAlias = Literal["converged", "diverged", "max_steps"]
 # The gradient an update uses at step t from θ_t: the full gradient by default; minibatch
 # gradients for stochastic descent on data.
 StepGradient: TypeAlias = Callable[[int, float, float], tuple[float, float]]
 
-_NUMERIC_ERRORS = (OverflowError, ZeroDivisionError, ValueError)
 _CHUNK = 256  # iterates computed per numpy errstate block
 _KERNEL_BLOCK = 4096  # at most this many iterates per call of a compiled kernel
 _FIRST_ROWS = 1024  # rows a Trajectory allocates at first; it doubles them as it needs
-_MAX_SHRINKS = 60  # line search: 0.5**60 ≈ 1e-18, far below any useful step
-
-
-@dataclass(frozen=True)
-class StopRules:
-    max_steps: int = 1000
-    tol: float = 1e-6
-    max_abs_theta: float = 1e6
-    max_abs_loss: float = 1e12
-
-    def __post_init__(self) -> None:
-        if self.max_steps < 0:
-            raise ValueError(f"Invalid max_steps: {self.max_steps} (must be >= 0)")
-        if not (math.isfinite(self.tol) and self.tol >= 0.0):
-            raise ValueError(f"Invalid tol: {self.tol!r} (must be >= 0 and finite)")
-
-
-@dataclass(frozen=True)
-class LineSearch:
-    """Backtracking (Armijo): shrink the trial step η until L(θ − η∇L) ≤ L(θ) − c·η·‖∇L‖²."""
-
-    c: float = 1e-4
-    shrink: float = 0.5
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.c) and 0.0 < self.c < 1.0):
-            raise ValueError(f"Invalid c: {self.c!r} (c must be in (0, 1))")
-        if not (math.isfinite(self.shrink) and 0.0 < self.shrink < 1.0):
-            raise ValueError(f"Invalid shrink: {self.shrink!r} (shrink must be in (0, 1))")
 
 
 @dataclass(frozen=True)
@@ -112,42 +86,17 @@ def _evaluate(surface: Surface, t: int, x: float, y: float) -> Iterate | None:
         loss = float(surface.value(x, y))
         gx, gy = surface.grad(x, y)
         gx, gy = float(gx), float(gy)
-    except _NUMERIC_ERRORS:
+    except NUMERIC_ERRORS:
         return None
     if not (math.isfinite(loss) and math.isfinite(gx) and math.isfinite(gy)):
         return None
     return Iterate(t, (x, y), loss, (gx, gy))
 
 
-def _stop(it: Iterate, rules: StopRules, last_t: int) -> Status | str | None:
-    """'converged' or 'max_steps', a divergence reason in words, or None to go on."""
-    x, y = it.theta
-    if it.loss > rules.max_abs_loss:
-        return f"at step {it.t}: the loss passed {sci(rules.max_abs_loss)}"
-    if it.loss < -rules.max_abs_loss:
-        return f"at step {it.t}: the loss fell below −{sci(rules.max_abs_loss)}"
-    if max(abs(x), abs(y)) > rules.max_abs_theta:
-        return f"at step {it.t}: θ left the box |x|, |y| ≤ {sci(rules.max_abs_theta)}"
-    if it.grad_norm <= rules.tol:
-        return "converged"
-    if it.t >= last_t:
-        return "max_steps"
-    return None
-
-
-def _armijo(surface: Surface, it: Iterate, g: Vec, eta: float, search: LineSearch) -> float:
-    """The first η in η, η·shrink, η·shrink², … that satisfies the Armijo condition."""
-    x, y = it.theta
-    slope = g[0] * g[0] + g[1] * g[1]
-    for _ in range(_MAX_SHRINKS):
-        try:
-            trial = float(surface.value(x - eta * g[0], y - eta * g[1]))
-        except _NUMERIC_ERRORS:
-            trial = math.nan
-        if trial <= it.loss - search.c * eta * slope:
-            return eta
-        eta *= search.shrink
-    return eta
+def _stop(it: Iterate, rules: StopRules, last_t: int) -> tuple[Status, str] | None:
+    """stopping.stop_check on an iterate: (status, reason) if the run stops there."""
+    (x, y), (gx, gy) = it.theta, it.grad
+    return stop_check(it.t, x, y, it.loss, gx, gy, rules, last_t)
 
 
 class _Stepper:
@@ -175,7 +124,7 @@ class _Stepper:
         g = current.grad if self.step_gradient is None else self.step_gradient(t, x, y)
         eta = self.schedule.eta(self.optimizer.eta, t)
         if self.line_search is not None:
-            eta = _armijo(self.surface, current, g, eta, self.line_search)
+            eta = armijo(self.surface.value, x, y, current.loss, g[0], g[1], eta, self.line_search)
         if self.hessian:
             hess = self.surface.hess(x, y)
             step, new_state = self.optimizer.update(g, state, current.theta, eta, hess)  # type: ignore[call-arg]
@@ -193,8 +142,8 @@ class Trajectory:
 
     The columns hold the very numbers the iterates would (`descend` is built on this), without
     one Python object per iterate: `/api/descent` serialises the arrays directly. Plain GD on a
-    compiled preset is stepped by app.core.descent.compiled, which writes into the arrays (bitwise the
-    same numbers); `compiled=False` keeps it in Python, which the tests use as the reference.
+    compiled preset is stepped by app.core.descent.compiled, which writes into the arrays
+    (bitwise the same numbers); `compiled=False` keeps it in Python, the tests' reference.
     """
 
     __slots__ = (
@@ -356,13 +305,9 @@ class Trajectory:
 
     def _stop_here(self, current: Iterate) -> bool:
         verdict = _stop(current, self._rules, self._last_t)
-        if verdict is None:
-            return False
-        if verdict in ("converged", "max_steps"):
-            self._finish(current, verdict)  # type: ignore[arg-type]
-        else:
-            self._finish(current, "diverged", verdict)
-        return True
+        if verdict is not None:
+            self._finish(current, *verdict)
+        return verdict is not None
 
     def _extend(self, size: int) -> None:
         """Any optimizer, schedule, line search or step gradient: one `_Stepper.step` per step."""
@@ -379,7 +324,7 @@ class Trajectory:
                 break
             try:
                 nxt, new_state, eta = stepper.step(current, state)
-            except _NUMERIC_ERRORS:
+            except NUMERIC_ERRORS:
                 nxt, new_state, eta = None, state, math.nan
             if nxt is None:
                 overflow = True
@@ -394,7 +339,7 @@ class Trajectory:
         if stop:
             self._stop_here(current)
         elif overflow:
-            self._finish(current, "diverged", _overflow(current.t + 1))
+            self._finish(current, "diverged", overflowed(current.t + 1))
 
     def _extend_gd(self, size: int) -> None:
         """Plain GD with a constant η. On a compiled preset the kernel takes the steps, and the
@@ -437,8 +382,8 @@ class Trajectory:
         return steps
 
     def _gd_python(self, eta: float, size: int) -> int:
-        """GD.update's arithmetic (θ + (−η)·g) inlined, and the stop rules of `_stop` tested on
-        floats; `_stop` itself decides once one of them fires."""
+        """GD.update's arithmetic (θ + (−η)·g) inlined, and the stop rules pre-tested on floats
+        (the contract in app.core.descent.stopping); `stop_check` decides once one fires."""
         cur = self._current
         t, (x, y), loss, (gx, gy) = cur.t, cur.theta, cur.loss, cur.grad
         neta = -eta
@@ -466,7 +411,7 @@ class Trajectory:
                 or hypot(gx, gy) <= tol
                 or t >= last_t
             ):
-                stop = _stop(Iterate(t, theta, loss, g), rules, last_t) is not None
+                stop = stop_check(t, x, y, loss, gx, gy, rules, last_t) is not None
                 if stop:
                     break
             try:
@@ -476,7 +421,7 @@ class Trajectory:
                 ngx, ngy = gradient(nx, ny)
                 ngx, ngy = float(ngx), float(ngy)
                 finite = isfinite(nloss) and isfinite(ngx) and isfinite(ngy)
-            except _NUMERIC_ERRORS:
+            except NUMERIC_ERRORS:
                 finite = False
             if not finite:
                 overflow = True
@@ -491,7 +436,7 @@ class Trajectory:
         if stop:
             self._stop_here(current)
         elif overflow:
-            self._finish(current, "diverged", _overflow(t + 1))
+            self._finish(current, "diverged", overflowed(t + 1))
         return len(losses)
 
 
@@ -504,10 +449,6 @@ def _grown(column: Array, rows: int, size: int) -> Array:
 def _read_only(view: Array) -> Array:
     view.flags.writeable = False
     return view
-
-
-def _overflow(t: int) -> str:
-    return f"at step {t}: θ, the loss or its gradient overflowed (became infinite or NaN)"
 
 
 def descend(
