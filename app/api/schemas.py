@@ -1,12 +1,13 @@
 """Request and response models: the API's contract, validated at the edge.
 
-Every request model forbids unknown fields and non-finite numbers. The hyperparameter defaults
-mirror those of the core optimizers (a test keeps them in step).
+Every request model forbids unknown fields and non-finite numbers. The optimizers' models are
+generated from the core's catalogue (app/core/descent/catalogue.py), as the resume models are
+from the core's state types.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -20,7 +21,16 @@ from pydantic import (
 )
 
 from app.api.dataset_schemas import DataFitOut, DatasetSurface, surface_tag
-from app.core.descent import MAX_ETA, STATE_TYPES, Status
+from app.core.descent import (
+    CATALOGUE,
+    ETA,
+    MAX_ETA,
+    STATE_TYPES,
+    Bounds,
+    Hyperparameter,
+    OptimizerSpec,
+    Status,
+)
 from app.core.formulas import MAX_LENGTH as MAX_EXPRESSION_LENGTH
 from app.settings import get_settings
 
@@ -60,10 +70,19 @@ Theta = Annotated[
     list[Coordinate],
     Field(min_length=2, max_length=2, description="A point (x, y)", examples=[[-1.0, 1.0]]),
 ]
-Eta = Annotated[float, Field(gt=0.0, le=MAX_ETA, description="Step size η (learning rate)")]
-UnitInterval = Annotated[float, Field(ge=0.0, le=1.0)]
-OpenUnitInterval = Annotated[float, Field(ge=0.0, lt=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0, le=1e6)]
+
+
+def _limits(bounds: Bounds) -> dict[str, Any]:
+    """A core interval as Pydantic's ge/gt/le/lt."""
+    out: dict[str, Any] = {}
+    if bounds.min is not None:
+        out["gt" if bounds.min_exclusive else "ge"] = bounds.min
+    if bounds.max is not None:
+        out["lt" if bounds.max_exclusive else "le"] = bounds.max
+    return out
+
+
+Eta = Annotated[float, Field(**_limits(ETA), description="Step size η (learning rate)")]
 
 
 class ConstantSchedule(StrictModel):
@@ -119,87 +138,46 @@ class OptimizerBase(StrictModel):
     schedule: ScheduleParams | None = None
 
 
-class GDParams(OptimizerBase):
-    """Plain gradient descent: θ ← θ − η∇L, optionally with a backtracking line search."""
-
-    name: Literal["gd"]
-    eta: Eta = 0.01
-    line_search: LineSearchParams | None = None
+def _hyperparameter_field(h: Hyperparameter) -> tuple[Any, Any]:
+    if h.bounds is None:
+        return (bool, h.default)
+    return (float, Field(h.default, **_limits(h.bounds)))
 
 
-class MomentumParams(OptimizerBase):
-    """Heavy-ball momentum, as torch.optim.SGD(momentum=…)."""
-
-    name: Literal["momentum"]
-    eta: Eta = 0.01
-    momentum: UnitInterval = 0.9
-    dampening: UnitInterval = 0.0
-    weight_decay: NonNegative = 0.0
-
-
-class NesterovParams(OptimizerBase):
-    """Nesterov momentum, as torch.optim.SGD(momentum=…, nesterov=True)."""
-
-    name: Literal["nesterov"]
-    eta: Eta = 0.01
-    momentum: UnitInterval = 0.9
-    weight_decay: NonNegative = 0.0
+def _optimizer_model(spec: OptimizerSpec) -> type[OptimizerBase]:
+    """The request model of one optimizer, e.g. AdamParams, built from its catalogue entry."""
+    fields: dict[str, Any] = {
+        "name": (Literal[spec.name], ...),
+        "eta": (Eta, spec.default_eta),
+    }
+    if spec.line_search:
+        fields["line_search"] = (LineSearchParams | None, None)
+    fields.update({h.name: _hyperparameter_field(h) for h in spec.hyperparameters})
+    return create_model(
+        f"{spec.type_name}Params", __base__=OptimizerBase, __doc__=spec.description, **fields
+    )
 
 
-class AdagradParams(OptimizerBase):
-    """torch.optim.Adagrad."""
+# One request model per optimizer of the core's catalogue, by name and in its order.
+OPTIMIZER_MODELS: dict[str, type[OptimizerBase]] = {
+    spec.name: _optimizer_model(spec) for spec in CATALOGUE
+}
 
-    name: Literal["adagrad"]
-    eta: Eta = 0.01
-    lr_decay: NonNegative = 0.0
-    weight_decay: NonNegative = 0.0
-    initial_accumulator_value: NonNegative = 0.0
-    eps: NonNegative = 1e-10
+if TYPE_CHECKING:  # what the type checker knows of the generated models
 
+    class OptimizerParams(OptimizerBase):
+        name: str
+        eta: float
 
-class RMSpropParams(OptimizerBase):
-    """torch.optim.RMSprop."""
+    class GDParams(OptimizerParams):
+        line_search: LineSearchParams | None = None
 
-    name: Literal["rmsprop"]
-    eta: Eta = 0.01
-    alpha: UnitInterval = 0.99
-    eps: NonNegative = 1e-8
-    weight_decay: NonNegative = 0.0
-    momentum: UnitInterval = 0.0
-    centered: bool = False
-
-
-class AdamParams(OptimizerBase):
-    """torch.optim.Adam (beta1, beta2 are torch's betas)."""
-
-    name: Literal["adam"]
-    eta: Eta = 0.001
-    beta1: OpenUnitInterval = 0.9
-    beta2: OpenUnitInterval = 0.999
-    eps: NonNegative = 1e-8
-    weight_decay: NonNegative = 0.0
-    amsgrad: bool = False
-
-
-class NewtonParams(OptimizerBase):
-    """Newton's method θ ← θ − η H⁻¹∇L; where the Hessian is not positive-definite, its
-    eigenvalues are replaced by max(|λ|, min_curvature) (saddle-free Newton)."""
-
-    name: Literal["newton"]
-    eta: Eta = 1.0
-    min_curvature: float = Field(1e-2, gt=0.0, le=1e6)
-
-
-OptimizerParams = Annotated[
-    GDParams
-    | MomentumParams
-    | NesterovParams
-    | AdagradParams
-    | RMSpropParams
-    | AdamParams
-    | NewtonParams,
-    Field(discriminator="name"),
-]
+else:
+    GDParams = OPTIMIZER_MODELS["gd"]  # the default optimizer, and the one with a line search
+    OptimizerParams = Annotated[
+        Union[tuple(OPTIMIZER_MODELS.values())],  # noqa: UP007
+        Field(discriminator="name"),
+    ]
 
 
 # --- formulas (issue 5) ---------------------------------------------------------------------
