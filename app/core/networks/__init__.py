@@ -15,13 +15,17 @@ from app.core.networks.mlp import (
     init_theta,
     layers,
 )
+from app.core.networks.objective import LOSSES, LossName, NetworkLoss
 
 __all__ = [
     "ACTIVATIONS",
+    "LOSSES",
     "MAX_HIDDEN_LAYERS",
     "MAX_WIDTH",
     "Activation",
     "Architecture",
+    "LossName",
+    "NetworkLoss",
     "forward",
     "init_theta",
     "layers",

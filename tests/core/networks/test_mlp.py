@@ -9,6 +9,7 @@ import torch
 from numpy.testing import assert_allclose
 
 from app.core.networks import Architecture, forward, init_theta, layers
+from tests.core.networks.conftest import torch_net
 
 ARCHITECTURES = [
     Architecture(1, (20,), 1, "tanh"),
@@ -17,23 +18,6 @@ ARCHITECTURES = [
     Architecture(3, (16, 16), 1, "gelu"),
     Architecture(2, (5, 4, 3), 2, "tanh"),
 ]
-TORCH_ACT = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "gelu": torch.nn.GELU}
-
-
-def torch_net(arch: Architecture) -> torch.nn.Sequential:
-    sizes = (arch.inputs, *arch.hidden, arch.outputs)
-    modules: list[torch.nn.Module] = []
-    for i in range(len(sizes) - 1):
-        modules.append(torch.nn.Linear(sizes[i], sizes[i + 1], dtype=torch.float64))
-        if i < len(sizes) - 2:
-            modules.append(TORCH_ACT[arch.activation]())
-    return torch.nn.Sequential(*modules)
-
-
-def loaded(arch: Architecture, theta: np.ndarray) -> torch.nn.Sequential:
-    net = torch_net(arch)
-    torch.nn.utils.vector_to_parameters(torch.from_numpy(theta.copy()), net.parameters())
-    return net
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES, ids=repr)
@@ -55,7 +39,7 @@ def test_forward_equals_torch_sequential(arch: Architecture) -> None:
     rng = np.random.default_rng(1)
     theta = rng.normal(size=arch.n_params)
     X = rng.normal(size=(37, arch.inputs)) * 2.0
-    expected = loaded(arch, theta)(torch.from_numpy(X)).detach().numpy()
+    expected = torch_net(arch, theta)(torch.from_numpy(X)).detach().numpy()
     assert_allclose(forward(arch, theta, X), expected, rtol=1e-13, atol=1e-13)
 
 

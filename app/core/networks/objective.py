@@ -1,0 +1,203 @@
+"""A network's loss on data as an objective over θ ∈ Rⁿ: value, gradient (backpropagation) and
+exact Hessian-vector products (Pearlmutter's R-operator: the directional derivative of
+backpropagation along v, i.e. forward-over-reverse; no finite differences).
+
+Losses: "mse" is ½ · the mean squared error over all outputs (Cohen et al.'s setup), and
+"cross_entropy" is torch.nn.CrossEntropyLoss: softmax over the outputs, integer labels, mean over
+points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, TypeAlias, get_args
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from app.core.networks.mlp import (
+    Architecture,
+    activation,
+    activation_grad,
+    activation_hess,
+    layers,
+)
+
+Array: TypeAlias = NDArray[np.float64]
+LossName: TypeAlias = Literal["mse", "cross_entropy"]
+LOSSES: tuple[str, ...] = get_args(LossName)
+
+
+@dataclass
+class _Pass:
+    """One forward pass at θ: each layer's input h and pre-activation z, and the outputs."""
+
+    theta: Array
+    inputs: list[Array]  # h_0 = X, h_1, …, h_{L-1}
+    pre: list[Array]  # z_1, …, z_L (z_L = the outputs)
+    value: float
+    delta: Array  # ∂L/∂outputs
+    probs: Array | None  # softmax of the outputs (cross-entropy)
+
+
+@dataclass
+class NetworkLoss:
+    """The loss of network `arch` on points X (points × inputs) with targets y: for "mse" an
+    array (points × outputs, or points when there is one output), for "cross_entropy" class
+    labels 0 … outputs − 1."""
+
+    arch: Architecture
+    X: Array
+    y: Array
+    loss: LossName = "mse"
+    _last: _Pass | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"Unknown loss {self.loss!r}. Valid names: {', '.join(LOSSES)}.")
+        X = np.asarray(self.X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.arch.inputs or X.shape[0] < 1:
+            raise ValueError(
+                f"X has shape {X.shape}; expected (points, {self.arch.inputs}) with points >= 1"
+            )
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X has a value that is not a finite number")
+        self.X = X
+        if self.loss == "mse":
+            y = np.asarray(self.y, dtype=np.float64)
+            if y.ndim == 1 and self.arch.outputs == 1:
+                y = y[:, None]
+            if y.shape != (X.shape[0], self.arch.outputs):
+                raise ValueError(
+                    f"y has shape {y.shape}; expected ({X.shape[0]}, {self.arch.outputs})"
+                )
+            if not np.all(np.isfinite(y)):
+                raise ValueError("y has a value that is not a finite number")
+        else:
+            y = np.asarray(self.y)
+            if y.shape != (X.shape[0],) or not np.all(np.equal(np.mod(y, 1), 0)):
+                raise ValueError(f"y must hold {X.shape[0]} whole-number class labels")
+            y = y.astype(np.intp)
+            if y.min() < 0 or y.max() >= self.arch.outputs:
+                raise ValueError(
+                    f"Class labels must lie in 0 … {self.arch.outputs - 1}; "
+                    f"got {y.min()} … {y.max()}"
+                )
+        self.y = y
+
+    @property
+    def n(self) -> int:
+        """The number of parameters."""
+        return self.arch.n_params
+
+    @property
+    def points(self) -> int:
+        return int(self.X.shape[0])
+
+    def on(self, indices: ArrayLike) -> NetworkLoss:
+        """The same loss on the points `indices` (a minibatch)."""
+        idx = np.asarray(indices, dtype=np.intp)
+        return NetworkLoss(self.arch, self.X[idx], self.y[idx], self.loss)
+
+    def value(self, theta: Array) -> float:
+        return self._forward(theta).value
+
+    def grad(self, theta: Array) -> Array:
+        return self.value_and_grad(theta)[1]
+
+    def value_and_grad(self, theta: Array) -> tuple[float, Array]:
+        p = self._forward(theta)
+        params = layers(self.arch, p.theta)
+        out = np.empty(self.n)
+        grads = layers(self.arch, out)
+        sigma_grad = activation_grad(self.arch.activation)
+        delta = p.delta
+        for i in range(len(params) - 1, -1, -1):
+            gw, gb = grads[i]
+            np.matmul(delta.T, p.inputs[i], out=gw)
+            gb[:] = delta.sum(axis=0)
+            if i:
+                delta = (delta @ params[i][0]) * sigma_grad(p.pre[i - 1])
+        return p.value, out
+
+    def hvp(self, theta: Array, v: Array) -> Array:
+        """H(θ)·v exactly, by the R-operator: R{·} is the derivative along v of each quantity
+        of the forward pass and of backpropagation."""
+        p = self._forward(theta)
+        name = self.arch.activation
+        sigma_grad, sigma_hess = activation_grad(name), activation_hess(name)
+        params = layers(self.arch, p.theta)
+        dirs = layers(self.arch, np.asarray(v, dtype=np.float64))
+        n_layers = len(params)
+        # forward: R{z_l} = R{h_{l-1}} W_lᵀ + h_{l-1} V_lᵀ + c_l, R{h_l} = σ′(z_l) R{z_l}
+        r_pre: list[Array] = []
+        r_h: Array | None = None
+        d_act: list[Array] = []
+        for i in range(n_layers):
+            (w, _), (dw, db) = params[i], dirs[i]
+            rz = p.inputs[i] @ dw.T + db
+            if r_h is not None:
+                rz += r_h @ w.T
+            r_pre.append(rz)
+            if i < n_layers - 1:
+                d_act.append(sigma_grad(p.pre[i]))
+                r_h = d_act[i] * rz
+        # the loss: R{δ_L} = (∂²L/∂f²) R{f}
+        rf = r_pre[-1]
+        if p.probs is None:
+            r_delta = rf / rf.size
+        else:
+            pr = p.probs
+            r_delta = (pr * rf - pr * np.sum(pr * rf, axis=1, keepdims=True)) / rf.shape[0]
+        # backward
+        out = np.empty(self.n)
+        hv = layers(self.arch, out)
+        delta = p.delta
+        for i in range(n_layers - 1, -1, -1):
+            hw, hb = hv[i]
+            np.matmul(r_delta.T, p.inputs[i], out=hw)
+            if i:
+                r_hi = d_act[i - 1] * r_pre[i - 1]  # R{h_i}
+                hw += delta.T @ r_hi
+            hb[:] = r_delta.sum(axis=0)
+            if i:
+                (w, _), (dw, _) = params[i], dirs[i]
+                back = delta @ w
+                r_delta = (r_delta @ w + delta @ dw) * d_act[i - 1] + back * sigma_hess(
+                    p.pre[i - 1]
+                ) * r_pre[i - 1]
+                delta = back * d_act[i - 1]
+        return out
+
+    def _forward(self, theta: Array) -> _Pass:
+        theta = np.asarray(theta, dtype=np.float64)
+        last = self._last
+        if last is not None and np.array_equal(last.theta, theta):
+            return last
+        theta = theta.copy()
+        params = layers(self.arch, theta)
+        sigma = activation(self.arch.activation)
+        inputs, pre = [self.X], []
+        for i, (w, b) in enumerate(params):
+            z = inputs[-1] @ w.T + b
+            pre.append(z)
+            if i < len(params) - 1:
+                inputs.append(sigma(z))
+        f = pre[-1]
+        probs = None
+        if self.loss == "mse":
+            r = f - self.y
+            value = 0.5 * float(np.mean(r * r))
+            delta = r / r.size
+        else:
+            shifted = f - f.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            total = e.sum(axis=1, keepdims=True)
+            probs = e / total
+            rows = np.arange(f.shape[0])
+            value = float(np.mean(np.log(total[:, 0]) - shifted[rows, self.y]))
+            delta = probs.copy()
+            delta[rows, self.y] -= 1.0
+            delta /= f.shape[0]
+        self._last = _Pass(theta, inputs, pre, value, delta, probs)
+        return self._last
