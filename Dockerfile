@@ -4,7 +4,10 @@
 #   docker run -p 8000:8000 -e WEB_CONCURRENCY=4 descent-lab
 #
 # The app is stateless (uploaded data travel in each request), so it scales by adding workers
-# (WEB_CONCURRENCY) or by running more containers behind any load balancer.
+# (WEB_CONCURRENCY) or by running more containers behind any load balancer. `python -m app` guards
+# each worker itself (app/web/connections.py): headers over DESCENT_HEADER_MAX_BYTES (32 KiB) get
+# 431, headers slower than DESCENT_HEADER_TIMEOUT (10 s) are cut off, and connections beyond
+# DESCENT_MAX_CONNECTIONS (4096) per worker get 503; set them with -e like WEB_CONCURRENCY.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -39,6 +42,10 @@ COPY static/ ./static/
 #    worker compiles it (about a second) when it starts; the cache stays writable for the user.
 RUN python -c "from app.core.descent.compiled import warm_up; warm_up()" \
     && chown -R descent /app/.numba-cache
+
+# 4. Compress Plotly's bundle at Brotli's best quality (~45 s, too slow for a worker's start) into
+#    /app/.asset-cache, where every worker reads it (app/web/assets.py); read-only for the user.
+RUN python -m app.web.assets
 
 # The presets' stationary points are computed by each worker at start-up, in the app's lifespan
 # (about 0.5 s, before uvicorn accepts connections), so no first request waits for them.

@@ -50,6 +50,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sandbox.start()  # the formula compiler's process server, started now rather than on demand
     threading.Thread(target=compiled.warm_up, name="compile-gd", daemon=True).start()
     await run_in_threadpool(warm_up)  # uvicorn accepts connections once this is done
+    await run_in_threadpool(pages.warm_up)  # the page and Plotly, rendered and compressed
     yield
 
 

@@ -1,12 +1,11 @@
 """The page: `GET /` renders templates/index.html; Plotly.js is served from the installed `plotly`
-package (no CDN, no vendored copy), gzip-compressed once in memory under a versioned URL."""
+package (no CDN, no vendored copy) under a versioned URL. Both are rendered and compressed (gzip
+and Brotli) once per worker, before it accepts traffic (`warm_up`, called by the lifespan), and
+sent in the encoding the request accepts."""
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,69 +17,80 @@ from fastapi.templating import Jinja2Templates
 from app import __version__
 from app.core.surfaces import PRESETS
 from app.lessons import LESSONS
-from app.web.static import static_version
+from app.web import assets
+from app.web.assets import Encoded, SingleFlight
+from app.web.static import IMMUTABLE, static_version
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-YEAR = 365 * 24 * 3600
+PLOTLY = "plotly"  # the key of Plotly's bundle; the page's key is its static version
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
 
 
-@dataclass(frozen=True)
-class Asset:
-    raw: bytes
-    gzipped: bytes
-    etag: str
-    version: str  # plotly.js's own version, read from the bundle's banner
-
-
 @lru_cache(maxsize=1)
-def plotly_asset() -> Asset:
-    raw = PLOTLY_JS.read_bytes()
-    match = re.search(rb"plotly\.js v(\d+\.\d+\.\d+)", raw[:500])
-    version = match.group(1).decode() if match else plotly.__version__
-    digest = hashlib.sha256(raw).hexdigest()[:16]
-    return Asset(raw, gzip.compress(raw, compresslevel=9, mtime=0), f'"{digest}"', version)
+def plotly_version() -> str:
+    """plotly.js's own version, read from the bundle's banner."""
+    with PLOTLY_JS.open("rb") as bundle:
+        match = re.search(rb"plotly\.js v(\d+\.\d+\.\d+)", bundle.read(500))
+    return match.group(1).decode() if match else plotly.__version__
 
 
 def plotly_url() -> str:
-    asset = plotly_asset()
-    return f"/vendor/plotly-{asset.version}-{asset.etag.strip(chr(34))}.min.js"
+    return f"/vendor/plotly-{plotly_version()}-{ASSETS.get(PLOTLY).etag.strip(chr(34))}.min.js"
+
+
+def render_index(version: str) -> bytes:
+    return (
+        templates.get_template("index.html")
+        .render(
+            plotly_url=plotly_url(),
+            static_version=version,
+            version=__version__,
+            # The picker is rendered here: the page then fetches only the surface on show.
+            surfaces=[(s.id, s.name) for s in PRESETS.values()],
+            lessons=[(item["id"], item["title"]) for item in LESSONS],
+        )
+        .encode()
+    )
+
+
+def build(key: str) -> Encoded:
+    raw = PLOTLY_JS.read_bytes() if key == PLOTLY else render_index(key)
+    return assets.encode(raw, assets.CACHE)
+
+
+ASSETS: SingleFlight[str, Encoded] = SingleFlight(build)
+
+
+def warm_up() -> None:
+    """Compress Plotly's bundle and render and compress the page now, not on a first request."""
+    ASSETS.get(PLOTLY)
+    ASSETS.get(static_version(STATIC))
+
+
+def send(asset: Encoded, request: Request, media_type: str, cache_control: str) -> Response:
+    headers = {"Cache-Control": cache_control, "ETag": asset.etag}
+    if asset.etag in (t.strip() for t in request.headers.get("if-none-match", "").split(",")):
+        return Response(status_code=304, headers={**headers, "Vary": "Accept-Encoding"})
+    encoding = assets.negotiate(request.headers.get("accept-encoding", ""))
+    if encoding:  # (an identity body gets its Vary from http.GZipMiddleware)
+        headers.update({"Content-Encoding": encoding, "Vary": "Accept-Encoding"})
+    return Response(asset.body(encoding), media_type=media_type, headers=headers)
 
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Response:
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {
-            "plotly_url": plotly_url(),
-            "static_version": static_version(STATIC),
-            "version": __version__,
-            # The picker is rendered here: the page then fetches only the surface on show.
-            "surfaces": [(s.id, s.name) for s in PRESETS.values()],
-            "lessons": [(item["id"], item["title"]) for item in LESSONS],
-        },
-    )
+    # Revalidated on every visit (a 304 costs a few hundred bytes): a new static version must
+    # reach the browser at once.
+    return send(ASSETS.get(static_version(STATIC)), request, "text/html", "no-cache")
 
 
 @router.get("/vendor/plotly-{tag}.min.js")
 def plotly_js(tag: str, request: Request) -> Response:
-    asset = plotly_asset()
-    if plotly_url() != f"/vendor/plotly-{tag}.min.js":
+    if plotly_url() != f"/vendor/plotly-{tag[:100]}.min.js":
         raise HTTPException(404, "Unknown Plotly.js version")
-    headers = {
-        "Cache-Control": f"public, max-age={YEAR}, immutable",
-        "ETag": asset.etag,
-        "Vary": "Accept-Encoding",
-    }
-    if request.headers.get("if-none-match") == asset.etag:
-        return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-        return Response(asset.gzipped, media_type="text/javascript", headers=headers)
-    return Response(asset.raw, media_type="text/javascript", headers=headers)
+    return send(ASSETS.get(PLOTLY), request, "text/javascript", IMMUTABLE)
