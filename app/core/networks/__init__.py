@@ -5,6 +5,15 @@ products, toy datasets, sharpness, training, and 2-D slices of the loss.
 What the rest of the app may import from this room is listed here; every other name is internal.
 """
 
+from app.core.networks.data import (
+    DEFAULT_NOISE,
+    MAX_NOISE,
+    MAX_POINTS,
+    TOY_DATASETS,
+    ToyData,
+    chebyshev_t4,
+    toy_dataset,
+)
 from app.core.networks.mlp import (
     ACTIVATIONS,
     MAX_HIDDEN_LAYERS,
@@ -18,6 +27,13 @@ from app.core.networks.mlp import (
 from app.core.networks.objective import LOSSES, LossName, NetworkLoss
 
 __all__ = [
+    "DEFAULT_NOISE",
+    "MAX_NOISE",
+    "MAX_POINTS",
+    "TOY_DATASETS",
+    "ToyData",
+    "chebyshev_t4",
+    "toy_dataset",
     "ACTIVATIONS",
     "LOSSES",
     "MAX_HIDDEN_LAYERS",
