@@ -25,6 +25,7 @@ from app.core.networks.mlp import (
     layers,
 )
 from app.core.networks.objective import LOSSES, LossName, NetworkLoss
+from app.core.networks.sharpness import lanczos, sharpness
 
 __all__ = [
     "DEFAULT_NOISE",
@@ -44,5 +45,7 @@ __all__ = [
     "NetworkLoss",
     "forward",
     "init_theta",
+    "lanczos",
     "layers",
+    "sharpness",
 ]
