@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
@@ -115,11 +116,26 @@ def check_data(x: Array, y: Array, kind: Kind | None = None, rows: list[int] | N
             )
 
 
+# A number as a spreadsheet writes one: ASCII digits, an optional sign (the Unicode minus − too,
+# which word processors and some locales put in), a decimal point, an exponent; or inf/nan, which
+# check_data then rejects by name. float() alone would also take 1_000 and non-ASCII digits (١٢,
+# １２), which no spreadsheet reads as numbers.
+_NUMBER = re.compile(
+    r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|infinity|nan)", re.I
+)
+
+
 def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
+    text = text.replace("\u2212", "-")
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
+def _why_not_a_number(text: str) -> str:
+    if "_" in text:
+        return " (write it without underscores)"
+    if any(c.isdigit() and not c.isascii() for c in text):
+        return " (write its digits as 0-9)"
+    return ""
 
 
 def parse_csv(data: bytes | str, kind: Kind | None = None) -> tuple[Array, Array, list[str] | None]:
@@ -161,7 +177,10 @@ def parse_csv(data: bytes | str, kind: Kind | None = None) -> tuple[Array, Array
         for name, text, value in zip(("x", "y"), fields, values):
             if value is None:
                 shown = text if len(text) <= 30 else text[:30] + "…"
-                raise DataError(f"row {line}: {name} = {shown!r} is not a number", line)
+                raise DataError(
+                    f"row {line}: {name} = {shown!r} is not a number{_why_not_a_number(text)}",
+                    line,
+                )
         if len(rows) == MAX_ROWS:
             raise DataError(
                 f"row {line}: too many rows, this is data row {MAX_ROWS + 1:,} and at most "
