@@ -2,6 +2,7 @@
 WEB_CONCURRENCY worker processes (default 1)."""
 
 import copy
+from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
@@ -10,7 +11,7 @@ from app.settings import get_settings
 from app.web.connections import PROTOCOL
 
 
-def log_config() -> dict:
+def log_config() -> dict[str, Any]:
     """uvicorn's logging, plus the app's own loggers: one JSON access line per request (with its
     request id) replaces uvicorn's access log; errors go to stderr with their traceback."""
     config = copy.deepcopy(LOGGING_CONFIG)

@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
 
 
 def stop(server: subprocess.Popen[bytes], timeout: float = 10.0) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numpy.typing import NDArray
 
 from app.core.surfaces.surface import Array, Scalar
 
@@ -108,9 +109,9 @@ class _Hinge:
         flat = a == 0
         lo = np.where(flat, np.where(c > 0, 0, n), lo)
         hi = np.where(flat, n, hi)
-        total = a.astype(np.longdouble) * (self.prefix[hi] - self.prefix[lo]) + c.astype(
-            np.longdouble
-        ) * (hi - lo)
+        total: NDArray[np.longdouble] = a.astype(np.longdouble) * (
+            self.prefix[hi] - self.prefix[lo]
+        ) + c.astype(np.longdouble) * (hi - lo)
         return np.maximum(total, 0.0).astype(np.float64)
 
 
@@ -185,7 +186,7 @@ class Logistic:
         )
         return float(np.linalg.eigvalsh(m)[-1])
 
-    def batch_grad(self, w: float, b: float, idx: Array) -> tuple[float, float]:
+    def batch_grad(self, w: float, b: float, idx: NDArray[np.int64]) -> tuple[float, float]:
         """The gradient of the same loss on the points `idx` only (a minibatch)."""
         xb, yb = self.x[idx], self.y[idx]
         sign = 1.0 - 2.0 * yb
@@ -233,7 +234,7 @@ class Linear:
         hww, hwb, hbb = (float(v) for v in self.hess(0.0, 0.0))
         return float(np.linalg.eigvalsh(np.array([[hww, hwb], [hwb, hbb]]))[-1])
 
-    def batch_grad(self, w: float, b: float, idx: Array) -> tuple[float, float]:
+    def batch_grad(self, w: float, b: float, idx: NDArray[np.int64]) -> tuple[float, float]:
         xb = self.x[idx]
         r = w * xb + b - self.y[idx]
         return 2.0 * float(r @ xb) / idx.size + self.l2 * w, 2.0 * float(r.sum()) / idx.size

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import NDArray
 
 from app.core.data.datasets import Dataset, Kind, check_data, digest
 from app.core.data.losses import Linear, Logistic, Loss
@@ -186,7 +187,7 @@ def _cached(kind: Kind, data: _Keyed, l2: float, standardize: bool, dataset: str
     options = [f"λ = {num(l2)}"] if l2 > 0.0 else []
     options += ["standardized x"] if standardize else []
     extra = f" ({', '.join(options)})" if options else ""
-    minima = ()
+    minima: tuple[Minimum, ...] = ()
     if optimum is not None:
         minima = (Minimum(optimum[0], optimum[1], float(loss.value(*optimum)), "global"),)
     penalty = r" + \frac{\lambda}{2} w^2" if l2 > 0.0 else ""
@@ -244,7 +245,7 @@ def minibatch_gradient(fit: DataFit, batch_size: int, seed: int) -> StepGradient
     n = fit.x.size
     size = min(batch_size, n)
     per_epoch = -(-n // size)
-    last: dict[int, Array] = {}
+    last: dict[int, NDArray[np.int64]] = {}
 
     def gradient(t: int, w: float, b: float) -> tuple[float, float]:
         epoch, k = divmod(t, per_epoch)

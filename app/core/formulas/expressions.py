@@ -194,7 +194,8 @@ def _check_shape(text: str, body: ast.expr) -> None:
                 kind="too_deep",
             )
         for child in ast.iter_child_nodes(node):
-            group = _OPERATOR_GROUP.get(type(getattr(node, "op", None)))
+            op = getattr(node, "op", None)
+            group = _OPERATOR_GROUP.get(type(op)) if isinstance(op, ast.operator) else None
             flat = (
                 isinstance(node, ast.BinOp)
                 and isinstance(child, ast.BinOp)
@@ -405,6 +406,7 @@ class _Builder:
             value = node.value
             if isinstance(value, float) and not value.is_integer():
                 return sp.Float(value)
+            assert isinstance(value, int | float)  # the checker let only real numbers through
             return sp.Integer(int(value))
         if isinstance(node, ast.Name):
             return VARIABLES[node.id] if node.id in VARIABLES else CONSTANTS[node.id]

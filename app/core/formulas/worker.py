@@ -9,6 +9,7 @@ them. The forkserver imports it and warms it up (formula_warmup.py) once for eve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -40,7 +41,7 @@ class _CanonicalPrinter(StrPrinter):
 
 
 def canonical(expr: sp.Expr) -> str:
-    return _CanonicalPrinter().doprint(expr)
+    return str(_CanonicalPrinter().doprint(expr))
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,10 @@ class Analysis:
     log_colors: bool
 
 
-def surface_from(exprs: tuple[sp.Expr, ...], domain: Domain, **fields: object) -> Surface:
+def surface_from(exprs: tuple[sp.Expr, ...], domain: Domain, **fields: Any) -> Surface:
     """A Surface whose functions are the lambdified expressions (no landmarks unless given)."""
     f, fx, fy, hxx, hxy, hyy = exprs
-    base: dict[str, object] = dict(
+    base: dict[str, Any] = dict(
         id="expression", name="f(x, y)", formula="", description="", default_start=(0.0, 0.0)
     )
     base.update(fields)
@@ -82,7 +83,7 @@ def surface_from(exprs: tuple[sp.Expr, ...], domain: Domain, **fields: object) -
         hess=numeric([hxx, hxy, hyy]),
         domain=domain,
         **base,
-    )  # type: ignore[arg-type]
+    )
 
 
 def _check_functions(exprs: tuple[sp.Expr, ...]) -> None:
@@ -111,7 +112,7 @@ def _defaults(
     start = candidates[0]
     for cx, cy in candidates:
         gx, gy = surface.grad(cx, cy)
-        finite = np.isfinite(surface.value(cx, cy)) and np.isfinite([gx, gy]).all()
+        finite = np.isfinite(surface.value(cx, cy)) and np.isfinite(gx) and np.isfinite(gy)
         if finite and np.hypot(gx, gy) > 0:
             start = (float(cx), float(cy))
             break

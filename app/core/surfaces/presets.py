@@ -7,6 +7,7 @@ method on ∇f = 0 at import, so every listed point is exact to machine precisio
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import cast
 
 import numpy as np
 
@@ -34,8 +35,8 @@ def _polish(grad: GradFn, hess: HessFn, x: float, y: float) -> tuple[float, floa
         gx, gy = grad(px, py)
         hxx, hxy, hyy = hess(px, py)
         det = hxx * hyy - hxy * hxy
-        dx = (hyy * gx - hxy * gy) / det
-        dy = (hxx * gy - hxy * gx) / det
+        dx = np.float64((hyy * gx - hxy * gy) / det)  # scalars in, scalars out
+        dy = np.float64((hxx * gy - hxy * gx) / det)
         px, py = px - dx, py - dy
         if abs(dx) + abs(dy) <= 1e-15 * (1.0 + abs(px) + abs(py)):
             break
@@ -159,7 +160,8 @@ def _himmelblau_value_grad(
         a = x * x + y - 11.0
         b = x + y * y - 7.0
         return a * a + b * b, 4.0 * x * a + 2.0 * b, 2.0 * a + 4.0 * y * b
-    value, gx, gy, a, b = out
+    # Five float arrays of x's shape (ValueGradFn), out[0] None when L is not wanted.
+    value, gx, gy, a, b = cast(tuple[Array | None, Array, Array, Array, Array], out)
     mul, add = np.multiply, np.add
     mul(x, x, out=a)  # a = x·x + y − 11
     add(a, y, out=a)
