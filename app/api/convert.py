@@ -46,7 +46,7 @@ def line_search_from(params: OptimizerParams | None) -> LineSearch | None:
     return None
 
 
-def optimizer_to_dict(run: Run) -> dict[str, Any]:
+def optimizer_to_dict(run: ResolvedRun) -> dict[str, Any]:
     out: dict[str, Any] = {"name": run.optimizer.name, **vars(run.optimizer)}
     out["schedule"] = {"name": run.schedule.name, **vars(run.schedule)}
     if run.line_search is not None:
@@ -54,8 +54,9 @@ def optimizer_to_dict(run: Run) -> dict[str, Any]:
     return out
 
 
-class Run:
-    """A descent request resolved into core objects; ValueError explains a bad combination."""
+class ResolvedRun:
+    """A descent request resolved into core objects (the surface, optimizer, schedule, stop rules,
+    resume point): what a run will do, before it runs. ValueError explains a bad combination."""
 
     def __init__(self, request: DescentRequest) -> None:
         self.surface = resolve_surface(request.surface)
@@ -162,7 +163,7 @@ def step_to_dict(it: Iterate) -> dict[str, Any]:
     }
 
 
-def resume_to_dict(run: Run, final: Iterate) -> dict[str, Any]:
+def resume_to_dict(run: ResolvedRun, final: Iterate) -> dict[str, Any]:
     return {
         "t": final.t,
         "theta": final.theta,
@@ -171,7 +172,7 @@ def resume_to_dict(run: Run, final: Iterate) -> dict[str, Any]:
     }
 
 
-def summary_fields(run: Run, summary: RunSummary) -> dict[str, Any]:
+def summary_fields(run: ResolvedRun, summary: RunSummary) -> dict[str, Any]:
     final = summary.final
     return {
         "status": summary.status,
@@ -183,7 +184,9 @@ def summary_fields(run: Run, summary: RunSummary) -> dict[str, Any]:
     }
 
 
-def result_to_dict(run: Run, iterates: list[Iterate], summary: RunSummary) -> dict[str, Any]:
+def result_to_dict(
+    run: ResolvedRun, iterates: list[Iterate], summary: RunSummary
+) -> dict[str, Any]:
     fields = summary_fields(run, summary)
     return {
         "status": fields["status"],
@@ -200,7 +203,7 @@ def result_to_dict(run: Run, iterates: list[Iterate], summary: RunSummary) -> di
     }
 
 
-def trajectory_to_dict(run: Run, path: Trajectory, summary: RunSummary) -> dict[str, Any]:
+def trajectory_to_dict(run: ResolvedRun, path: Trajectory, summary: RunSummary) -> dict[str, Any]:
     """The same object as `result_to_dict` over the same iterates, from the run's columns."""
     fields = summary_fields(run, summary)
     return {

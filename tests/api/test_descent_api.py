@@ -553,10 +553,10 @@ def test_the_runners_gd_fast_path_equals_gd_update(surface_id: str, eta: float) 
 @pytest.mark.parametrize("body", GOOD_BODIES)
 def test_descent_equals_the_iterates_of_descend(client: TestClient, body: dict) -> None:
     """The response, built from the run's columns, equals the one built from its iterates."""
-    from app.api.convert import Run, result_to_dict
+    from app.api.convert import ResolvedRun, result_to_dict
     from app.core.descent.summary import summarize
 
-    run = Run(schemas.DescentRequest.model_validate(body))
+    run = ResolvedRun(schemas.DescentRequest.model_validate(body))
     iterates = list(descend(run.surface, run.optimizer, run.theta0, run.rules, **run.options))
     summary = summarize(
         run.surface,

@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response
 
-from app.api.convert import Run, step_to_dict, summary_fields, trajectory_to_dict
+from app.api.convert import ResolvedRun, step_to_dict, summary_fields, trajectory_to_dict
 from app.api.deps import SettingsDep
 from app.api.json import JSONResponse, dumps_line
 from app.api.schemas import DESCENT_EXAMPLES, DescentRequest, DescentResult, ErrorOut
@@ -125,19 +125,19 @@ The steps are exactly those of `POST /api/descent`. The first iterate is sent at
 ones go out in batches. Works with `curl -N`."""
 
 
-def _resolve(request: DescentRequest, settings: Settings) -> Run:
+def _resolve(request: DescentRequest, settings: Settings) -> ResolvedRun:
     if request.max_steps > settings.max_steps:
         raise HTTPException(
             422,
             f"max_steps = {request.max_steps} is above this server's cap of {settings.max_steps}",
         )
     try:
-        return Run(request)
+        return ResolvedRun(request)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
 
 
-def _first(run: Run) -> tuple[Iterate, Iterator[Iterate]]:
+def _first(run: ResolvedRun) -> tuple[Iterate, Iterator[Iterate]]:
     iterates = descend(run.surface, run.optimizer, run.theta0, run.rules, **run.options)
     try:
         return next(iterates), iterates
@@ -166,7 +166,7 @@ def run_descent(request: Request, settings: SettingsDep) -> JSONResponse:
     return JSONResponse(trajectory_to_dict(run, path, summary))
 
 
-def _rest(run: Run, first: Iterate, rest: Iterator[Iterate]) -> Iterator[bytes]:
+def _rest(run: ResolvedRun, first: Iterate, rest: Iterator[Iterate]) -> Iterator[bytes]:
     """The lines after the first step's, LINES_PER_WRITE steps per chunk, then the end line."""
     last = first
     tail: deque[Iterate] = deque([first], maxlen=TAIL)
@@ -192,7 +192,7 @@ def _rest(run: Run, first: Iterate, rest: Iterator[Iterate]) -> Iterator[bytes]:
     yield b"".join(batch)
 
 
-async def _lines(run: Run, first: Iterate, rest: Iterator[Iterate]) -> AsyncIterator[bytes]:
+async def _lines(run: ResolvedRun, first: Iterate, rest: Iterator[Iterate]) -> AsyncIterator[bytes]:
     # The first step is already computed: it leaves from the event loop at once, without a
     # hop to a worker thread; the rest of the run is computed in the threadpool.
     yield dumps_line(run.start_line()) + dumps_line(step_to_dict(first))

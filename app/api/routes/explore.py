@@ -11,7 +11,15 @@ from app.api.explore_schemas import BasinsRequest, SweepOut, SweepRequest
 from app.api.json import JSONResponse, dumps_line
 from app.api.resolve import resolve_surface
 from app.api.schemas import ErrorOut, ExpressionSurface, SurfaceSpec
-from app.core.descent import STATUS_NAMES, BasinMap, Landmark, StopRules, basins, landmarks, sweep
+from app.core.descent import (
+    STATUS_NAMES,
+    BasinMap,
+    Landmark,
+    StopRules,
+    basins,
+    indexed_landmarks,
+    sweep,
+)
 from app.core.surfaces import Domain, Surface
 
 router = APIRouter(prefix="/api", tags=["explore"])
@@ -60,7 +68,7 @@ def _check_work(spec: SurfaceSpec, surface: Surface, starts: int, max_steps: int
         )
 
 
-def _landmarks(points: list[Landmark]) -> list[dict[str, Any]]:
+def _landmark_dicts(points: list[Landmark]) -> list[dict[str, Any]]:
     return [{"x": p.x, "y": p.y, "value": p.value, "kind": p.kind} for p in points]
 
 
@@ -103,7 +111,7 @@ def post_basins(request: BasinsRequest) -> StreamingResponse:
         schedule, search = schedule_from(request.optimizer), line_search_from(request.optimizer)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    points = landmarks(surface)
+    points = indexed_landmarks(surface)
 
     def lines() -> Iterator[bytes]:
         for item in basins(
@@ -118,7 +126,7 @@ def post_basins(request: BasinsRequest) -> StreamingResponse:
                         "y": item.y,
                         "destination": item.destination,
                         "steps": item.steps,
-                        "landmarks": _landmarks(points),
+                        "landmarks": _landmark_dicts(points),
                         "counts": {str(int(v)): int(c) for v, c in zip(values, counts)},
                     }
                 )
@@ -161,7 +169,7 @@ def post_sweep(request: SweepRequest) -> JSONResponse:
             "final_loss": r.loss,
             "final_theta": np.stack([r.x, r.y], axis=1),
             "destination": found.destination,
-            "landmarks": _landmarks(landmarks(surface)),
+            "landmarks": _landmark_dicts(indexed_landmarks(surface)),
             "stability_limit": found.stability_limit,
             "limit_minimum": found.limit_minimum,
         }

@@ -10,7 +10,7 @@ from app.core.descent.catalogue import ETA, Bounds, Hyperparameter, OptimizerSpe
 from app.core.descent.compiled import COMPILED_PRESETS
 from app.core.descent.diagnosis import TAIL as DIAGNOSIS_TAIL
 from app.core.descent.diagnosis import diagnose, path_shape
-from app.core.descent.explore import BasinMap, Landmark, basins, landmarks, sweep
+from app.core.descent.explore import BasinMap, Landmark, basins, indexed_landmarks, sweep
 from app.core.descent.optimizers import (
     CATALOGUE,
     MAX_ETA,
@@ -79,7 +79,7 @@ __all__ = [
     "compiled",
     "descend",
     "diagnose",
-    "landmarks",
+    "indexed_landmarks",
     "make_optimizer",
     "make_schedule",
     "path_shape",

@@ -27,8 +27,9 @@ class Landmark:
     kind: str  # "global minimum", "local minimum", "saddle" or "maximum"
 
 
-def landmarks(surface: Surface) -> list[Landmark]:
-    """The surface's stationary points, in a fixed order: minima, then saddles, then maxima."""
+def indexed_landmarks(surface: Surface) -> list[Landmark]:
+    """The surface's stationary points as Landmarks, in the fixed order a basin map's
+    `destination` and a sweep's `limit_minimum` index: minima, then saddles, then maxima."""
     points = [Landmark(m.x, m.y, m.value, f"{m.kind} minimum") for m in surface.minima]
     points += [Landmark(p.x, p.y, p.value, "saddle") for p in surface.saddles]
     points += [Landmark(p.x, p.y, p.value, "maximum") for p in surface.maxima]
@@ -38,7 +39,7 @@ def landmarks(surface: Surface) -> list[Landmark]:
 def destinations(surface: Surface, result: BatchResult) -> NDArray[np.int64]:
     """For each run: the index of the landmark it converged to, or DIVERGED_CELL or
     UNCONVERGED_CELL."""
-    points = landmarks(surface)
+    points = indexed_landmarks(surface)
     out = np.full(result.x.shape, UNCONVERGED_CELL, dtype=np.int64)
     out[result.status == DIVERGED] = DIVERGED_CELL
     converged = np.flatnonzero(result.status == CONVERGED)

@@ -86,7 +86,7 @@ def _surface(analysis: object, domain: Domain) -> Surface:
     from app.core.formulas.worker import Analysis, surface_from
 
     assert isinstance(analysis, Analysis)
-    minima, saddles, maxima = stationary.landmarks(analysis.points)
+    minima, saddles, maxima = stationary.minima_saddles_maxima(analysis.points)
     surface = surface_from(
         analysis.exprs,
         domain,

@@ -217,7 +217,7 @@ def forget_all() -> None:
         _KNOWN.clear()
 
 
-def landmarks(
+def minima_saddles_maxima(
     points: tuple[StationaryPoint, ...],
 ) -> tuple[tuple[Minimum, ...], tuple[Point, ...], tuple[Point, ...]]:
     """Minima (global when within 1e-9 of the lowest), saddles and maxima, as Surface holds them."""

@@ -10,7 +10,7 @@ from app.core.descent.explore import (
     UNCONVERGED_CELL,
     BasinMap,
     basins,
-    landmarks,
+    indexed_landmarks,
     sweep,
 )
 from app.core.descent.optimizers import make_optimizer
@@ -52,7 +52,7 @@ def test_basin_cells_equal_single_runs() -> None:
     optimizer = make_optimizer("gd", eta=0.02)
     rules = StopRules(max_steps=400, tol=1e-6)
     result = [r for r in basins(surface, optimizer, 24, rules, rows_per_chunk=5)][-1]
-    points = landmarks(surface)
+    points = indexed_landmarks(surface)
     rng = np.random.default_rng(0)
     for j, i in rng.integers(0, 24, size=(40, 2)):
         last = run_to_end(surface, optimizer, (result.x[i], result.y[j]), rules)[-1]

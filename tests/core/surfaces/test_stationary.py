@@ -10,7 +10,11 @@ from hypothesis import strategies as st
 
 from app.core.formulas import formula as formulas
 from app.core.surfaces.presets import PRESETS, get_preset
-from app.core.surfaces.stationary import find_stationary_points, landmarks, stationary_points
+from app.core.surfaces.stationary import (
+    find_stationary_points,
+    minima_saddles_maxima,
+    stationary_points,
+)
 from app.core.surfaces.surface import Domain, Surface
 
 SURFACES = list(PRESETS.values())
@@ -116,7 +120,7 @@ def test_two_minima_of_different_depth_are_global_and_local() -> None:
 
 def test_no_stationary_points_and_non_finite_regions() -> None:
     plane = formulas.formula_surface("2*x + y", Domain((-1.0, 1.0), (-1.0, 1.0))).surface
-    assert stationary_points(plane) == () and landmarks(()) == ((), (), ())
+    assert stationary_points(plane) == () and minima_saddles_maxima(()) == ((), (), ())
     logs = formulas.formula_surface("log(x) + (y - 0.5)**2 - x", Domain((-1.0, 2.0), (-1.0, 1.0)))
     (p,) = stationary_points(logs.surface)  # x = 1: 1/x - 1 = 0; x ≤ 0 is NaN, ignored
     assert (p.x, p.y, p.kind) == (pytest.approx(1.0), pytest.approx(0.5), "saddle")
