@@ -26,6 +26,7 @@ from app.core.networks.mlp import (
 )
 from app.core.networks.objective import LOSSES, LossName, NetworkLoss
 from app.core.networks.sharpness import lanczos, sharpness
+from app.core.networks.train import Minibatches, StepRecord, train
 
 __all__ = [
     "DEFAULT_NOISE",
@@ -42,10 +43,13 @@ __all__ = [
     "Activation",
     "Architecture",
     "LossName",
+    "Minibatches",
     "NetworkLoss",
+    "StepRecord",
     "forward",
     "init_theta",
     "lanczos",
     "layers",
     "sharpness",
+    "train",
 ]
