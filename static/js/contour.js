@@ -6,7 +6,7 @@ import {
   FONT,
   INK,
   LANDMARK_STYLE,
-  landmarks,
+  landmarkMarkers,
   PIN_COLORS,
   PLOT_CONFIG,
   RUN_COLOR,
@@ -160,7 +160,7 @@ export class ContourView {
     this.surface = surface;
     const d = surface.domain;
     this.arrowScale = 0.07 * Math.hypot(d.x[1] - d.x[0], d.y[1] - d.y[0]);
-    const marks = landmarks(surface);
+    const marks = landmarkMarkers(surface);
     const traces = [
       {
         type: "contour",

@@ -110,7 +110,8 @@ export function thin(path, upto) {
 
 export const CROWDED = 16; // more landmarks of a kind than this (Rastrigin has 121 minima) and they hide the map
 
-export function landmarks(surface) {
+// The marker coordinates of each kind of stationary point (a crowded kind is left out).
+export function landmarkMarkers(surface) {
   const pick = (list) => ({
     x: list.map((p) => p.x),
     y: list.map((p) => p.y),

@@ -5,7 +5,7 @@ import {
   FONT,
   INK,
   indices,
-  landmarks,
+  landmarkMarkers,
   PIN_COLORS,
   PLOT_CONFIG,
   RUN_COLOR,
@@ -31,7 +31,7 @@ export class SurfaceView {
     this.zlo = colors.lo;
     this.zhi = colors.hi;
     this.lift = (colors.hi - colors.lo) * 0.012;
-    const marks = landmarks(surface);
+    const marks = landmarkMarkers(surface);
     const d = surface.domain;
     const m3 = (m, style) => ({
       type: "scatter3d",
