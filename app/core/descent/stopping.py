@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeAlias, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
+from app.core.surfaces.surface import Array, ValueFn
 from app.core.text import sci
 
 Status: TypeAlias = Literal["converged", "diverged", "max_steps"]
@@ -70,9 +70,6 @@ GRAD_BAND = 1e-12
 LOSS_BAND = 1e-9
 HUGE_LOSS = 1e300  # a finite loss this large may overflow in the scalar run's arithmetic
 NORMAL_TOL = 1e-140  # below this, tol² is too close to underflow for a squared-norm test
-
-Array: TypeAlias = NDArray[np.float64]
-Value: TypeAlias = Callable[[float, float], float]
 
 
 @dataclass(frozen=True)
@@ -150,7 +147,7 @@ def screen_loss_bound(rules: StopRules) -> float:
     return min(rules.max_abs_loss * (1.0 - LOSS_BAND), sys.float_info.max)
 
 
-def scalar_loss(value: Value, x: float, y: float) -> float:
+def scalar_loss(value: ValueFn, x: float, y: float) -> float:
     """L on Python floats, as a single run computes it; an arithmetic error gives NaN."""
     try:
         return float(value(x, y))
@@ -182,7 +179,7 @@ def converged_mask(gx: Array, gy: Array, tol: float) -> NDArray[np.bool_]:
 
 
 def stop_codes(
-    value: Value,
+    value: ValueFn,
     x: Array,
     y: Array,
     loss: Array,
@@ -222,7 +219,7 @@ def stop_codes(
 
 
 def armijo(
-    value: Value,
+    value: ValueFn,
     x: float,
     y: float,
     loss: float,
@@ -243,7 +240,7 @@ def armijo(
 
 
 def armijo_array(
-    value: Callable[[Array, Array], Array],
+    value: ValueFn,
     x: Array,
     y: Array,
     loss: Array,

@@ -79,7 +79,7 @@ def _every_runner(surface_id: str, eta: float, theta0: tuple[float, float], rule
         for column in ("thetas", "losses", "grads"):
             assert getattr(run, column).tobytes() == getattr(python, column).tobytes(), name
         assert (run.etas, run.state) == (python.etas, python.state), name
-    out = {
+    out: dict[str, tuple[str | None, int, tuple[float, ...], str | None]] = {
         name: (run.status, len(run) - 1, tuple(run.thetas[-1].tolist()), run.reason)
         for name, run in runs.items()
     }
@@ -212,7 +212,8 @@ def test_converged_mask_is_exactly_math_hypot() -> None:
     for tol in (1e-5, 1.0, 3e-150, 1e-300, 0.0):
         angle = rng.uniform(0, 2 * np.pi, 4000)
         r = tol * (1 + rng.integers(-4, 5, 4000) * 2.0**-52)  # within a few ulps of tol
-        gx, gy = r * np.cos(angle), r * np.sin(angle)
+        gx = np.asarray(r * np.cos(angle), dtype=np.float64)
+        gy = np.asarray(r * np.sin(angle), dtype=np.float64)
         gx[:10], gy[:10] = 0.0, 0.0
         gx[10:20], gy[10:20] = 5e-324, 0.0
         expected = [math.hypot(a, b) <= tol for a, b in zip(gx.tolist(), gy.tolist())]
@@ -226,12 +227,12 @@ def test_batched_armijo_is_the_scalar_armijo(surface_id: str) -> None:
     surface, search = get_preset(surface_id), LineSearch(c=0.3, shrink=0.5)
     rng = np.random.default_rng(1)
     x, y = rng.uniform(*surface.domain.x, 200), rng.uniform(*surface.domain.y, 200)
-    loss = surface.value(x, y)
-    gx, gy = surface.grad(x, y)
+    loss = np.asarray(surface.value(x, y), dtype=np.float64)
+    gx, gy = (np.asarray(g, dtype=np.float64) for g in surface.grad(x, y))
     etas = armijo_array(surface.value, x, y, loss, gx, gy, 1.0, search)
     for i in range(200):
         a, b, g, h = float(x[i]), float(y[i]), float(gx[i]), float(gy[i])
         eta = armijo(surface.value, a, b, float(loss[i]), g, h, 1.0, search)
         assert etas[i] == eta, i
-        trial = surface.value(a - eta * g, b - eta * h)
+        trial = float(surface.value(a - eta * g, b - eta * h))
         assert trial <= float(loss[i]) - search.c * eta * (g * g + h * h) or eta < 1e-17
