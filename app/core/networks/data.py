@@ -78,7 +78,8 @@ def _xor(n: int, rng: np.random.Generator) -> Array:
     mag = rng.uniform(0.05, 1.0, size=(n, 2))
     sign_x = rng.choice([-1.0, 1.0], size=n)
     sign_y = np.concatenate([-sign_x[:a], sign_x[a:]])
-    return mag * np.column_stack([sign_x, sign_y])
+    points: Array = mag * np.column_stack([sign_x, sign_y])
+    return points
 
 
 def _spirals(n: int, rng: np.random.Generator) -> Array:

@@ -100,7 +100,8 @@ def init_theta(arch: Architecture, seed: int) -> Array:
     bounds = np.concatenate(
         [np.full(rows * (cols + 1), 1.0 / math.sqrt(cols)) for rows, cols in arch.shapes]
     )
-    return np.random.default_rng(seed).uniform(-1.0, 1.0, arch.n_params) * bounds
+    theta: Array = np.random.default_rng(seed).uniform(-1.0, 1.0, arch.n_params) * bounds
+    return theta
 
 
 # --- activations and their first two derivatives ---------------------------------------------
@@ -121,7 +122,8 @@ def _erf() -> Callable[[Any], Any]:
 
 def normal_cdf(z: Array) -> Array:
     """Φ(z) = ½(1 + erf(z/√2)), elementwise."""
-    return 0.5 * (1.0 + _erf()(z * _INV_SQRT2))
+    phi: Array = 0.5 * (1.0 + _erf()(z * _INV_SQRT2))
+    return phi
 
 
 def _gelu(z: Array) -> Array:

@@ -49,7 +49,7 @@ def lanczos(matvec: Callable[[Array], Array], n: int, iterations: int, seed: int
             break
         basis[j + 1] = w / beta[j]
     tridiagonal = np.diag(alpha[:m]) + np.diag(beta[: m - 1], 1) + np.diag(beta[: m - 1], -1)
-    return np.linalg.eigvalsh(tridiagonal)
+    return np.linalg.eigvalsh(tridiagonal).astype(np.float64)
 
 
 def sharpness(

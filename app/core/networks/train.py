@@ -175,7 +175,7 @@ def train(
                 )
                 theta, loss, grad, state, t = new_theta, new_loss, new_grad, new_state, t + 1
                 continue
-            stop = ("diverged", f"at step {t + 1}: θ, the loss or its gradient overflowed")
+            stop = _overflowed(t + 1)
         yield StepRecord(
             t,
             loss,
@@ -183,11 +183,14 @@ def train(
             None,
             theta.copy(),
             sharpness(objective, theta, sharpness_iterations) if sharpness_every > 0 else None,
-            stop[0],
-            stop[1],
+            *stop,
             state,
         )
         return
+
+
+def _overflowed(t: int) -> tuple[Status, str]:
+    return "diverged", f"at step {t}: θ, the loss or its gradient overflowed (infinite or NaN)"
 
 
 def _finite(theta: Array, loss: float, grad: Array) -> bool:
