@@ -29,7 +29,7 @@ from app.core.formulas import sandbox
 from app.core.surfaces import PRESETS, stationary_points
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
-from app.web import http, pages
+from app.web import docs, http, pages
 from app.web.static import VersionedStaticFiles
 
 DESCRIPTION = """Run gradient-descent optimizers on 2-D loss surfaces and watch the iterates.
@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         default_response_class=JSONResponse,
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are app/web/docs.py's: local assets, no inline script
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.include_router(health.router)
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(expressions.router)
     app.include_router(lessons.router)
     app.include_router(pages.router)
+    app.include_router(docs.router)
     app.mount("/static", VersionedStaticFiles(pages.STATIC), name="static")
     app.add_middleware(http.ConditionalGetMiddleware)
     app.add_middleware(http.GZipMiddleware, **http.GZIP_OPTIONS)

@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 import brotli
+from starlette.requests import Request
+from starlette.responses import Response
 
-__all__ = ["CACHE", "Encoded", "SingleFlight", "encode", "negotiate", "write_cache"]
+__all__ = ["CACHE", "Encoded", "SingleFlight", "encode", "negotiate", "respond", "write_cache"]
 
 CACHE = Path(
     os.environ.get("DESCENT_ASSET_CACHE") or Path(__file__).resolve().parents[2] / ".asset-cache"
@@ -95,6 +97,20 @@ def negotiate(accept_encoding: str) -> str | None:
         if weights.get(coding, star) > 0:
             return coding
     return None
+
+
+def respond(
+    asset: Encoded, request: Request, media_type: str, cache_control: str, compress: bool = True
+) -> Response:
+    """`asset` in the encoding the request accepts (identity if not `compress`), or 304 when the
+    request's If-None-Match names its ETag."""
+    headers = {"Cache-Control": cache_control, "ETag": asset.etag}
+    if asset.etag in (t.strip() for t in request.headers.get("if-none-match", "").split(",")):
+        return Response(status_code=304, headers={**headers, "Vary": "Accept-Encoding"})
+    encoding = negotiate(request.headers.get("accept-encoding", "")) if compress else None
+    if encoding:  # (an identity body gets its Vary from http.GZipMiddleware)
+        headers.update({"Content-Encoding": encoding, "Vary": "Accept-Encoding"})
+    return Response(asset.body(encoding), media_type=media_type, headers=headers)
 
 
 class SingleFlight(Generic[K, V]):

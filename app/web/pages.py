@@ -72,25 +72,15 @@ def warm_up() -> None:
     ASSETS.get(static_version(STATIC))
 
 
-def send(asset: Encoded, request: Request, media_type: str, cache_control: str) -> Response:
-    headers = {"Cache-Control": cache_control, "ETag": asset.etag}
-    if asset.etag in (t.strip() for t in request.headers.get("if-none-match", "").split(",")):
-        return Response(status_code=304, headers={**headers, "Vary": "Accept-Encoding"})
-    encoding = assets.negotiate(request.headers.get("accept-encoding", ""))
-    if encoding:  # (an identity body gets its Vary from http.GZipMiddleware)
-        headers.update({"Content-Encoding": encoding, "Vary": "Accept-Encoding"})
-    return Response(asset.body(encoding), media_type=media_type, headers=headers)
-
-
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Response:
     # Revalidated on every visit (a 304 costs a few hundred bytes): a new static version must
     # reach the browser at once.
-    return send(ASSETS.get(static_version(STATIC)), request, "text/html", "no-cache")
+    return assets.respond(ASSETS.get(static_version(STATIC)), request, "text/html", "no-cache")
 
 
 @router.get("/vendor/plotly-{tag}.min.js")
 def plotly_js(tag: str, request: Request) -> Response:
     if plotly_url() != f"/vendor/plotly-{tag[:100]}.min.js":
         raise HTTPException(404, "Unknown Plotly.js version")
-    return send(ASSETS.get(PLOTLY), request, "text/javascript", IMMUTABLE)
+    return assets.respond(ASSETS.get(PLOTLY), request, "text/javascript", IMMUTABLE)
