@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,6 +31,10 @@ _UNIONS |= {"surface"}
 def _describe(value: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        # repr of a 4,300-digit integer would fill the message (and beyond 4,300 digits fail)
+        digits = math.floor((value.bit_length() - 1) * math.log10(2)) + 1
+        return f"{'-' if value < 0 else ''}an integer of about {digits:,} digits"
     if isinstance(value, (bool, int, float)) or value is None:
         return repr(value)
     if isinstance(value, str):
@@ -87,15 +92,29 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, message or "Invalid request", errors)
 
 
+# A run of this many characters without a space is an echo (an id, a number), not prose; its
+# closing quotes and punctuation are kept.
+_LONG_WORD = re.compile(r"(\S{81,}?)(['\")\]]*)([.,;:!?]*)(?=\s|$)")
+
+
+def shorten(text: str) -> str:
+    """`text` with every run of over 80 non-space characters cut to its first 40, saying how long
+    it was: a 65,000-character id is not echoed back in full."""
+    return _LONG_WORD.sub(lambda m: f"{m[1][:40]}…{m[2]} ({len(m[1]):,} characters){m[3]}", text)
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    message = exc.detail if isinstance(exc.detail, str) else "Request failed"
-    if isinstance(exc.detail, list):  # structured errors, e.g. a formula's, each with its msg
-        msgs = [str(e["msg"]) for e in exc.detail if isinstance(e, dict) and "msg" in e]
+    # A text detail is shortened; a structured one (a formula's, with its caret) is kept as is.
+    raw: object = exc.detail  # typed str by Starlette, but ours may be a list (see above)
+    detail = shorten(raw) if isinstance(raw, str) else raw
+    message = detail if isinstance(detail, str) else "Request failed"
+    if isinstance(detail, list):  # structured errors, e.g. a formula's, each with its msg
+        msgs = [str(e["msg"]) for e in detail if isinstance(e, dict) and "msg" in e]
         message = "; ".join(msgs) or message
     if exc.status_code == 400 and message == "There was an error parsing the body":
         message = "The request body could not be read: send JSON encoded as UTF-8."
-    response = error_response(exc.status_code, message, exc.detail)
+    response = error_response(exc.status_code, message, detail)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
