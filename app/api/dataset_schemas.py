@@ -7,7 +7,7 @@ stream, grid, describe). The data travel in the request: no server-side state.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -135,4 +135,4 @@ class UploadOut(BaseModel):
     digest: str = Field(description="SHA-256 of the data")
 
 
-assert set(DatasetId.__args__) == set(BUILTINS), "DatasetId must list the built-in datasets"
+assert set(get_args(DatasetId)) == set(BUILTINS), "DatasetId must list the built-in datasets"

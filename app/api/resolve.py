@@ -27,9 +27,9 @@ def resolve_formula(spec: ExpressionSurface, loc: tuple[str, ...]) -> Formula:
         raise HTTPException(422, [{"loc": list(loc), **exc.detail()}]) from None
 
 
-def resolve_surface(spec: SurfaceSpec) -> Surface:
-    """The core surface for a request's `surface`; 404 for an unknown preset id, 422 for a bad
-    description."""
+def resolve_surface(spec: SurfaceSpec | str) -> Surface:
+    """The core surface for a request's `surface` (or a path's surface id); 404 for an unknown
+    preset id, 422 for a bad description."""
     if isinstance(spec, str):
         try:
             return get_preset(spec)

@@ -273,21 +273,25 @@ class SurfaceRequest(StrictModel):
 Pair = Annotated[list[float], Field(min_length=2, max_length=2)]
 
 
-def _resume_model(optimizer: str, state_type: type) -> type[StrictModel]:
-    """`resume` for one optimizer: its state's fields, typed (built from the core NamedTuple)."""
+def _resume_model(
+    optimizer: str, state_name: str, state_fields: tuple[str, ...]
+) -> type[StrictModel]:
+    """`resume` for one optimizer: its state's fields, typed (from the core's NamedTuple of the
+    state, its name and fields)."""
     fields: dict[str, Any] = {
         # Capped like `t`: an unbounded step count overflowed the JSON encoder (a 500).
         name: (Whole, Field(ge=0, le=1_000_000_000))
         if name == "step"
         else ((float, Field(ge=0.0, le=1e9)) if name == "damped_steps" else (Pair, ...))
-        for name in state_type._fields
+        for name in state_fields
     }
-    state = create_model(f"{state_type.__name__}In", __base__=StrictModel, **fields)
+    state = create_model(f"{state_name}In", __base__=StrictModel, **fields)
+    tag: Any = Literal[optimizer]  # a Literal made at run time: no static type
     return create_model(
         f"Resume{optimizer.title()}",
         __base__=StrictModel,
         __doc__="Everything needed to continue a run: copy `resume` from a response's end.",
-        optimizer=(Literal[optimizer], Field(description="The optimizer that made the state")),
+        optimizer=(tag, Field(description="The optimizer that made the state")),
         t=(
             Whole,
             Field(ge=0, le=1_000_000_000, description="Steps so far (the schedule's position)"),
@@ -297,10 +301,23 @@ def _resume_model(optimizer: str, state_type: type) -> type[StrictModel]:
     )
 
 
-ResumeIn = Annotated[
-    Union[tuple(_resume_model(name, cls) for name, cls in STATE_TYPES.items())],  # noqa: UP007
-    Field(discriminator="optimizer"),
-]
+if TYPE_CHECKING:  # what the type checker knows of the generated models
+
+    class ResumeIn(StrictModel):
+        optimizer: str
+        t: int
+        theta: Theta
+        state: StrictModel
+
+else:
+    ResumeIn = Annotated[
+        Union[  # noqa: UP007
+            tuple(
+                _resume_model(name, cls.__name__, cls._fields) for name, cls in STATE_TYPES.items()
+            )
+        ],
+        Field(discriminator="optimizer"),
+    ]
 
 
 class DescentRequest(StrictModel):

@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -74,7 +74,7 @@ async def _read_limited(request: Request) -> bytes:
     return bytes(body)
 
 
-def _parse(body: bytes, kind: ModelKind | None) -> dict:
+def _parse(body: bytes, kind: ModelKind | None) -> dict[str, Any]:
     try:
         x, y, header = parse_csv(body, kind)
     except DataError as exc:

@@ -88,7 +88,8 @@ class DescentRoute(APIRoute):
             overrides = getattr(request.scope.get("app"), "dependency_overrides", None) or {}
             settings = overrides.get(get_settings, get_settings)()
             if short(parsed):
-                return endpoint(parsed, settings)
+                response: Response = endpoint(parsed, settings)
+                return response
             return await run_in_threadpool(endpoint, parsed, settings)
 
         return handler
@@ -105,7 +106,7 @@ class _StreamStart(DescentRoute):
 router = APIRouter(prefix="/api/descent", tags=["descent"])
 
 Request = Annotated[DescentRequest, Body(openapi_examples=DESCENT_EXAMPLES)]
-BAD_INPUT = {
+BAD_INPUT: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "The body is not readable (e.g. not UTF-8 JSON)"},
     422: {"model": ErrorOut, "description": "Invalid request, explained in `message`"},
 }

@@ -24,7 +24,7 @@ from app.core.surfaces import Domain, Surface
 
 router = APIRouter(prefix="/api", tags=["explore"])
 
-BAD_INPUT = {
+BAD_INPUT: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "The body is not readable (e.g. not UTF-8 JSON)"},
     404: {"model": ErrorOut, "description": "Unknown surface id"},
     422: {"model": ErrorOut, "description": "Invalid request, explained in `message`"},

@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query
 
@@ -24,8 +24,10 @@ Bound = Annotated[
     float | None,
     Query(ge=-MAX_ABS_COORDINATE, le=MAX_ABS_COORDINATE, allow_inf_nan=False),
 ]
-NOT_FOUND = {404: {"model": ErrorOut, "description": "Unknown surface id"}}
-BAD_INPUT = {
+# Extra responses of a route, in the shape FastAPI takes them.
+Responses = dict[int | str, dict[str, Any]]
+NOT_FOUND: Responses = {404: {"model": ErrorOut, "description": "Unknown surface id"}}
+BAD_INPUT: Responses = {
     400: {"model": ErrorOut, "description": "The body is not readable (e.g. not UTF-8 JSON)"},
     422: {"model": ErrorOut, "description": "Invalid request, explained in `message`"},
 }

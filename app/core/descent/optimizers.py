@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, TypeAlias
 
 import numpy as np
+from numpy.typing import NDArray
 
 from app.core.descent.catalogue import (
     MAX_ETA,
@@ -386,7 +387,7 @@ class NewtonState(NamedTuple):
     damped_steps: Scalar  # steps at which the Hessian had to be modified (see Newton)
 
 
-def _where(condition: Scalar, a: Scalar, b: Scalar) -> Scalar:
+def _where(condition: bool | np.bool_ | NDArray[np.bool_], a: Scalar, b: Scalar) -> Scalar:
     if isinstance(condition, np.ndarray):
         return np.where(condition, a, b)
     return a if condition else b
@@ -497,7 +498,8 @@ def state_to_dict(state: Any) -> dict[str, Any]:
     return out
 
 
-STATE_TYPES: dict[str, type] = {
+State: TypeAlias = GDState | MomentumState | AdagradState | RMSpropState | AdamState | NewtonState
+STATE_TYPES: dict[str, type[State]] = {
     "gd": GDState,
     "momentum": MomentumState,
     "nesterov": MomentumState,
