@@ -23,6 +23,7 @@ from pydantic import (
 from app.api.dataset_schemas import DataFitOut, DatasetSurface, surface_tag
 from app.core.descent import (
     CATALOGUE,
+    DEFAULT_RULES,
     ETA,
     MAX_ETA,
     STATE_TYPES,
@@ -327,12 +328,12 @@ class DescentRequest(StrictModel):
         None, description="Optimizer and its hyperparameters; default: GD with the surface's η"
     )
     max_steps: Whole = Field(
-        1000,
+        DEFAULT_RULES.max_steps,
         ge=0,
         le=get_settings().max_steps,
         description="Stop after this many updates (at most the server's cap, DESCENT_MAX_STEPS)",
     )
-    tol: float = Field(1e-6, ge=0.0, le=1e6, description="Converged when ‖∇L‖ ≤ tol")
+    tol: float = Field(DEFAULT_RULES.tol, ge=0.0, le=1e6, description="Converged when ‖∇L‖ ≤ tol")
     resume: ResumeIn | None = Field(
         None,
         description="Continue a run from its `resume` object (θ₀ is then ignored); the new "

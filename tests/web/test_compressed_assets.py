@@ -195,3 +195,24 @@ def test_the_docker_image_compresses_the_bundle_at_build_time_where_workers_look
     (workdir,) = (line.split()[1] for line in lines if line.startswith("WORKDIR "))
     assert "DESCENT_ASSET_CACHE" not in dockerfile  # so the default, next to app/, is used
     assert assets.CACHE == Path(pages.ROOT) / ".asset-cache" and workdir == "/app"
+
+
+def test_versioned_static_files_are_sent_as_brotli_or_gzip(client) -> None:
+    html = client.get("/").text
+    version = html.split("/static/v-", 1)[1].split("/", 1)[0]
+    for name in ("js/main.js", "css/app.css"):
+        raw = (pages.STATIC / name).read_bytes()
+        for accepted in ("br", "gzip"):
+            response = client.get(
+                f"/static/v-{version}/{name}", headers={"accept-encoding": accepted}
+            )
+            assert response.status_code == 200
+            assert response.headers["content-encoding"] == accepted
+            assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+            assert response.content == raw
+        again = client.get(
+            f"/static/v-{version}/{name}", headers={"if-none-match": response.headers["etag"]}
+        )
+        assert again.status_code == 304
+    assert client.get(f"/static/v-{version}/js/nothing.js").status_code == 404
+    assert client.get(f"/static/v-{version}/../app/main.py").status_code == 404

@@ -32,6 +32,7 @@ from app.core.descent.runner import (
 from app.core.descent.schedules import CONSTANT, SCHEDULES, Schedule, make_schedule
 from app.core.descent.stopping import (
     CONVERGED,
+    DEFAULT_RULES,
     DIVERGED,
     MAX_ABS_LOSS,
     MAX_ABS_THETA,
@@ -49,6 +50,7 @@ __all__ = [
     "COMPILED_PRESETS",
     "CONSTANT",
     "CONVERGED",
+    "DEFAULT_RULES",
     "DIVERGED",
     "MAX_ABS_LOSS",
     "MAX_ABS_THETA",

@@ -86,6 +86,9 @@ class StopRules:
             raise ValueError(f"Invalid tol: {self.tol!r} (must be >= 0 and finite)")
 
 
+DEFAULT_RULES = StopRules()  # what a request that sets no rule gets
+
+
 @dataclass(frozen=True)
 class LineSearch:
     """Backtracking (Armijo): shrink the trial step η until L(θ − η∇L) ≤ L(θ) − c·η·‖∇L‖²."""
@@ -268,6 +271,7 @@ def armijo_array(
 
 __all__ = [
     "CONVERGED",
+    "DEFAULT_RULES",
     "DIVERGED",
     "MAX_ABS_LOSS",
     "MAX_ABS_THETA",
