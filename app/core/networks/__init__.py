@@ -26,9 +26,41 @@ from app.core.networks.mlp import (
 )
 from app.core.networks.objective import LOSSES, LossName, NetworkLoss
 from app.core.networks.sharpness import lanczos, sharpness
+from app.core.networks.slices import (
+    HEIGHT_TOLERANCE,
+    Faithfulness,
+    Grid,
+    Plane,
+    PlaneKind,
+    Projection,
+    faithfulness,
+    filter_normalized,
+    loss_grid,
+    pca_directions,
+    pca_plane,
+    plane_losses,
+    project,
+    random_plane,
+    window,
+)
 from app.core.networks.train import Minibatches, StepRecord, train
 
 __all__ = [
+    "HEIGHT_TOLERANCE",
+    "Faithfulness",
+    "Grid",
+    "Plane",
+    "PlaneKind",
+    "Projection",
+    "faithfulness",
+    "filter_normalized",
+    "loss_grid",
+    "pca_directions",
+    "pca_plane",
+    "plane_losses",
+    "project",
+    "random_plane",
+    "window",
     "DEFAULT_NOISE",
     "MAX_NOISE",
     "MAX_POINTS",
