@@ -116,19 +116,20 @@ def _leading_eigen(G: Array, k: int) -> tuple[Array, Array]:
     if m <= _FULL_EIGH_MAX:
         w, U = np.linalg.eigh(G)
         return w[::-1][:k], U[:, ::-1][:, :k]
-    # Subspace iteration with Rayleigh-Ritz, from a fixed start: deterministic.
+    # Subspace iteration with Rayleigh-Ritz, from a fixed start (deterministic), until the
+    # wanted Ritz pairs' residuals ‖G·u − λ·u‖ are at rounding level.
     p = min(_SUBSPACE, m)
     Q = np.linalg.qr(np.random.default_rng(0).standard_normal((m, p)))[0]
-    previous = np.zeros(k)
     for _ in range(_SUBSPACE_MAX_ITER):
-        Q = np.linalg.qr(G @ Q)[0]
-        w, V = np.linalg.eigh(Q.T @ G @ Q)
-        w, V = w[::-1], V[:, ::-1]
-        done = np.all(np.abs(w[:k] - previous) <= 1e-13 * w[0])
-        previous = w[:k]
-        if done:
+        Z = G @ Q
+        w, V = np.linalg.eigh(Q.T @ Z)
+        w, V = w[::-1][:k], V[:, ::-1][:, :k]
+        U = Q @ V
+        residual = np.linalg.norm(Z @ V - U * w, axis=0)
+        if residual.max() <= 1e-12 * w[0]:
             break
-    return w[:k], (Q @ V)[:, :k]
+        Q = np.linalg.qr(Z)[0]
+    return w, U
 
 
 def pca_directions(iterates: ArrayLike) -> tuple[Array, Array]:
@@ -250,22 +251,28 @@ def plane_losses(objective: NetworkLoss, plane: Plane, alpha: ArrayLike, beta: A
     arch, X = objective.arch, objective.X
     base, one, two = (layers(arch, v) for v in (plane.center, plane.d1, plane.d2))
     sigma = _activation_inplace(arch.activation)
-    # The first layer's pre-activations at the centre and along d1 and d2 (points × width).
+    # The first layer's pre-activations at the centre and along d1 and d2 (points × width), and
+    # each later layer's weights and biases at the centre and along d1 and d2, stacked so that
+    # one product with the rows (1, α, β) gives them at every grid point of a block.
     (w0, b0), (u0, c0), (v0, e0) = base[0], one[0], two[0]
     first = np.stack([X @ w0.T + b0, X @ u0.T + c0, X @ v0.T + e0]).reshape(3, -1)
-    width = max(arch.hidden, default=arch.outputs)
-    block = max(1, _BLOCK_FLOATS // (X.shape[0] * max(width, arch.outputs)))
+    later = [
+        (np.stack([w, u, v]).reshape(3, -1), np.stack([bias, c, e]), w.shape)
+        for (w, bias), (u, c), (v, e) in zip(base[1:], one[1:], two[1:])
+    ]
+    width = max((*arch.hidden, arch.outputs))
+    block = max(1, _BLOCK_FLOATS // (X.shape[0] * width))
     out = np.empty(a.size)
-    for start in range(0, a.size, block):
-        stop = min(start + block, a.size)
-        ab = np.column_stack([np.ones(stop - start), a[start:stop], b[start:stop]])
-        z = (ab @ first).reshape(ab.shape[0], X.shape[0], -1)
-        for (w, bias), (u, c), (v, e) in zip(base[1:], one[1:], two[1:]):
-            weights = (ab @ np.stack([w, u, v]).reshape(3, -1)).reshape(-1, *w.shape)
-            biases = ab @ np.stack([bias, c, e])
-            z = np.matmul(sigma(z), weights.transpose(0, 2, 1))
-            z += biases[:, None, :]
-        out[start:stop] = _losses_of_outputs(objective, z)
+    with np.errstate(over="ignore", invalid="ignore"):  # far off θ the loss may overflow: inf
+        for start in range(0, a.size, block):
+            stop = min(start + block, a.size)
+            ab = np.column_stack([np.ones(stop - start), a[start:stop], b[start:stop]])
+            z = (ab @ first).reshape(ab.shape[0], X.shape[0], -1)
+            for weights, biases, shape in later:
+                w_at = (ab @ weights).reshape(-1, *shape)
+                z = np.matmul(sigma(z), w_at.transpose(0, 2, 1))
+                z += (ab @ biases)[:, None, :]
+            out[start:stop] = _losses_of_outputs(objective, z)
     return out
 
 
@@ -352,7 +359,8 @@ def faithfulness(
         raise ValueError(f"steps has shape {t.shape}; expected ({T},)")
     proj = project(plane, M)
     if true_loss is None:
-        truth = np.array([objective.value(theta) for theta in M])
+        with np.errstate(over="ignore", invalid="ignore"):
+            truth = np.array([objective.value(theta) for theta in M])
     else:
         truth = np.array(true_loss, dtype=np.float64)
         if truth.shape != (T,):

@@ -162,6 +162,8 @@ def test_grid_saturated_tanh_and_refusals() -> None:
     grid = loss_grid(objective, plane, (-3, 3), (-3, 3), 5)
     truth = [objective.value(plane.point(a, b)) for b in grid.beta for a in grid.alpha]
     assert_allclose(grid.loss.ravel(), truth, rtol=1e-12)
+    # far off θ the loss overflows: inf, without a warning (warnings from app.* fail the tests)
+    assert plane_losses(objective, plane, [1e200], [0.0])[0] == np.inf
     with pytest.raises(ValueError, match="grid size"):
         loss_grid(objective, plane, (-1, 1), (-1, 1), 1)
     with pytest.raises(ValueError, match="alpha range"):
