@@ -1,4 +1,5 @@
-// Fetch wrappers for the REST API. Every failure becomes an ApiError with a readable message.
+// The REST API: every URL the page asks lives here. Every failure becomes an ApiError with a
+// readable message (a network failure keeps fetch's TypeError, which says so).
 import { isCustom, surfaceSpec } from "./custom.js";
 
 export class ApiError extends Error {
@@ -26,12 +27,7 @@ async function getJSON(url, signal) {
   return response.json();
 }
 
-export async function postJSON(
-  url,
-  body,
-  signal,
-  headers = { "content-type": "application/json" },
-) {
+async function postJSON(url, body, signal, headers = { "content-type": "application/json" }) {
   const response = await fetch(url, {
     method: "POST",
     headers,
@@ -50,6 +46,26 @@ export const fetchSurface = (id) =>
 
 export const getLessons = () => getJSON("/api/lessons");
 
+// The optimizer catalogue: names, labels, hyperparameters with defaults and bounds (catalogue.js).
+export const getOptimizers = () => getJSON("/api/optimizers");
+
+// The built-in datasets, with their points; a CSV the user uploads, parsed and checked for `kind`.
+export const getDatasets = () => getJSON("/api/datasets");
+export const postDatasetCSV = (kind, text) =>
+  postJSON(`/api/datasets?${new URLSearchParams({ kind })}`, text, undefined, {
+    "content-type": "text/csv",
+  });
+
+// A formula's canonical form, LaTeX and MathML of f and ∇f (formula.js).
+export const postExpression = (expression, domain, signal) =>
+  postJSON("/api/expressions", { expression, domain }, signal);
+
+// A whole run at once (resume.js replays a run's first steps this way).
+export const postDescent = (body, signal) => postJSON("/api/descent", body, signal);
+
+// Final loss, steps and status over a range of η (sweep.js).
+export const postSweep = (body, signal) => postJSON("/api/sweep", body, signal);
+
 export const fetchGrid = (id, n, signal) =>
   isCustom(id)
     ? postJSON("/api/grid", { surface: surfaceSpec(id), n }, signal)
@@ -66,7 +82,7 @@ export const fetchField = (id, n, box, signal) =>
 
 // POST a body to a JSON Lines endpoint (/api/descent/stream, /api/basins) and hand each batch of
 // parsed lines to onLines as it arrives; a 4xx/5xx becomes an ApiError.
-export async function streamLines(url, body, { signal, onLines }) {
+async function streamLines(url, body, { signal, onLines }) {
   const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -93,3 +109,4 @@ export async function streamLines(url, body, { signal, onLines }) {
 }
 
 export const streamDescent = (body, options) => streamLines("/api/descent/stream", body, options);
+export const streamBasins = (body, options) => streamLines("/api/basins", body, options);

@@ -1,4 +1,4 @@
-import { streamLines } from "./api.js";
+import { streamBasins } from "./api.js";
 import { rangesOf } from "./plotkit.js";
 
 // Basins of attraction (issue 6): POST /api/basins for the surface and optimizer on show, a progress
@@ -101,7 +101,7 @@ export class Basins {
         max_steps: basinSteps(steps),
         tol,
       };
-      await streamLines("/api/basins", body, {
+      await streamBasins(body, {
         signal: this.abort.signal,
         onLines: (lines) => {
           for (const line of lines) {

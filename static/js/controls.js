@@ -1,8 +1,15 @@
 // The settings form: fill it from a state, read a state back, show API errors next to fields.
+import {
+  etaBounds,
+  hasOwnEta,
+  hyperparameters,
+  optimizerList,
+  startEta,
+  takesLineSearch,
+} from "./catalogue.js";
 import { latexToText, short } from "./format.js";
 import { SPEEDS } from "./player.js";
 import { SchedulePanel } from "./schedule.js";
-import { OPTIMIZERS } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const ETA_MIN = -4; // the slider spans 10^-4 … 10^1 (max="50" in the template)
@@ -11,12 +18,22 @@ const PER_DECADE = 10; // slider notches: η moves by a factor 10^0.1 ≈ 1.26 a
 const toSlider = (eta) => Math.round((Math.log10(eta) - ETA_MIN) * PER_DECADE);
 const fromSlider = (v) => Number((10 ** (ETA_MIN + v / PER_DECADE)).toPrecision(2));
 
+const hasBound = (v) => v !== null && v !== undefined;
+
+// A number box's spinner step for a hyperparameter: on a bounded range of width ≤ 1, the
+// default's last decimal (0.9 → 0.01, 0.999 → 0.001); elsewhere any number.
+function stepOf(p) {
+  if (!hasBound(p.min) || !hasBound(p.max) || p.max - p.min > 1) return "any";
+  const decimals = (String(p.default).split(".")[1] ?? "").length;
+  return String(10 ** -Math.max(2, decimals));
+}
+
 export class Controls {
   constructor() {
     this.offered = [...$("surface").options].map((o) => o.value); // rendered by the server
-    $("optimizer").replaceChildren(
-      ...Object.entries(OPTIMIZERS).map(([k, o]) => new Option(o.label, k)),
-    );
+    $("optimizer").replaceChildren(...optimizerList().map((o) => new Option(o.label, o.name)));
+    const eta = etaBounds();
+    if (hasBound(eta.max)) $("eta").max = String(eta.max);
     $("speed").replaceChildren(
       ...SPEEDS.map((s) => new Option(s === "auto" ? "auto" : `${s} /s`, String(s))),
     );
@@ -29,15 +46,16 @@ export class Controls {
   listen(onChange) {
     $("surface").addEventListener("change", () => onChange("surface"));
     $("optimizer").addEventListener("change", () => {
-      // Newton's natural step is η = 1 (the minimum of the local quadratic model); leaving
-      // Newton goes back to the surface's η for first-order methods.
+      // A second-order method starts from its own η (Newton's natural step, 1); leaving it goes
+      // back to the surface's η for first-order methods (catalogue.js startEta).
       const from = this.hyperFor;
       const to = $("optimizer").value;
-      if (to === "newton" && from !== "newton") $("eta").value = "1";
-      else if (from === "newton" && to !== "newton" && this.surface)
-        $("eta").value = short(this.surface.default_eta);
-      if (to !== "gd") this.schedule.renderLineSearch(null); // gd's own, like a hyperparameter
-      this.schedule.showLineSearch(to === "gd");
+      if (this.surface && from !== to && (hasOwnEta(to) || hasOwnEta(from))) {
+        $("eta").value = short(startEta(to, this.surface));
+      }
+      const search = takesLineSearch(to);
+      if (!search) this.schedule.renderLineSearch(null); // gd's own, like a hyperparameter
+      this.schedule.showLineSearch(search);
       this.schedule.summarize();
       onChange("optimizer");
     });
@@ -53,7 +71,8 @@ export class Controls {
   }
 
   renderHyper(name, hyper) {
-    const fields = Object.entries(OPTIMIZERS[name].params).map(([key, p]) => {
+    const fields = hyperparameters(name).map((p) => {
+      const key = p.name;
       const wrap = document.createElement("div");
       wrap.className = p.type === "bool" ? "field check" : "field";
       const input = document.createElement("input");
@@ -61,19 +80,21 @@ export class Controls {
       input.dataset.param = key;
       if (p.type === "bool") {
         input.type = "checkbox";
-        input.checked = hyper[key] ?? p.value;
+        input.checked = hyper[key] ?? p.default;
       } else {
         Object.assign(input, {
           type: "number",
-          min: p.min,
-          max: p.max,
-          step: p.step,
-          value: short(hyper[key] ?? p.value),
+          step: stepOf(p),
+          value: short(hyper[key] ?? p.default),
         });
+        if (hasBound(p.min)) input.min = String(p.min);
+        if (hasBound(p.max)) input.max = String(p.max);
       }
+      input.title = p.description ?? "";
       const label = document.createElement("label");
       label.htmlFor = input.id;
-      label.textContent = p.label;
+      label.textContent =
+        p.symbol && !p.label.includes(p.symbol) ? `${p.label} ${p.symbol}` : p.label;
       const error = document.createElement("p");
       error.className = "error";
       error.dataset.errorFor = key;

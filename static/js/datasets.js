@@ -1,12 +1,13 @@
 // "Regression on data": the model, the dataset (built-in, or a CSV uploaded and kept in this page
 // only), λ, "standardize x", and minibatch SGD's batch size and seed.
-import { postJSON } from "./api.js";
+import { getDatasets, postDatasetCSV } from "./api.js";
 import { DEFAULT_DATASET, dataId, isUpload, rememberUpload } from "./custom.js";
 
 const $ = (id) => document.getElementById(id);
 
 export const DATA_PANEL = `
 <div id="data-panel" class="kind-panel" hidden>
+  <p class="error" id="ds-error" role="alert" hidden></p>
   <div class="grid2">
     <div class="field"><label for="ds-model">Model</label>
       <select id="ds-model"><option value="logistic">logistic</option><option value="linear">linear</option></select></div>
@@ -31,12 +32,18 @@ export class DataPanel {
     this.onPick = onPick;
     this.datasets = [];
     this.uploads = []; // [{ value, label, kind }]
-    this.ready = fetch("/api/datasets")
-      .then((r) => r.json())
-      .then((d) => {
+    // Without the built-in datasets an upload still works: say what failed, above the fields.
+    this.ready = getDatasets().then(
+      (d) => {
         this.datasets = d;
-      })
-      .catch(() => {});
+      },
+      (err) => {
+        $("ds-error").textContent =
+          `Could not load the built-in datasets (${err.message}). ` +
+          "Upload a CSV, or reload the page to try again.";
+        $("ds-error").hidden = false;
+      },
+    );
     $("ds-model").addEventListener("change", () => {
       this.fillSets($("ds-model").value, DEFAULT_DATASET[$("ds-model").value]);
       this.pickData();
@@ -105,9 +112,7 @@ export class DataPanel {
     $("ds-file-error").textContent = "";
     try {
       const text = await file.text();
-      const d = await postJSON(`/api/datasets?kind=${model}`, text, undefined, {
-        "content-type": "text/csv",
-      });
+      const d = await postDatasetCSV(model, text);
       const value = rememberUpload(d.digest, d);
       if (!this.uploads.some((u) => u.value === value))
         this.uploads.push({ value, label: `${file.name} (${d.n} points)`, kind: model });

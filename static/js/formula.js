@@ -1,6 +1,6 @@
 // "Your formula": the box and its x, y ranges, checked as they are typed (debounced POST
 // /api/expressions); f and ∇f typeset from the server's MathML, or the error with its caret.
-import { ApiError, postJSON } from "./api.js";
+import { ApiError, postExpression } from "./api.js";
 import { DEFAULT_FORMULA, formulaId } from "./custom.js";
 
 const $ = (id) => document.getElementById(id);
@@ -79,11 +79,7 @@ export class FormulaBox {
     this.check = mine;
     $("app").dataset.formula = "checking";
     try {
-      const e = await postJSON(
-        "/api/expressions",
-        { expression: f.expression, domain: { x: f.x, y: f.y } },
-        mine.signal,
-      );
+      const e = await postExpression(f.expression, { x: f.x, y: f.y }, mine.signal);
       if (mine !== this.check) return false;
       this.error("");
       const [gx, gy] = e.gradient;

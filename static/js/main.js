@@ -1,6 +1,10 @@
-// Entry module: load the surfaces, and wire the form, the views, the player, the runs and the URL.
-import { ApiError, fetchGrid, fetchSurface } from "./api.js";
+// Entry module: wiring. The page's state lives in one store (store.js). The form, the drag of θ₀,
+// the view toggles, the pins and the lessons change it only with store.set, saying how history
+// records the change and whether a run starts; the URL (url.js), the views and the requests
+// follow by subscription.
+import { ApiError, fetchGrid, fetchSurface, getOptimizers } from "./api.js";
 import { Basins } from "./basins.js";
+import { setCatalogue, startEta } from "./catalogue.js";
 import { Controls } from "./controls.js";
 import { DataFigure } from "./dataview.js";
 import { wireDrag } from "./drag.js";
@@ -9,6 +13,7 @@ import { GradField } from "./gradfield.js";
 import { Lessons, stateOfLesson } from "./lessons.js";
 import { Runs } from "./live.js";
 import { SurfacePicker } from "./picker.js";
+import { PinnedRuns } from "./pinned.js";
 import { renderPins, renderRaceKey } from "./pins.js";
 import { Player } from "./player.js";
 import { wirePlayer } from "./playerkeys.js";
@@ -16,21 +21,37 @@ import { colorField } from "./plotkit.js";
 import { Presenter } from "./presenter.js";
 import { follow, racersFromForm, renderRacePick } from "./race.js";
 import { ResumeOffer } from "./resume.js";
-import { download, fetchRun, throttle, toCSV, toJSON } from "./runs.js";
+import { download, throttle, toCSV, toJSON } from "./runs.js";
 import {
   decode,
   defaultsFor,
   encode,
   MAX_PINS,
   requestBody,
+  runPart,
   sameRun,
   surfaceIdOf,
 } from "./state.js";
+import { Store } from "./store.js";
 import { Sweep } from "./sweep.js";
+import { UrlSync } from "./url.js";
 import { Views } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
 const GRID_N = 80; // grid points per axis: the grid is most of a first load after Plotly.js
+
+const store = new Store();
+const now = () => store.state;
+const body = () => requestBody(now().surface, now());
+const surfaces = new Map(); // id → the surface as GET /api/surfaces/{id} describes it
+const pinned = new PinnedRuns();
+let controls;
+let picker;
+let grid = null; // { surface, grid, colors } of the surface on show
+let loading = 0; // surface changes under way (their details and grid are being fetched)
+let holdPlayer = false; // the next run waits at t = 0: a lesson that is stepped through by hand
+
+// --- views -------------------------------------------------------------------------------------
 
 const views = new Views();
 const dataView = new DataFigure($("dataview-figure"), $("dataview"), $("dataview-note"));
@@ -38,18 +59,15 @@ views.onShow = (r, t) => {
   dataView.show(r, t);
   gradField.show(r, t);
 };
-const basins = new Basins(views.contour, () => requestBody(state.surface, state), {
+const basins = new Basins(views.contour, body, {
   button: $("basins"),
   n: $("basins-n"),
   bar: $("basins-progress"),
   legend: $("basins-legend"),
 });
-basins.onToggle = (on) => {
-  state = { ...state, basins: on };
-  commit();
-};
+basins.onToggle = (on) => store.set({ basins: on }, { history: "push" });
 const sweep = new Sweep(
-  () => requestBody(state.surface, state),
+  body,
   { button: $("sweep"), chart: $("sweep-chart"), note: $("sweep-note") },
   (eta) => {
     $("eta").value = String(Number(eta.toPrecision(4)));
@@ -59,33 +77,18 @@ const sweep = new Sweep(
 // The gradient field sits over the basins canvas (made first) and under the path overlay.
 const gradField = new GradField(views.contour, {
   toggle: $("gradfield-toggle"),
-  onToggle: (on) => {
-    state = { ...state, field: on };
-    commit();
-  },
+  onToggle: (on) => store.set({ field: on }, { history: "push" }),
 });
-let picker;
-const surfaces = new Map(); // id → the surface as GET /api/surfaces/{id} describes it
-let controls;
-let state;
-let grid = null; // { surface, grid, colors } of the surface on show
-let pinRuns = new Map(); // key of a pin's settings → its finished run
-let loading = 0; // surface changes under way (their details and grid are being fetched)
+const lessons = new Lessons({
+  onOpen: (id, k) => openLesson(id, k),
+  onClose: () => store.set({ lesson: null }, { history: "push" }),
+});
+const presenter = new Presenter($("present"), (on) =>
+  store.set({ present: on }, { history: "replace" }),
+);
 
 const run = () => runs.current;
-// The settings of the run on show, without what belongs to the page (pins, views, lesson).
-// eslint-disable-next-line no-unused-vars
-const runPart = ({
-  pins,
-  surface,
-  race,
-  field,
-  basins: _b,
-  lesson,
-  lessonRun,
-  present,
-  ...settings
-}) => settings;
+const pinList = () => pinned.list(now());
 // The pinned runs race the one on show: the player runs until the longest of them ends.
 const raceLength = () =>
   run() ? Math.max(run().path.length, ...pinList().map((p) => (p.run ? p.run.path.length : 0))) : 0;
@@ -103,6 +106,16 @@ const player = new Player({
     $("t-label").textContent = `t = ${player.t} / ${Math.max(0, n - 1)}`;
   },
 });
+
+function showError(err) {
+  if (err instanceof ApiError) controls.showApiError(err);
+  views.status(
+    "error",
+    err instanceof ApiError ? err.message : `Could not reach the server: ${err.message}`,
+  );
+}
+
+// --- runs --------------------------------------------------------------------------------------
 
 const runs = new Runs({
   onStart: (r) => {
@@ -131,59 +144,38 @@ const runs = new Runs({
   onError: showError,
 });
 
-function showError(err) {
-  if (err instanceof ApiError) controls.showApiError(err);
-  views.status(
-    "error",
-    err instanceof ApiError ? err.message : `Could not reach the server: ${err.message}`,
-  );
-}
-
 // "Continue from here" (resume.js): a change mid-run restarts it, and offers to continue instead.
 const offer = new ResumeOffer({
   run,
-  start: (body, init) => {
+  start: (request, init) => {
     views.status("running", "Continuing…");
-    runs.start(body, init);
+    runs.start(request, init);
   },
   onError: showError,
 });
-const offerContinue = () =>
-  offer.changed(run(), player.t, player.playing, requestBody(state.surface, state));
+const offerContinue = () => offer.changed(run(), player.t, player.playing, body());
 
 function startRun() {
   offerContinue();
   views.status("running", "Running…");
   views.clear();
-  runs.start(requestBody(state.surface, state));
+  runs.start(body());
   basins.refresh();
 }
 
-const liveRun = (pointerTime) => {
+function liveRun(pointerTime) {
   offerContinue();
-  runs.live(requestBody(state.surface, state), pointerTime);
-};
+  runs.live(body(), pointerTime);
+}
 
-// --- pins ------------------------------------------------------------------------------------
-
-const pinKey = (pin) => encode({ surface: state.surface, ...pin, pins: [] });
-const pinList = () => state.pins.map((pin) => ({ ...pin, run: pinRuns.get(pinKey(pin)) }));
+// --- pins --------------------------------------------------------------------------------------
 
 async function loadPins() {
-  const missing = state.pins.filter((pin) => !pinRuns.has(pinKey(pin)));
-  await Promise.all(
-    missing.map(async (pin) => {
-      try {
-        pinRuns.set(pinKey(pin), await fetchRun(requestBody(state.surface, pin)));
-      } catch (err) {
-        showError(err);
-      }
-    }),
-  );
+  await pinned.fetchMissing(now(), showError);
   renderLegend();
-  $("clear").disabled = state.pins.length === 0;
-  $("keep").disabled = state.pins.length >= MAX_PINS;
-  await views.build(grid, state.theta0, pinList());
+  $("clear").disabled = now().pins.length === 0;
+  $("keep").disabled = now().pins.length >= MAX_PINS;
+  await views.build(grid, now().theta0, pinList());
   wireDragOnce();
   const r = run();
   if (r?.done) views.loss(grid.surface, r, pinList(), () => player.t);
@@ -191,43 +183,54 @@ async function loadPins() {
 }
 
 function renderLegend() {
-  const settings = runPart(state);
+  const settings = runPart(now());
   const r = run();
-  const current =
-    r && JSON.stringify(r.body) === JSON.stringify(requestBody(state.surface, state)) ? r : null;
-  renderPins($("pins"), pinList(), (i) => setPins(state.pins.filter((_, j) => j !== i)), {
+  const current = r && JSON.stringify(r.body) === JSON.stringify(body()) ? r : null;
+  renderPins($("pins"), pinList(), (i) => setPins(now().pins.filter((_, j) => j !== i)), {
     settings,
     run: current,
   });
   renderRaceKey($("race-legend"), pinList(), { settings, run: current });
 }
 
-function setPins(pins) {
-  state.pins = pins;
-  if (!pins.length) state.race = false;
-  commit();
+function setPins(pins, change = {}) {
+  store.set(
+    { ...change, pins, race: pins.length ? (change.race ?? now().race) : false },
+    {
+      history: "push",
+    },
+  );
   return loadPins();
 }
 
-// Racing pins start where the run on show starts: move them with θ₀ (and its limits).
+// Racing pins start where the run on show starts: move them with θ₀ (and its limits). Called
+// before every URL commit outside a gesture.
 function followRace() {
-  if (!state.race) return false;
-  const pins = state.pins.map((pin) => follow(pin, state));
-  if (JSON.stringify(pins) === JSON.stringify(state.pins)) return false;
-  state.pins = pins;
-  return true;
+  const s = now();
+  if (!s.race) return;
+  const pins = s.pins.map((pin) => follow(pin, s));
+  if (JSON.stringify(pins) === JSON.stringify(s.pins)) return;
+  store.set({ pins });
+  loadPins();
 }
 
 async function startRace() {
-  const { list, error } = racersFromForm(runPart(state), $("race-pick"), $("race-etas").value);
+  const { list, error } = racersFromForm(runPart(now()), $("race-pick"), $("race-etas").value);
   document.querySelector('[data-error-for="race"]').textContent = error ?? "";
   if (error) return;
-  state.race = true;
-  await setPins(list);
+  await setPins(list, { race: true });
   startRun();
 }
 
-// --- surface and URL -------------------------------------------------------------------------
+function keepRun() {
+  const settings = runPart(now());
+  const { pins } = now();
+  if (pins.some((p) => sameRun(p, settings)) || pins.length >= MAX_PINS) return;
+  if (run()?.done && run().segments.length === 1) pinned.remember(now(), settings, run()); // not a continued run
+  setPins([...pins, structuredClone(settings)]);
+}
+
+// --- surfaces, lessons and the URL -------------------------------------------------------------
 
 async function surfaceOf(id) {
   if (!surfaces.has(id)) surfaces.set(id, await fetchSurface(id));
@@ -243,30 +246,14 @@ async function fromURL() {
     if (next) return { ...next, present: q.get("present") === "1" };
   }
   const surface = await surfaceOf(surfaceIdOf(location.search, controls.offered));
-  const state_ = decode(location.search, surface);
+  const state = decode(location.search, surface);
   // A lesson whose settings were changed keeps its card; an unknown lesson number is dropped.
-  if (state_.lesson) {
+  if (state.lesson) {
     await lessons.load();
-    if (!lessons.get(state_.lesson)) state_.lesson = null;
+    if (!lessons.get(state.lesson)) state.lesson = null;
   }
-  return state_;
+  return state;
 }
-
-// --- lessons and presenter mode ------------------------------------------------------------------
-
-let holdPlayer = false; // the next run waits at t = 0: a lesson that is stepped through by hand
-const lessons = new Lessons({
-  onOpen: (id, k) => openLesson(id, k),
-  onClose: () => {
-    state.lesson = null;
-    lessons.show(null);
-    commit();
-  },
-});
-const presenter = new Presenter($("present"), (on) => {
-  state = { ...state, present: on };
-  commit(true);
-});
 
 async function lessonState(id, k) {
   await lessons.load();
@@ -274,16 +261,14 @@ async function lessonState(id, k) {
   if (!lesson) return null;
   holdPlayer = Boolean(lesson.views.paused);
   const next = await stateOfLesson(lesson, k, async (sid) => defaultsFor(await surfaceOf(sid)));
-  return { ...next, present: Boolean(state?.present) };
+  return { ...next, present: Boolean(now()?.present) };
 }
 
-async function openLesson(id, k = 0) {
+// Work that counts as loading (window.descentLab.settled waits for it); errors are shown.
+async function loadingWhile(work) {
   loading += 1;
   try {
-    const next = await lessonState(id, k);
-    if (!next) return;
-    await apply(next, { push: true });
-    document.querySelector(".sidebar").scrollTop = 0;
+    await work();
   } catch (err) {
     showError(err);
   } finally {
@@ -291,101 +276,63 @@ async function openLesson(id, k = 0) {
   }
 }
 
+const openLesson = (id, k = 0) =>
+  loadingWhile(async () => {
+    const next = await lessonState(id, k);
+    if (!next) return;
+    await apply(next, { push: true });
+    document.querySelector(".sidebar").scrollTop = 0;
+  });
+
 async function loadSurface() {
-  const surface = surfaces.get(state.surface);
+  const surface = surfaces.get(now().surface);
   if (grid && grid.surface.id === surface.id) return;
   const g = await fetchGrid(surface.id, GRID_N);
   grid = { surface, grid: g, colors: colorField(surface, g) };
-  pinRuns = new Map();
+  pinned.forget();
   await dataView.build(surface);
 }
 
-function commit(replace = false) {
-  if (!inGesture && followRace()) loadPins();
-  const url = encode(state);
-  if (url === location.search) return;
-  if (replace) history.replaceState(null, "", url);
-  else history.pushState(null, "", url);
-}
-
-// A drag of θ₀ or of the η slider is one gesture and one history entry: pushed when it starts,
-// replaced while it goes on (at most four times a second) and when it ends.
-let inGesture = false;
-const replaceLive = throttle(() => inGesture && commit(true), 250);
-function commitLive() {
-  if (inGesture) {
-    replaceLive();
-  } else {
-    inGesture = true;
-    commit();
-  }
-}
-function endGesture() {
-  const replace = inGesture;
-  inGesture = false;
-  commit(replace);
-}
-
+// A whole new state (a link, back or forward, a lesson, another surface): the form shows it, then
+// its surface, pins and run load.
 async function apply(next, { push }) {
-  const surfaceChanged = !grid || next.surface !== state?.surface;
-  state = next;
-  gradField.set(state.field);
-  lessons.show(state.lesson ?? null, state.lessonRun ?? 0);
-  presenter.set(Boolean(state.present));
-  controls.write(state, surfaces.get(state.surface));
-  picker.write(state.surface);
-  if (push) commit();
+  const surfaceChanged = !grid || next.surface !== now()?.surface;
+  store.replace(next, { history: push ? "push" : "none", whole: true });
   try {
     if (surfaceChanged) await loadSurface();
     await loadPins();
     startRun();
-    if (state.basins) basins.ensure();
+    if (now().basins) basins.ensure();
     else basins.hide();
   } catch (err) {
     showError(err);
   }
 }
 
-async function onChange(kind, surfaceId = $("surface").value) {
+// The form changed (controls.js): another surface loads whole; the rest updates the state.
+function onChange(kind, surfaceId = $("surface").value) {
   if (kind === "surface") {
-    loading += 1;
-    try {
+    loadingWhile(async () => {
       const s = await surfaceOf(surfaceId);
-      await apply(
-        {
-          ...defaultsFor(s),
-          lesson: state.lesson,
-          present: state.present,
-          basins: state.basins,
-          optimizer: state.optimizer,
-          hyper: state.hyper,
-          field: state.field,
-          schedule: state.schedule,
-          lineSearch: state.lineSearch,
-          ...(state.optimizer === "newton" ? { eta: 1 } : {}),
-        },
-        { push: true },
-      );
-    } catch (err) {
-      showError(err);
-    } finally {
-      loading -= 1;
-    }
+      const keep = ["lesson", "present", "basins", "optimizer", "hyper", "field", "schedule"];
+      const kept = Object.fromEntries(keep.map((k) => [k, now()[k]]));
+      const next = { ...defaultsFor(s), ...kept, lineSearch: now().lineSearch };
+      await apply({ ...next, eta: startEta(now().optimizer, s) }, { push: true });
+    });
     return;
   }
   if (kind === "optimizer") controls.renderHyper($("optimizer").value, {});
   const settings = controls.read();
   if (!settings) return;
   const { surface: _, ...rest } = settings;
-  state = { ...state, ...rest, label: "" }; // a lesson's label no longer describes this run
+  const change = { ...rest, label: "" }; // a lesson's label no longer describes this run
+  const fromForm = true; // the form already shows it
   if (kind === "eta-live") {
-    liveRun(performance.now());
-    commitLive();
+    store.set(change, { history: "live", run: "live", pointerTime: performance.now(), fromForm });
   } else if (kind === "eta-commit") {
-    endGesture(); // the slider's live runs already show this η
+    store.set(change, { history: "end", fromForm }); // the slider's live runs already show this η
   } else {
-    commit();
-    startRun();
+    store.set(change, { history: "push", run: "start", fromForm });
   }
 }
 
@@ -396,50 +343,57 @@ let dragWired = false;
 function wireDragOnce() {
   if (dragWired) return;
   dragWired = true;
-  const setTheta0 = (point) => {
-    state = { ...state, theta0: rounded(point), label: "" }; // a lesson's label no longer fits
-    controls.writeTheta0(state.theta0);
-  };
+  // a lesson's label no longer fits a moved θ₀
+  const moveTo = (point, cause) => store.set({ theta0: rounded(point), label: "" }, cause);
   wireDrag(views.contour, {
-    getTheta0: () => state.theta0,
-    onMove: (point, pointerTime) => {
-      setTheta0(point);
-      liveRun(pointerTime);
-      commitLive();
-    },
-    onEnd: (point) => {
-      setTheta0(point);
-      endGesture();
-      liveRun(performance.now());
-    },
-    onClick: (point) => {
-      setTheta0(point);
-      commit();
-      views.contour.moveTheta0(state.theta0);
-      startRun();
-    },
+    getTheta0: () => now().theta0,
+    onMove: (point, pointerTime) => moveTo(point, { history: "live", run: "live", pointerTime }),
+    onEnd: (point) =>
+      moveTo(point, { history: "end", run: "live", pointerTime: performance.now() }),
+    onClick: (point) => moveTo(point, { history: "push", run: "start", click: true }),
   });
 }
 
-// --- start -----------------------------------------------------------------------------------
+// --- subscriptions: in this order, the URL, the views, then the requests -----------------------
+
+function subscribe() {
+  new UrlSync(store, { encode, beforeCommit: followRace });
+  store.subscribe((s, { whole, changed, fromForm, click }) => {
+    if (whole || changed("field")) gradField.set(s.field);
+    if (whole || changed("lesson") || changed("lessonRun")) {
+      lessons.show(s.lesson ?? null, s.lessonRun ?? 0);
+    }
+    if (whole || changed("present")) presenter.set(Boolean(s.present));
+    if (whole) {
+      controls.write(s, surfaces.get(s.surface));
+      picker.write(s.surface);
+    } else if (changed("theta0") && !fromForm) {
+      controls.writeTheta0(s.theta0);
+    }
+    if (click) views.contour.moveTheta0(s.theta0);
+  });
+  store.subscribe((_, cause) => {
+    if (cause.run === "start") startRun();
+    else if (cause.run === "live") liveRun(cause.pointerTime);
+  });
+}
+
+// --- start -------------------------------------------------------------------------------------
 
 function wire() {
   controls.listen(onChange);
   wirePlayer(player, () => Boolean(run()));
-  $("keep").addEventListener("click", () => {
-    const settings = runPart(state);
-    if (state.pins.some((p) => sameRun(p, settings)) || state.pins.length >= MAX_PINS) return;
-    if (run()?.done && run().segments.length === 1) pinRuns.set(pinKey(settings), run()); // not a continued run
-    setPins([...state.pins, structuredClone(settings)]);
-  });
+  $("keep").addEventListener("click", keepRun);
   $("clear").addEventListener("click", () => setPins([]));
   renderRacePick($("race-pick"));
   $("race").addEventListener("click", startRace);
   $("race-etas").addEventListener("keydown", (e) => {
     if (e.key === "Enter") startRace();
   });
-  const name = () =>
-    `descent-${state.surface.split("?")[0]}-${state.optimizer}-eta${short(state.eta)}`;
+  const name = () => {
+    const s = now();
+    return `descent-${s.surface.split("?")[0]}-${s.optimizer}-eta${short(s.eta)}`;
+  };
   $("export-csv").addEventListener(
     "click",
     () => run() && download(`${name()}.csv`, toCSV(run()), "text/csv"),
@@ -448,16 +402,9 @@ function wire() {
     "click",
     () => run() && download(`${name()}.json`, toJSON(run()), "application/json"),
   );
-  window.addEventListener("popstate", async () => {
-    loading += 1;
-    try {
-      await apply(await fromURL(), { push: false });
-    } catch (err) {
-      showError(err);
-    } finally {
-      loading -= 1;
-    }
-  });
+  window.addEventListener("popstate", () =>
+    loadingWhile(async () => apply(await fromURL(), { push: false })),
+  );
   // The figures' boxes change with the window, and with what sits above them (the race key, a
   // wrapped status message, presenter mode).
   const resized = new ResizeObserver(
@@ -471,8 +418,15 @@ function wire() {
 }
 
 async function main() {
+  try {
+    setCatalogue(await getOptimizers()); // the optimizer controls are built from it
+  } catch (err) {
+    views.status("error", `Could not load the optimizers: ${err.message}`);
+    return;
+  }
   controls = new Controls();
   picker = new SurfacePicker((id) => onChange("surface", id));
+  subscribe();
   wire();
   let initial;
   try {
@@ -482,7 +436,7 @@ async function main() {
     return;
   }
   await apply(initial, { push: false });
-  history.replaceState(null, "", encode(state));
+  history.replaceState(null, "", encode(now()));
   $("app").dataset.state = "ready";
 }
 
@@ -498,7 +452,7 @@ window.descentLab = {
   dataView,
   player,
   get state() {
-    return state;
+    return now();
   },
   get run() {
     return run();
@@ -513,7 +467,7 @@ window.descentLab = {
         run() &&
         run().done &&
         !runs.busy &&
-        JSON.stringify(run().body) === JSON.stringify(requestBody(state.surface, state)),
+        JSON.stringify(run().body) === JSON.stringify(body()),
     ),
 };
 main();

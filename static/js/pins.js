@@ -1,9 +1,10 @@
 // The legend of the race: the run on show, then each pinned run with its colour, optimizer and η,
 // θ₀, outcome, steps and final loss, and a remove button.
+
+import { labelOf, takesLineSearch } from "./catalogue.js";
 import { num, pair, short } from "./format.js";
 import { PIN_COLORS, RUN_COLOR } from "./plotkit.js";
 import { describeSchedule } from "./schedule.js";
-import { OPTIMIZERS } from "./state.js";
 
 function el(tag, className, text = "") {
   const e = document.createElement(tag);
@@ -17,10 +18,10 @@ function el(tag, className, text = "") {
 function label(s) {
   const base = s.label?.includes("η")
     ? s.label
-    : `${s.label || OPTIMIZERS[s.optimizer].label}, η = ${short(s.eta)}`;
+    : `${s.label || labelOf(s.optimizer)}, η = ${short(s.eta)}`;
   const tuning = [];
   if (s.schedule && s.schedule.name !== "constant") tuning.push(describeSchedule(s.schedule));
-  if (s.lineSearch && s.optimizer === "gd") tuning.push("Armijo");
+  if (s.lineSearch && takesLineSearch(s.optimizer)) tuning.push("Armijo");
   return [base, ...tuning].join(" · ");
 }
 

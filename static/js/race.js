@@ -1,26 +1,24 @@
 // The race: several optimizers (and/or step sizes) from the same θ₀, as pinned runs that the
 // player animates together with the run on show.
-import { MAX_PINS, OPTIMIZERS, sameRun } from "./state.js";
+import {
+  etaBounds,
+  hasOwnEta,
+  optimizerList,
+  optimizerOf,
+  rangeText,
+  within,
+} from "./catalogue.js";
+import { MAX_PINS, sameRun } from "./state.js";
 
-const SHORT = {
-  gd: "GD",
-  momentum: "Momentum",
-  nesterov: "Nesterov",
-  adagrad: "Adagrad",
-  rmsprop: "RMSprop",
-  adam: "Adam",
-  newton: "Newton",
-};
-const PICKED = ["gd", "momentum", "adam"];
-const NEWTON_ETA = 1; // Newton's natural step: the minimum of the local quadratic model
+const PICKED = ["gd", "momentum", "adam"]; // ticked at first, when the catalogue offers them
 
 export function renderRacePick(fieldset) {
-  for (const name of Object.keys(OPTIMIZERS)) {
+  for (const o of optimizerList()) {
     const label = document.createElement("label");
     const box = document.createElement("input");
-    Object.assign(box, { type: "checkbox", value: name, checked: PICKED.includes(name) });
-    label.append(box, SHORT[name] ?? name);
-    label.title = OPTIMIZERS[name].label;
+    Object.assign(box, { type: "checkbox", value: o.name, checked: PICKED.includes(o.name) });
+    label.append(box, o.label);
+    label.title = o.summary ?? o.label;
     fieldset.append(label);
   }
 }
@@ -31,23 +29,22 @@ export function parseEtas(text) {
   const parts = text.split(/[\s,;]+/).filter(Boolean);
   if (!parts.length) return { etas: null };
   const etas = parts.map(Number);
-  const bad = parts.find((_p, i) => !(Number.isFinite(etas[i]) && etas[i] > 0 && etas[i] <= 1e4));
-  if (bad !== undefined)
-    return {
-      error: `η = ${bad} is not a step size: give numbers in (0, 10000], separated by commas.`,
-    };
+  const bad = parts.find((_p, i) => !within(etas[i], etaBounds()));
+  if (bad !== undefined) {
+    const range = rangeText(etaBounds());
+    return { error: `η = ${bad} is not a step size: give numbers ${range}, separated by commas.` };
+  }
   return { etas };
 }
 
 // The racers besides the run on show: every picked optimizer at every η (or at this run's η,
-// Newton at 1), from this run's θ₀ with its step limit and tolerance. The run on show keeps its
+// a second-order method at its own, Newton's 1), from this run's θ₀ with its step limit and tolerance. The run on show keeps its
 // own hyperparameters; the others take torch's defaults.
 export function racers(settings, picked, etas) {
   const out = [];
   for (const optimizer of picked) {
-    for (const eta of etas ?? [
-      optimizer === "newton" && settings.optimizer !== "newton" ? NEWTON_ETA : settings.eta,
-    ]) {
+    const own = hasOwnEta(optimizer) && optimizer !== settings.optimizer;
+    for (const eta of etas ?? [own ? optimizerOf(optimizer).default_eta : settings.eta]) {
       const hyper = optimizer === settings.optimizer ? { ...settings.hyper } : {};
       const racer = { ...structuredClone(settings), optimizer, eta, hyper };
       if (!sameRun(racer, settings) && !out.some((r) => sameRun(r, racer))) out.push(racer);

@@ -9,45 +9,28 @@
 // settings from there. The run on show is one path: the old iterates 0 … t, then the new ones; the
 // change is marked on the contour, the 3-D view and the loss chart, and said in words in the
 // status line (runs.js).
-import { postJSON } from "./api.js";
+import { postDescent } from "./api.js";
+import { labelOf, symbolOf } from "./catalogue.js";
 import { short } from "./format.js";
 import { svg } from "./plotkit.js";
 import { describeSchedule } from "./schedule.js";
 
-const NAMES = {
-  gd: "GD",
-  momentum: "momentum",
-  nesterov: "Nesterov",
-  adagrad: "Adagrad",
-  rmsprop: "RMSprop",
-  adam: "Adam",
-  newton: "Newton",
-};
-const SYMBOLS = {
-  momentum: "μ",
-  beta1: "β₁",
-  beta2: "β₂",
-  eps: "ε",
-  alpha: "α",
-  lr_decay: "η decay",
-  min_curvature: "min curvature",
-};
 const value = (v) =>
   typeof v === "number" ? short(v) : v === true ? "on" : v === false ? "off" : String(v);
 
 // What changed from one optimizer (as a request body has it) to another, in words:
-// "η 0.01 → 0.05", "GD → Adam", "schedule constant → ×0.5 every 20", "line search off → on".
+// "η 0.01 → 0.05", "Gradient descent → Adam", "schedule constant → ×0.5 every 20", "line search off → on".
 export function describeChange(a, b) {
   if (a.name !== b.name) {
     const eta = a.eta !== b.eta ? `, η ${value(a.eta)} → ${value(b.eta)}` : "";
-    return `${NAMES[a.name] ?? a.name} → ${NAMES[b.name] ?? b.name}${eta}`;
+    return `${labelOf(a.name)} → ${labelOf(b.name)}${eta}`;
   }
   const parts = [];
   if (a.eta !== b.eta) parts.push(`η ${value(a.eta)} → ${value(b.eta)}`);
   const skip = new Set(["name", "eta", "schedule", "line_search"]);
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
     if (!skip.has(k) && a[k] !== undefined && b[k] !== undefined && a[k] !== b[k])
-      parts.push(`${SYMBOLS[k] ?? k.replaceAll("_", " ")} ${value(a[k])} → ${value(b[k])}`);
+      parts.push(`${symbolOf(a.name, k)} ${value(a[k])} → ${value(b[k])}`);
   }
   const sa = describeSchedule(a.schedule);
   const sb = describeSchedule(b.schedule);
@@ -176,7 +159,7 @@ export class ResumeOffer {
           max_steps: t - seg.t,
           ...(seg.resume ? { resume: seg.resume } : {}),
         };
-        const done = await postJSON("/api/descent", replay);
+        const done = await postDescent(replay);
         resume = done.resume;
         const at = done.path.at(-1);
         if (resume.t !== t || !same(at, old.path[t]))
@@ -217,7 +200,7 @@ export class ResumeOffer {
       const from = seg.body.optimizer;
       const fresh =
         from.name !== this.body.optimizer.name
-          ? ` ${NAMES[this.body.optimizer.name] ?? this.body.optimizer.name} starts afresh there (θ and t carry over; ${NAMES[from.name] ?? from.name}'s state does not).`
+          ? ` ${labelOf(this.body.optimizer.name)} starts afresh there (θ and t carry over; ${labelOf(from.name)}'s state does not).`
           : "";
       $("resume-text").textContent =
         `${describeChange(from, this.body.optimizer)}: restarted from θ₀.${fresh}`;

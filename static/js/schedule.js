@@ -1,6 +1,7 @@
 // Step-size schedules and gd's backtracking line search (issue 7): their parameters with the API's
 // defaults and bounds (see /openapi.json: StepSchedule … LineSearchParams), their part of a
 // request body and of the URL, and the collapsible "Step size schedule" section of the form.
+import { takesLineSearch } from "./catalogue.js";
 import { short } from "./format.js";
 
 const whole = { step: 1, int: true };
@@ -46,11 +47,12 @@ export const scheduleOf = (name, values = {}) => ({
 export const lineSearchOf = (values = {}) => ({ ...defaults(LINE_SEARCH), ...values });
 
 // The optimizer's schedule and line search as the API takes them: a constant schedule is left
-// out (so a request stays what it was before schedules existed), and only gd searches.
+// out (so a request stays what it was before schedules existed), and only an optimizer whose
+// catalogue entry says `line_search` searches (gd).
 export function scheduleBody(run) {
   const out = {};
   if (run.schedule && run.schedule.name !== "constant") out.schedule = { ...run.schedule };
-  if (run.lineSearch && run.optimizer === "gd") out.line_search = { ...run.lineSearch };
+  if (run.lineSearch && takesLineSearch(run.optimizer)) out.line_search = { ...run.lineSearch };
   return out;
 }
 
@@ -65,7 +67,7 @@ export function scheduleEntries(run) {
       if (k in s && s[k] !== p.value) entries.push([`sched_${k}`, short(s[k])]);
     }
   }
-  if (run.lineSearch && run.optimizer === "gd") {
+  if (run.lineSearch && takesLineSearch(run.optimizer)) {
     entries.push(["ls", "1"]);
     for (const [k, p] of Object.entries(LINE_SEARCH)) {
       if (run.lineSearch[k] !== p.value) entries.push([`ls_${k}`, short(run.lineSearch[k])]);
@@ -86,7 +88,7 @@ export function decodeSchedule(get, optimizer) {
   for (const [k, p] of Object.entries(SCHEDULES[name].params))
     values[k] = number(get(`sched_${k}`), p.value);
   let lineSearch = null;
-  if (optimizer === "gd" && (get("ls") === "1" || get("ls") === "true")) {
+  if (takesLineSearch(optimizer) && (get("ls") === "1" || get("ls") === "true")) {
     lineSearch = lineSearchOf(
       Object.fromEntries(
         Object.entries(LINE_SEARCH).map(([k, p]) => [k, number(get(`ls_${k}`), p.value)]),
@@ -180,15 +182,16 @@ export class SchedulePanel {
     $("line-search-params").replaceChildren(...fields);
   }
 
-  // Line search is gd's only: hidden for the other optimizers.
-  showLineSearch(gd) {
-    $("line-search-box").hidden = !gd;
+  // Line search belongs to the optimizers that take one (gd): hidden for the others.
+  showLineSearch(shown) {
+    $("line-search-box").hidden = !shown;
   }
 
   write(state) {
     this.renderParams(state.schedule ?? CONSTANT);
-    this.renderLineSearch(state.optimizer === "gd" ? state.lineSearch : null);
-    this.showLineSearch(state.optimizer === "gd");
+    const search = takesLineSearch(state.optimizer);
+    this.renderLineSearch(search ? state.lineSearch : null);
+    this.showLineSearch(search);
     this.summarize();
     if (this.custom(state)) this.details.open = true; // a link with a schedule shows it
   }
@@ -196,7 +199,7 @@ export class SchedulePanel {
   custom(state) {
     return Boolean(
       (state.schedule && state.schedule.name !== "constant") ||
-        (state.optimizer === "gd" && state.lineSearch),
+        (takesLineSearch(state.optimizer) && state.lineSearch),
     );
   }
 
@@ -221,7 +224,7 @@ export class SchedulePanel {
   }
 
   readLineSearch(number, optimizer) {
-    if (optimizer !== "gd" || !$("line-search").checked) return null;
+    if (!takesLineSearch(optimizer) || !$("line-search").checked) return null;
     const values = {};
     for (const el of $("line-search-params").querySelectorAll("input[data-key]"))
       values[el.dataset.key] = number(el, `line_search.${el.dataset.key}`);

@@ -1,76 +1,24 @@
 // The page's settings: one plain object, written to and read from the URL.
+
+import { hasOptimizer, hyperparameters, optimizerList, startEta } from "./catalogue.js";
 import { idFromQuery, isCustom, runExtras, surfaceEntries, surfaceSpec } from "./custom.js";
 import { short } from "./format.js";
 import { CONSTANT, decodeSchedule, scheduleBody, scheduleEntries } from "./schedule.js";
 
-// Hyperparameters besides η, with the API's bounds (see /openapi.json) and torch.optim's defaults.
-const unit = { min: 0, max: 1, step: 0.01 };
-const open = { min: 0, max: 0.999999, step: 0.001 };
-const big = { min: 0, max: 1e6, step: "any" };
-export const OPTIMIZERS = {
-  gd: { label: "Gradient descent", params: {} },
-  momentum: {
-    label: "Momentum",
-    params: {
-      momentum: { label: "momentum μ", value: 0.9, ...unit },
-      dampening: { label: "dampening", value: 0, ...unit },
-      weight_decay: { label: "weight decay", value: 0, ...big },
-    },
-  },
-  nesterov: {
-    label: "Nesterov momentum",
-    params: {
-      momentum: { label: "momentum μ", value: 0.9, ...unit },
-      weight_decay: { label: "weight decay", value: 0, ...big },
-    },
-  },
-  adagrad: {
-    label: "Adagrad",
-    params: {
-      lr_decay: { label: "η decay", value: 0, ...big },
-      weight_decay: { label: "weight decay", value: 0, ...big },
-      initial_accumulator_value: { label: "initial accumulator", value: 0, ...big },
-      eps: { label: "ε", value: 1e-10, ...big },
-    },
-  },
-  rmsprop: {
-    label: "RMSprop",
-    params: {
-      alpha: { label: "α (smoothing)", value: 0.99, ...unit },
-      eps: { label: "ε", value: 1e-8, ...big },
-      momentum: { label: "momentum μ", value: 0, ...unit },
-      weight_decay: { label: "weight decay", value: 0, ...big },
-      centered: { label: "centered", value: false, type: "bool" },
-    },
-  },
-  adam: {
-    label: "Adam",
-    params: {
-      beta1: { label: "β₁", value: 0.9, ...open },
-      beta2: { label: "β₂", value: 0.999, ...open },
-      eps: { label: "ε", value: 1e-8, ...big },
-      weight_decay: { label: "weight decay", value: 0, ...big },
-      amsgrad: { label: "AMSGrad", value: false, type: "bool" },
-    },
-  },
-  newton: {
-    label: "Newton's method",
-    params: {
-      min_curvature: { label: "min curvature", value: 0.01, min: 1e-12, max: 1e6, step: "any" },
-    },
-  },
-};
-
 const DEFAULT_SURFACE = "himmelblau";
+const DEFAULT_OPTIMIZER = "gd"; // the page opens on plain gradient descent (else the first offered)
 const DEFAULT_STEPS = 1000;
 const DEFAULT_TOL = 1e-6;
 export const MAX_PINS = 8;
 
+const defaultOptimizer = () =>
+  hasOptimizer(DEFAULT_OPTIMIZER) ? DEFAULT_OPTIMIZER : optimizerList()[0].name;
+
 export function defaultsFor(surface) {
   return {
     surface: surface.id,
-    optimizer: "gd",
-    eta: surface.default_eta,
+    optimizer: defaultOptimizer(),
+    eta: startEta(defaultOptimizer(), surface),
     hyper: {},
     schedule: { ...CONSTANT }, // issue 7 (schedule.js): η_t's schedule, and gd's line search
     lineSearch: null,
@@ -82,6 +30,20 @@ export function defaultsFor(surface) {
     field: false, // the gradient field over the contour (gradfield.js)
   };
 }
+
+// The settings of the run on show, without what belongs to the page (pins, views, lesson): the
+// shape of a pin.
+export const runPart = ({
+  pins,
+  surface,
+  race,
+  field,
+  basins,
+  lesson,
+  lessonRun,
+  present,
+  ...settings
+}) => settings;
 
 // The run settings of a state or a pin, as the body of POST /api/descent.
 export function requestBody(surfaceId, run) {
@@ -106,10 +68,11 @@ function runEntries(run) {
     ["steps", String(run.maxSteps)],
     ["tol", short(run.tol)],
   ];
-  const spec = OPTIMIZERS[run.optimizer].params;
-  for (const [k, v] of Object.entries(run.hyper)) {
-    if (k in spec && v !== spec[k].value)
-      entries.push([k, typeof v === "boolean" ? String(Number(v)) : short(v)]);
+  for (const p of hyperparameters(run.optimizer)) {
+    const v = run.hyper[p.name];
+    if (v !== undefined && v !== p.default) {
+      entries.push([p.name, typeof v === "boolean" ? String(Number(v)) : short(v)]);
+    }
   }
   entries.push(...scheduleEntries(run));
   return entries;
@@ -137,17 +100,18 @@ function number(text, fallback) {
   return text !== null && text !== "" && Number.isFinite(v) ? v : fallback;
 }
 
-function decodeRun(get, base) {
-  const optimizer = get("opt") in OPTIMIZERS ? get("opt") : base.optimizer;
+// `base`: the defaults on `surface`.
+function decodeRun(get, base, surface) {
+  const optimizer = hasOptimizer(get("opt")) ? get("opt") : base.optimizer;
   const hyper = {};
-  for (const [k, p] of Object.entries(OPTIMIZERS[optimizer].params)) {
-    const raw = get(k);
+  for (const p of hyperparameters(optimizer)) {
+    const raw = get(p.name);
     if (raw === null) continue;
-    hyper[k] = p.type === "bool" ? raw === "1" || raw === "true" : number(raw, p.value);
+    hyper[p.name] = p.type === "bool" ? raw === "1" || raw === "true" : number(raw, p.default);
   }
   return {
     optimizer,
-    eta: number(get("eta"), optimizer === "newton" ? 1 : base.eta),
+    eta: number(get("eta"), startEta(optimizer, surface)),
     hyper,
     theta0: [number(get("x0"), base.theta0[0]), number(get("y0"), base.theta0[1])],
     maxSteps: Math.round(number(get("steps"), base.maxSteps)),
@@ -168,13 +132,13 @@ export function surfaceIdOf(search, offered) {
 export function decode(search, surface) {
   const q = new URLSearchParams(search);
   const base = defaultsFor(surface);
-  const state = { ...base, ...decodeRun((k) => q.get(k), base) };
+  const state = { ...base, ...decodeRun((k) => q.get(k), base, surface) };
   state.pins = q
     .getAll("pin")
     .slice(0, MAX_PINS)
     .map((text) => {
       const fields = new Map(text.split(",").map((kv) => kv.split(":", 2)));
-      return decodeRun((k) => (fields.has(k) ? fields.get(k) : null), base);
+      return decodeRun((k) => (fields.has(k) ? fields.get(k) : null), base, surface);
     });
   state.race = q.get("race") === "1" && state.pins.length > 0;
   state.basins = q.get("basins") === "1";

@@ -1,7 +1,7 @@
 // η sweep (issue 6): POST /api/sweep over a log range around the current η, then a small chart of
 // the final loss (log y, left) and the steps (right) against η (log x), each point coloured by its
 // status, with a dashed line at the stability limit 2/λ_max. A click on a point loads that η.
-import { postJSON } from "./api.js";
+import { postSweep } from "./api.js";
 import { FONT, PLOT_CONFIG } from "./plotkit.js";
 
 const Plotly = window.Plotly;
@@ -26,8 +26,7 @@ export class Sweep {
     const eta = optimizer.eta;
     this.els.note.textContent = "Sweeping η…";
     try {
-      this.result = await postJSON(
-        "/api/sweep",
+      this.result = await postSweep(
         {
           surface,
           theta0,

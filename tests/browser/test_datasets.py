@@ -5,14 +5,15 @@ from __future__ import annotations
 import math
 from urllib.parse import parse_qs, urlparse
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.browser.conftest import open_page, wait_settled
 from tests.browser.test_page import drag
 
 OVERLAP = "/?surface=data&model=logistic&dataset=overlap"
-MODEL = "(() => { const v = window.descentLab.dataView; return document.getElementById('dataview').data[v.modelTrace].y; })()"
-GHOST = "(() => { const v = window.descentLab.dataView; return document.getElementById('dataview').data[v.modelTrace - 1].y; })()"
+TRACE = "document.getElementById('dataview').data[window.descentLab.dataView.modelTrace{}].y"
+MODEL = TRACE.format("")
+GHOST = TRACE.format(" - 1")
 
 
 def sigmoid_at(page: Page, theta: list[float]) -> list[float]:
@@ -110,13 +111,13 @@ def test_an_uploaded_csv_is_used_and_a_bad_one_shows_its_row(page: Page, base_ur
     with page.expect_file_chooser() as chooser:
         page.locator("#ds-set").select_option("upload")
     chooser.value.set_files(
-        files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": b"x,y\n1,0\n2,1\n3,2\n"}]
+        files=[FilePayload(name="bad.csv", mimeType="text/csv", buffer=b"x,y\n1,0\n2,1\n3,2\n")]
     )
     expect(page.locator("#ds-file-error")).to_contain_text("row")
     expect(page.locator("#ds-upload-row")).to_contain_text("not kept in links")
     rows = "x,y\n" + "".join(f"{i / 10},{int(i > 12 if i % 5 else i > 8)}\n" for i in range(20))
     page.locator("#ds-file").set_input_files(
-        files=[{"name": "mine.csv", "mimeType": "text/csv", "buffer": rows.encode()}]
+        files=[FilePayload(name="mine.csv", mimeType="text/csv", buffer=rows.encode())]
     )
     page.wait_for_function("() => window.descentLab.state.surface.includes('upload%3A')")
     wait_settled(page)
@@ -124,3 +125,14 @@ def test_an_uploaded_csv_is_used_and_a_bad_one_shows_its_row(page: Page, base_ur
     assert page.evaluate("window.descentLab.dataView.data.n") == 20
     assert "dataset" not in parse_qs(urlparse(page.url).query)  # uploaded data is not in the link
     assert page.evaluate("window.descentLab.run.body.surface.data.x.length") == 20
+
+
+def test_a_failed_dataset_list_is_said_in_words(page: Page, base_url: str) -> None:
+    # The list of built-in datasets cannot be fetched: the Regression panel says so (it used to
+    # show an empty list and nothing else), and an upload is still offered.
+    page.route("**/api/datasets", lambda route: route.abort())
+    open_page(page, base_url + "/")
+    page.get_by_role("button", name="Regression").click()
+    expect(page.locator("#ds-error")).to_be_visible()
+    expect(page.locator("#ds-error")).to_contain_text("Could not load the built-in datasets")
+    expect(page.locator("#ds-set option")).to_have_text(["upload CSV…"])
