@@ -15,13 +15,7 @@ from typing import Literal, TypeAlias, get_args
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from app.core.networks.mlp import (
-    Architecture,
-    activation,
-    activation_grad,
-    activation_hess,
-    layers,
-)
+from app.core.networks.mlp import Architecture, activate, curvature, layers
 
 Array: TypeAlias = NDArray[np.float64]
 LossName: TypeAlias = Literal["mse", "cross_entropy"]
@@ -35,9 +29,11 @@ class _Pass:
     theta: Array
     inputs: list[Array]  # h_0 = X, h_1, …, h_{L-1}
     pre: list[Array]  # z_1, …, z_L (z_L = the outputs)
+    slopes: list[Array]  # σ′(z_1), …, σ′(z_{L-1})
     value: float
     delta: Array  # ∂L/∂outputs
     probs: Array | None  # softmax of the outputs (cross-entropy)
+    bends: list[Array | None] | None = None  # σ″(z_1), …, σ″(z_{L-1}), on the first hvp
 
 
 @dataclass
@@ -110,29 +106,32 @@ class NetworkLoss:
         params = layers(self.arch, p.theta)
         out = np.empty(self.n)
         grads = layers(self.arch, out)
-        sigma_grad = activation_grad(self.arch.activation)
         delta = p.delta
         for i in range(len(params) - 1, -1, -1):
             gw, gb = grads[i]
             np.matmul(delta.T, p.inputs[i], out=gw)
             gb[:] = delta.sum(axis=0)
             if i:
-                delta = (delta @ params[i][0]) * sigma_grad(p.pre[i - 1])
+                delta = (delta @ params[i][0]) * p.slopes[i - 1]
         return p.value, out
 
     def hvp(self, theta: Array, v: Array) -> Array:
         """H(θ)·v exactly, by the R-operator: R{·} is the derivative along v of each quantity
         of the forward pass and of backpropagation."""
         p = self._forward(theta)
-        name = self.arch.activation
-        sigma_grad, sigma_hess = activation_grad(name), activation_hess(name)
+        if p.bends is None:
+            name = self.arch.activation
+            p.bends = [
+                curvature(name, z, h, s)
+                for z, h, s in zip(p.pre, p.inputs[1:], p.slopes, strict=False)
+            ]
+        d_act, bends = p.slopes, p.bends
         params = layers(self.arch, p.theta)
         dirs = layers(self.arch, np.asarray(v, dtype=np.float64))
         n_layers = len(params)
         # forward: R{z_l} = R{h_{l-1}} W_lᵀ + h_{l-1} V_lᵀ + c_l, R{h_l} = σ′(z_l) R{z_l}
         r_pre: list[Array] = []
         r_h: Array | None = None
-        d_act: list[Array] = []
         for i in range(n_layers):
             (w, _), (dw, db) = params[i], dirs[i]
             rz = p.inputs[i] @ dw.T + db
@@ -140,7 +139,6 @@ class NetworkLoss:
                 rz += r_h @ w.T
             r_pre.append(rz)
             if i < n_layers - 1:
-                d_act.append(sigma_grad(p.pre[i]))
                 r_h = d_act[i] * rz
         # the loss: R{δ_L} = (∂²L/∂f²) R{f}
         rf = r_pre[-1]
@@ -163,9 +161,10 @@ class NetworkLoss:
             if i:
                 (w, _), (dw, _) = params[i], dirs[i]
                 back = delta @ w
-                r_delta = (r_delta @ w + delta @ dw) * d_act[i - 1] + back * sigma_hess(
-                    p.pre[i - 1]
-                ) * r_pre[i - 1]
+                r_delta = (r_delta @ w + delta @ dw) * d_act[i - 1]
+                bend = bends[i - 1]
+                if bend is not None:
+                    r_delta += back * bend * r_pre[i - 1]
                 delta = back * d_act[i - 1]
         return out
 
@@ -176,13 +175,15 @@ class NetworkLoss:
             return last
         theta = theta.copy()
         params = layers(self.arch, theta)
-        sigma = activation(self.arch.activation)
-        inputs, pre = [self.X], []
+        name = self.arch.activation
+        inputs, pre, slopes = [self.X], [], []
         for i, (w, b) in enumerate(params):
             z = inputs[-1] @ w.T + b
             pre.append(z)
             if i < len(params) - 1:
-                inputs.append(sigma(z))
+                h, slope = activate(name, z)
+                inputs.append(h)
+                slopes.append(slope)
         f = pre[-1]
         probs = None
         if self.loss == "mse":
@@ -199,5 +200,5 @@ class NetworkLoss:
             delta = probs.copy()
             delta[rows, self.y] -= 1.0
             delta /= f.shape[0]
-        self._last = _Pass(theta, inputs, pre, value, delta, probs)
+        self._last = _Pass(theta, inputs, pre, slopes, value, delta, probs)
         return self._last
