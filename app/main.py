@@ -40,7 +40,7 @@ is `null` on a grid and ends a run as *diverged*."""
 
 def warm_up() -> None:
     """The presets' stationary points (~0.5 s in all), computed before the worker takes traffic:
-    a fresh worker given many concurrent first requests would otherwise make them all wait."""
+    many concurrent first requests would otherwise all wait for them."""
     for surface in PRESETS.values():
         stationary_points(surface)
 

@@ -21,6 +21,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response
 
+from app.api import budget
 from app.api.convert import ResolvedRun, step_to_dict, summary_fields, trajectory_to_dict
 from app.api.deps import SettingsDep
 from app.api.json import JSONResponse, dumps_line
@@ -28,9 +29,9 @@ from app.api.schemas import DESCENT_EXAMPLES, DescentRequest, DescentResult, Err
 from app.core.descent import (
     COMPILED_PRESETS,
     Iterate,
+    Trajectory,
     descend,
     summarize,
-    trajectory,
 )
 from app.core.descent import (
     DIAGNOSIS_TAIL as TAIL,
@@ -133,9 +134,21 @@ def _resolve(request: DescentRequest, settings: Settings) -> ResolvedRun:
             f"max_steps = {request.max_steps} is above this server's cap of {settings.max_steps}",
         )
     try:
-        return ResolvedRun(request)
+        run = ResolvedRun(request)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    budget.check_run(run.surface, _work(request), "This run")
+    return run
+
+
+def _work(request: DescentRequest) -> budget.Work:
+    return budget.work(request.optimizer, 1, request.max_steps, batch=False)
+
+
+def _chunk(run: ResolvedRun, request: DescentRequest) -> int:
+    """Steps between two looks at the clock: about budget.CHUNK_SECONDS of work."""
+    step = budget.step_seconds(run.surface, _work(request))
+    return min(1 << 20, max(16, int(budget.CHUNK_SECONDS / step)))
 
 
 def _first(run: ResolvedRun) -> tuple[Iterate, Iterator[Iterate]]:
@@ -151,9 +164,16 @@ def run_descent(request: Request, settings: SettingsDep) -> JSONResponse:
     hold θ_0 … θ_steps, and `message` explains the outcome."""
     run = _resolve(request, settings)
     try:  # ValueError: the loss or its gradient is not finite at θ₀
-        path = trajectory(run.surface, run.optimizer, run.theta0, run.rules, **run.options)
+        path = Trajectory(run.surface, run.optimizer, run.theta0, run.rules, **run.options)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    deadline, chunk = budget.Deadline(), _chunk(run, request)
+    try:
+        while path.status is None:
+            path.extend(chunk)
+            deadline.check()
+    except budget.Stopped as exc:
+        raise budget.stopped_error(exc) from None
     summary = summarize(
         run.surface,
         run.optimizer,
@@ -172,6 +192,7 @@ def _rest(run: ResolvedRun, first: Iterate, rest: Iterator[Iterate]) -> Iterator
     last = first
     tail: deque[Iterate] = deque([first], maxlen=TAIL)
     batch: list[bytes] = []
+    deadline = budget.Deadline()
     for it in rest:
         batch.append(dumps_line(step_to_dict(it)))
         tail.append(it)
@@ -179,6 +200,11 @@ def _rest(run: ResolvedRun, first: Iterate, rest: Iterator[Iterate]) -> Iterator
         if len(batch) >= LINES_PER_WRITE:
             yield b"".join(batch)
             batch.clear()
+            try:
+                deadline.check()
+            except budget.Stopped as exc:
+                yield dumps_line({"type": "error", "message": f"The run was stopped: {exc}"})
+                return
     summary = summarize(
         run.surface,
         run.optimizer,

@@ -1,16 +1,18 @@
-import ast
-from collections.abc import Iterator
+import math
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import anyio.to_thread
 import numpy as np
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import StreamingResponse
 
+from app.api import budget
 from app.api.convert import line_search_from, optimizer_from, schedule_from
 from app.api.explore_schemas import BasinsRequest, SweepOut, SweepRequest
 from app.api.json import JSONResponse, dumps_line
 from app.api.resolve import resolve_surface
-from app.api.schemas import ErrorOut, ExpressionSurface, SurfaceSpec
+from app.api.schemas import ErrorOut
 from app.core.descent import (
     STATUS_NAMES,
     BasinMap,
@@ -20,7 +22,7 @@ from app.core.descent import (
     indexed_landmarks,
     sweep,
 )
-from app.core.surfaces import Domain, Surface
+from app.core.surfaces import Domain
 
 router = APIRouter(prefix="/api", tags=["explore"])
 
@@ -33,39 +35,6 @@ BAD_INPUT: dict[int | str, dict[str, Any]] = {
 BASINS_DOC = """JSON Lines: `{"type": "progress", "done": 0.125}` while it computes, then one
 `{"type": "result", "x", "y", "destination", "steps", "landmarks", "counts"}` line
 (see the BasinsResult schema)."""
-
-
-# Every field is capped, but a batch run costs starts × steps × (the cost of one evaluation), and
-# two kinds of surface cost far more per evaluation than a preset: a logistic loss sums over its
-# data (a linear one uses sufficient statistics), and a formula evaluates each of its parts (and
-# of its gradient's). Both caps are about what the costliest preset run costs (256 × 256 starts ×
-# 2,000 steps on Rastrigin, ~20 s of CPU here); beyond them the request is refused up front.
-MAX_DATA_WORK = 1_000_000_000  # starts × steps × data points
-MAX_FORMULA_WORK = 2_000_000_000  # starts × steps × parts of the formula
-
-
-def _formula_parts(text: str) -> int:
-    """Parts as app.core.formulas.expressions counts them (operators are not parts). The text has
-    already been checked, so parsing it is safe and the tree is small."""
-    skip = (ast.operator, ast.unaryop, ast.expr_context)
-    return sum(not isinstance(n, skip) for n in ast.walk(ast.parse(text, mode="eval").body))
-
-
-def _check_work(spec: SurfaceSpec, surface: Surface, starts: int, max_steps: int) -> None:
-    fit = surface.data
-    if fit is not None and fit.kind == "logistic":
-        size, what, cap = fit.x.size, "data points", MAX_DATA_WORK
-    elif isinstance(spec, ExpressionSurface):
-        size, what, cap = _formula_parts(spec.expression), "parts of the formula", MAX_FORMULA_WORK
-    else:
-        return
-    work = starts * max_steps * size
-    if work > cap:
-        raise HTTPException(
-            422,
-            f"{starts:,} starts × {max_steps:,} steps × {size:,} {what} = {work:,} is above this "
-            f"server's cap of {cap:,} on the work of one request: use fewer starts or steps",
-        )
 
 
 def _landmark_dicts(points: list[Landmark]) -> list[dict[str, Any]]:
@@ -101,9 +70,13 @@ def _domain(request: BasinsRequest, default: Domain) -> Domain:
 )
 def post_basins(request: BasinsRequest) -> StreamingResponse:
     """Runs the optimizer from each of n × n starts (vectorised) and reports, per start, the
-    stationary point it reached. Progress lines are streamed while it computes."""
+    stationary point it reached. Progress lines are streamed while it computes. A request whose
+    estimated cost is over the server's budget gets a 422 saying what to reduce; one that runs
+    past the wall-clock limit anyway ends with an `{"type": "error", "message"}` line."""
     surface = resolve_surface(request.surface)
-    _check_work(request.surface, surface, request.n * request.n, request.max_steps)
+    n = request.n
+    work = budget.work(request.optimizer, n * n, request.max_steps, batch=True)
+    seconds = budget.check_run(surface, work, "This basin map", "n")
     domain = _domain(request, surface.domain)
     try:
         optimizer = optimizer_from(request.optimizer, surface)
@@ -112,28 +85,71 @@ def post_basins(request: BasinsRequest) -> StreamingResponse:
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     points = indexed_landmarks(surface)
+    # Chunks of rows of about CHUNK_SECONDS of work each (at least a few thousand starts, so the
+    # per-step overhead stays small), for frequent progress lines.
+    rows = max(math.ceil(2048 / n), int(n * budget.CHUNK_SECONDS / max(seconds, 1e-9)))
+    deadline = budget.Deadline()
 
     def lines() -> Iterator[bytes]:
-        for item in basins(
-            surface, optimizer, request.n, rules, domain, schedule=schedule, line_search=search
-        ):
-            if isinstance(item, BasinMap):
-                values, counts = np.unique(item.destination, return_counts=True)
-                yield dumps_line(
-                    {
-                        "type": "result",
-                        "x": item.x,
-                        "y": item.y,
-                        "destination": item.destination,
-                        "steps": item.steps,
-                        "landmarks": _landmark_dicts(points),
-                        "counts": {str(int(v)): int(c) for v, c in zip(values, counts)},
-                    }
-                )
-            else:
-                yield dumps_line({"type": "progress", "done": item})
+        try:
+            for item in basins(
+                surface,
+                optimizer,
+                n,
+                rules,
+                domain,
+                schedule=schedule,
+                line_search=search,
+                rows_per_chunk=min(rows, n),
+                check=deadline.check,
+            ):
+                if isinstance(item, BasinMap):
+                    yield _result_line(item, points)
+                else:
+                    yield dumps_line({"type": "progress", "done": item})
+        except budget.Stopped as exc:
+            yield dumps_line({"type": "error", "message": f"The basin map was stopped: {exc}"})
 
-    return StreamingResponse(lines(), media_type="application/x-ndjson")
+    return StreamingResponse(_cancellable(lines(), deadline), media_type="application/x-ndjson")
+
+
+def _result_line(item: BasinMap, points: list[Landmark]) -> bytes:
+    values, counts = np.unique(item.destination, return_counts=True)
+    return dumps_line(
+        {
+            "type": "result",
+            "x": item.x,
+            "y": item.y,
+            "destination": item.destination,
+            "steps": item.steps,
+            "landmarks": _landmark_dicts(points),
+            "counts": {str(int(v)): int(c) for v, c in zip(values, counts)},
+        }
+    )
+
+
+_DONE = object()
+
+
+async def _cancellable(lines: Iterator[bytes], deadline: budget.Deadline) -> AsyncIterator[bytes]:
+    """The lines, each computed in the threadpool. When the client leaves, Starlette cancels this
+    generator, most likely while a thread computes: the deadline is cancelled, and the
+    computation, which checks it after every step, stops within a step instead of finishing
+    its chunk."""
+    try:
+        while True:
+            # abandon_on_cancel: a cancellation reaches this generator at once, not when the
+            # thread's chunk of work is done (the thread then stops at its next step, below).
+            line = await anyio.to_thread.run_sync(next, lines, _DONE, abandon_on_cancel=True)
+            if line is _DONE:
+                return
+            yield line  # type: ignore[misc]
+    finally:
+        deadline.cancel()  # a thread computing the lines stops at its next step
+        try:
+            lines.close()  # if none is, the work ends here
+        except ValueError:  # "generator already executing": the thread stops as above
+            pass
 
 
 @router.post(
@@ -150,7 +166,8 @@ def post_sweep(request: SweepRequest) -> JSONResponse:
             422, f"eta_min = {request.eta_min} must be smaller than eta_max = {request.eta_max}"
         )
     surface = resolve_surface(request.surface)
-    _check_work(request.surface, surface, request.count, request.max_steps)
+    work = budget.work(request.optimizer, request.count, request.max_steps, batch=True)
+    budget.check_run(surface, work, "This sweep", "count")
     start = request.theta0 or surface.default_start
     try:
         optimizer = optimizer_from(request.optimizer, surface)
@@ -159,7 +176,18 @@ def post_sweep(request: SweepRequest) -> JSONResponse:
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     etas = np.geomspace(request.eta_min, request.eta_max, request.count)
-    found = sweep(surface, optimizer, (start[0], start[1]), etas, rules, schedule=schedule)
+    try:
+        found = sweep(
+            surface,
+            optimizer,
+            (start[0], start[1]),
+            etas,
+            rules,
+            schedule=schedule,
+            check=budget.Deadline().check,
+        )
+    except budget.Stopped as exc:
+        raise budget.stopped_error(exc) from None
     r = found.result
     return JSONResponse(
         {

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
+from app.api import budget
 from app.api.field_schemas import FIELD_N_DOC, MAX_FIELD_N, MIN_FIELD_N, FieldOut, FieldRequest
 from app.api.json import JSONResponse
 from app.api.resolve import resolve_surface
@@ -14,6 +15,7 @@ router = APIRouter(prefix="/api", tags=["surfaces"])
 
 
 def _field(surface: Surface, n: int, bounds: Bounds) -> JSONResponse:
+    budget.check_grid(surface, n, True, "This field")
     field = sample_gradient(surface, n, domain_of(surface, bounds))
     return JSONResponse({"x": field.x, "y": field.y, "gx": field.gx, "gy": field.gy})
 

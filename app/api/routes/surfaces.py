@@ -2,6 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query
 
+from app.api import budget
 from app.api.convert import surface_to_dict
 from app.api.deps import SettingsDep
 from app.api.json import JSONResponse
@@ -56,6 +57,7 @@ def _grid(
 ) -> JSONResponse:
     if n > settings.grid_max_n:
         raise HTTPException(422, f"n = {n} is above this server's cap of {settings.grid_max_n}")
+    budget.check_grid(surface, n, False, "This grid")
     grid = sample(surface, n, domain_of(surface, bounds))
     return JSONResponse({"x": grid.x, "y": grid.y, "z": grid.z})
 

@@ -3,6 +3,7 @@
 What the rest of the app may import from this room is listed here; every other name is internal.
 """
 
+from app.core.surfaces.cost import EvaluationCost, evaluation_cost
 from app.core.surfaces.field import sample_gradient
 from app.core.surfaces.grid import sample
 from app.core.surfaces.presets import KERNEL_FUNCTIONS, PRESETS, QUADRATIC_COEFFICIENTS, get_preset
@@ -20,11 +21,13 @@ __all__ = [
     "QUADRATIC_COEFFICIENTS",
     "Array",
     "Domain",
+    "EvaluationCost",
     "Minimum",
     "Point",
     "Scalar",
     "StationaryPoint",
     "Surface",
+    "evaluation_cost",
     "find_stationary_points",
     "get_preset",
     "remember",
