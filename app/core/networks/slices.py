@@ -442,3 +442,50 @@ def _message(
         f"(off by up to {_num(float(gap[worst]))} at step {t[worst]}, true loss "
         f"{_num(float(truth[worst]))}). {held}."
     )
+
+
+@dataclass(frozen=True, eq=False)
+class Slice:
+    """Everything a view of a slice needs: the plane, the loss on a grid over it and, when a
+    trajectory was given, how faithful the slice is to it."""
+
+    plane: Plane
+    grid: Grid
+    faithfulness: Faithfulness | None
+
+
+def loss_slice(
+    objective: NetworkLoss,
+    kind: PlaneKind,
+    m: int,
+    *,
+    iterates: ArrayLike | None = None,
+    center: ArrayLike | None = None,
+    seed: int = 0,
+    steps: ArrayLike | None = None,
+    true_loss: ArrayLike | None = None,
+) -> Slice:
+    """The slice of `kind` through `center` (by default the last iterate), its loss on an m × m
+    grid over a window holding the centre and the projected iterates, and its faithfulness to
+    the iterates. A PCA slice needs the iterates; a random one needs the iterates or a centre."""
+    path = None if iterates is None else _as_iterates(iterates)
+    if kind == "pca":
+        if path is None:
+            raise ValueError("A PCA slice needs the trajectory's iterates")
+        plane = pca_plane(path, center)
+    elif kind == "random":
+        if center is not None:
+            plane = random_plane(objective.arch, center, seed)
+        elif path is not None:
+            plane = random_plane(objective.arch, path[-1], seed)
+        else:
+            raise ValueError("A random slice needs a centre θ or the trajectory's iterates")
+    else:
+        raise ValueError(f"Unknown slice kind {kind!r}. Valid kinds: pca, random.")
+    if path is None:
+        report = None
+        alpha_range, beta_range = window(plane)
+    else:
+        report = faithfulness(objective, plane, path, steps, true_loss)
+        alpha_range, beta_range = window(plane, report.projection)
+    return Slice(plane, loss_grid(objective, plane, alpha_range, beta_range, m), report)

@@ -14,6 +14,7 @@ from app.core.networks.slices import (
     faithfulness,
     filter_normalized,
     loss_grid,
+    loss_slice,
     pca_directions,
     pca_plane,
     plane_losses,
@@ -257,3 +258,28 @@ def test_a_pca_slice_of_a_real_run_reports_its_variance() -> None:
     assert f"PC1 {r1:.0%}, PC2 {r2:.0%}" in report.message
     # the final iterate is the centre: drawn at its true loss
     assert report.plane_loss[-1] == pytest.approx(report.true_loss[-1], rel=1e-12)
+
+
+def test_loss_slice_puts_it_together() -> None:
+    objective, theta, _ = problem((8,), "relu", "mse")
+    path = gd_path(objective, theta, 0.3, 30)
+    for kind in ("pca", "random"):
+        result = loss_slice(objective, kind, 9, iterates=path, seed=3)
+        assert result.faithfulness is not None
+        coords = result.faithfulness.projection.coords
+        assert (
+            result.grid.alpha[0] < coords[:, 0].min() and result.grid.alpha[-1] > coords[:, 0].max()
+        )
+        assert (
+            result.grid.beta[0] < coords[:, 1].min() and result.grid.beta[-1] > coords[:, 1].max()
+        )
+        assert_allclose(result.plane.center, path[-1])
+        assert result.grid.loss.shape == (9, 9)
+        corner = result.plane.point(result.grid.alpha[0], result.grid.beta[-1])
+        assert result.grid.loss[-1, 0] == pytest.approx(objective.value(corner), rel=1e-12)
+    alone = loss_slice(objective, "random", 5, center=theta)
+    assert alone.faithfulness is None and (alone.grid.alpha[0], alone.grid.alpha[-1]) == (-1, 1)
+    with pytest.raises(ValueError, match="needs the trajectory"):
+        loss_slice(objective, "pca", 5, center=theta)
+    with pytest.raises(ValueError, match="Unknown slice kind"):
+        loss_slice(objective, "hessian", 5, iterates=path)  # type: ignore[arg-type]
