@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-PLOTLY = "plotly"  # the key of Plotly's bundle; the page's key is its static version
+PLOTLY = "plotly"  # the key of Plotly's bundle among ASSETS; the page's is page_key()
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
@@ -58,8 +58,14 @@ def render_index(version: str) -> bytes:
     )
 
 
+def page_key() -> str:
+    """The page's key: the static files' version, then the templates' (an edit to either makes a
+    new page)."""
+    return f"{static_version(STATIC)} {static_version(TEMPLATES)}"
+
+
 def build(key: str) -> Encoded:
-    raw = PLOTLY_JS.read_bytes() if key == PLOTLY else render_index(key)
+    raw = PLOTLY_JS.read_bytes() if key == PLOTLY else render_index(key.split()[0])
     return assets.encode(raw, assets.CACHE)
 
 
@@ -69,14 +75,14 @@ ASSETS: SingleFlight[str, Encoded] = SingleFlight(build)
 def warm_up() -> None:
     """Compress Plotly's bundle and render and compress the page now, not on a first request."""
     ASSETS.get(PLOTLY)
-    ASSETS.get(static_version(STATIC))
+    ASSETS.get(page_key())
 
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Response:
     # Revalidated on every visit (a 304 costs a few hundred bytes): a new static version must
     # reach the browser at once.
-    return assets.respond(ASSETS.get(static_version(STATIC)), request, "text/html", "no-cache")
+    return assets.respond(ASSETS.get(page_key()), request, "text/html", "no-cache")
 
 
 @router.get("/vendor/plotly-{tag}.min.js")

@@ -216,3 +216,16 @@ def test_versioned_static_files_are_sent_as_brotli_or_gzip(client) -> None:
         assert again.status_code == 304
     assert client.get(f"/static/v-{version}/js/nothing.js").status_code == 404
     assert client.get(f"/static/v-{version}/../app/main.py").status_code == 404
+
+
+def test_an_edited_template_or_static_file_makes_a_new_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for folder in ("TEMPLATES", "STATIC"):
+        copy = tmp_path / folder
+        copy.mkdir()
+        (copy / "a.html").write_text("one")
+        monkeypatch.setattr(pages, folder, copy)
+        before = pages.page_key()
+        (copy / "a.html").write_text("two!")
+        assert pages.page_key() != before
