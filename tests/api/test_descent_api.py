@@ -2,6 +2,7 @@
 
 import json
 import math
+from typing import get_args
 
 import orjson
 import pytest
@@ -53,7 +54,7 @@ def test_surfaces_list_and_one(client: TestClient) -> None:
 
 
 def test_schema_surface_ids_match_the_presets() -> None:
-    assert list(schemas.SurfaceId.__args__) == list(PRESETS)
+    assert list(get_args(schemas.SurfaceId)) == list(PRESETS)
 
 
 def test_unknown_surface_is_404_listing_the_ids(client: TestClient) -> None:

@@ -64,7 +64,9 @@ def args_of(name: str) -> list[str]:
 def env_of() -> dict[str, str]:
     env: dict[str, str] = {}
     for a in args_of("ENV"):
-        env.update(pair.split("=", 1) for pair in shlex.split(a))
+        for pair in shlex.split(a):
+            key, value = pair.split("=", 1)
+            env[key] = value
     return env
 
 
@@ -282,7 +284,7 @@ def test_healthz_stays_fast_while_a_256x256_basin_map_computes() -> None:
         worker = threading.Thread(target=compute)
         worker.start()
         time.sleep(0.3)  # let the computation get going
-        busy = []
+        busy: list[float] = []
         while not finished.is_set() and len(busy) < 50:
             sample = latency()
             if not finished.is_set():

@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Request,
+    Response,
+    sync_playwright,
+)
 
 from app.web.serve import CHROMIUM, CHROMIUM_ARGS, running_app
 
@@ -46,11 +54,15 @@ class PageProblems:
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
         page.on("requestfailed", self._failed)
-        page.on("response", lambda r: r.status >= 400 and self.errors.append(f"{r.status} {r.url}"))
+        page.on("response", self._response)
 
     def _console(self, msg: ConsoleMessage) -> None:
         if msg.type == "error" and not any(b in msg.text for b in BENIGN_CONSOLE):
             self.errors.append(f"console: {msg.text}")
+
+    def _response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.errors.append(f"{response.status} {response.url}")
 
     def _failed(self, request: Request) -> None:
         failure = request.failure or ""
@@ -73,7 +85,7 @@ def context(browser: Browser):
 @pytest.fixture
 def page(context) -> Page:
     page = context.new_page()
-    page.problems = PageProblems(page)  # type: ignore[attr-defined]
+    page.problems = PageProblems(page)
     return page
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, expect
 
 
 @pytest.fixture
@@ -16,17 +16,23 @@ def strict_page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[st
     context = browser.new_context(viewport={"width": 1280, "height": 900})  # the CSP applies
     page = context.new_page()
     problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+
+    def console(m: ConsoleMessage) -> None:
+        if m.type == "error":
+            problems.append(f"console: {m.text}")
+
+    def request(r: Request) -> None:
+        if r.url.startswith(("http:", "https:")) and not r.url.startswith(base_url):
+            problems.append(f"elsewhere: {r.url}")
+
+    def response(r: Response) -> None:
+        if r.status >= 400:
+            problems.append(f"{r.status} {r.url}")
+
+    page.on("console", console)
     page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
-    page.on(
-        "request",
-        lambda r: (
-            r.url.startswith(("http:", "https:"))
-            and not r.url.startswith(base_url)
-            and problems.append(f"elsewhere: {r.url}")
-        ),
-    )
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    page.on("request", request)
+    page.on("response", response)
     yield page, problems
     context.close()
 

@@ -18,16 +18,19 @@ def client():
         yield client
 
 
+def found(pattern: str, text: str) -> str:
+    """The first group of `pattern`'s match in `text`, which must match."""
+    match = re.search(pattern, text)
+    assert match is not None, f"{pattern} not found"
+    return match.group(1)
+
+
 def asset_urls(client: TestClient) -> dict[str, str]:
     html = client.get("/").text
     return {
-        "plotly": re.search(r'<script src="(/vendor/plotly-[^"]+)" defer>', html).group(1),
-        "main": re.search(
-            r'<script type="module" src="(/static/v-[^"]+/js/main\.js)">', html
-        ).group(1),
-        "css": re.search(
-            r'<link rel="stylesheet" href="(/static/v-[^"]+/css/app\.css)">', html
-        ).group(1),
+        "plotly": found(r'<script src="(/vendor/plotly-[^"]+)" defer>', html),
+        "main": found(r'<script type="module" src="(/static/v-[^"]+/js/main\.js)">', html),
+        "css": found(r'<link rel="stylesheet" href="(/static/v-[^"]+/css/app\.css)">', html),
     }
 
 

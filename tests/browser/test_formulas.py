@@ -26,7 +26,8 @@ def test_a_typed_formula_is_typeset_drawn_dragged_and_run_to_a_minimum(
     wait_settled(page)
     # f and ∇f typeset as MathML, rendered by the browser
     expect(page.locator("#fx-math math")).to_have_count(3)
-    assert page.locator("#fx-math math").first.bounding_box()["width"] > 40
+    box = page.locator("#fx-math math").first.bounding_box()
+    assert box is not None and box["width"] > 40
     assert page.locator("#formula-panel").is_visible() and not page.locator("#surface").is_visible()
     # both plots drawn from the formula's grid; its stationary points marked
     assert page.locator("#contour .contourlayer path").count() > 10
@@ -55,7 +56,7 @@ def test_a_bad_formula_shows_its_error_with_a_caret_under_the_column(
     error = page.locator("#fx-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text("column 9")
-    lines = error.text_content().splitlines()
+    lines = (error.text_content() or "").splitlines()
     assert lines[-2] == "sin(x) +* y" and lines[-1].index("^") == 8
     expect(page.locator("#fx-text")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#fx-math math")).to_have_count(0)

@@ -104,7 +104,7 @@ def test_quadratic_arrows_point_away_from_the_minimum(page: Page, base_url: str)
     expect(page.locator("#r-t")).to_have_text("0")
     neg = page.locator(".gradfield .gf-neg")
     expect(neg).to_have_attribute("visibility", "visible")
-    x1, y1, x2, y2 = (float(neg.get_attribute(k)) for k in ("x1", "y1", "x2", "y2"))
+    x1, y1, x2, y2 = (float(neg.get_attribute(k) or "nan") for k in ("x1", "y1", "x2", "y2"))
     start = page.evaluate(
         """() => { const b = document.querySelector('.gradfield').getBoundingClientRect();
                    const [x, y] = window.descentLab.contour.toPixels(-2.5, 2);

@@ -39,7 +39,9 @@ def test_the_docs_pages_load_only_local_scripts(client: TestClient, path: str) -
 
 def test_bundles_are_sent_compressed_and_unknown_ones_are_404(client: TestClient) -> None:
     html = client.get("/docs").text
-    src = re.search(r'src="(/docs/assets/[^"]+/swagger-ui-bundle\.js)"', html).group(1)
+    match = re.search(r'src="(/docs/assets/[^"]+/swagger-ui-bundle\.js)"', html)
+    assert match is not None
+    src = match.group(1)
     packed = client.get(src, headers={"accept-encoding": "gzip, br"})
     assert packed.headers["content-encoding"] == "br"
     assert int(packed.headers["content-length"]) < len(packed.content) / 2

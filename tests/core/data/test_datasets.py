@@ -17,6 +17,7 @@ from app.core.data.datasets import (
     MAX_BYTES,
     MAX_ROWS,
     DataError,
+    Kind,
     check_data,
     get_builtin,
     parse_csv,
@@ -24,7 +25,7 @@ from app.core.data.datasets import (
 from app.core.data.regression import dataset_surface, minibatch_gradient, separable
 from app.core.descent.optimizers import GD
 from app.core.descent.runner import StopRules, run_to_end
-from app.core.surfaces.surface import Surface
+from app.core.surfaces.surface import Array, Surface
 
 
 def _surfaces() -> list[Surface]:
@@ -106,7 +107,7 @@ def test_logistic_value_is_the_textbook_cross_entropy(surface: Surface, u: float
 
 
 @pytest.mark.parametrize("kind", ["logistic", "linear"])
-def test_functions_broadcast_over_a_grid_and_chunks(kind: str, monkeypatch) -> None:
+def test_functions_broadcast_over_a_grid_and_chunks(kind: Kind, monkeypatch) -> None:
     """A grid evaluated in many small chunks equals the point-by-point values."""
     d = get_builtin("overlap")
     surface = dataset_surface(kind, d.x, d.y, l2=0.05)
@@ -114,15 +115,20 @@ def test_functions_broadcast_over_a_grid_and_chunks(kind: str, monkeypatch) -> N
     ws = np.linspace(*surface.domain.x, 7)
     bs = np.linspace(*surface.domain.y, 5)
     ww, bb = np.meshgrid(ws, bs)
-    z = surface.value(ww, bb)
-    gw, gb = surface.grad(ww, bb)
-    hww, hwb, hbb = surface.hess(ww, bb)
+    z = np.asarray(surface.value(ww, bb))
+    gw, gb = map(np.asarray, surface.grad(ww, bb))
+    hww, hwb, hbb = map(np.asarray, surface.hess(ww, bb))
     for j, b in enumerate(bs):
         for i, w in enumerate(ws):
             assert_allclose(z[j, i], surface.value(w, b), rtol=1e-13)
-            assert_allclose([gw[j, i], gb[j, i]], surface.grad(w, b), rtol=1e-12, atol=1e-15)
             assert_allclose(
-                [hww[j, i], hwb[j, i], hbb[j, i]], surface.hess(w, b), rtol=1e-12, atol=1e-15
+                [gw[j, i], gb[j, i]], np.array(surface.grad(w, b)), rtol=1e-12, atol=1e-15
+            )
+            assert_allclose(
+                [hww[j, i], hwb[j, i], hbb[j, i]],
+                np.array(surface.hess(w, b)),
+                rtol=1e-12,
+                atol=1e-15,
             )
 
 
@@ -157,7 +163,9 @@ def test_logistic_loss_is_finite_and_silent_for_huge_margins(z: float) -> None:
     assert math.isfinite(value) and all(map(math.isfinite, (*grad, *hess)))
     assert np.all(np.isfinite(grid))
     assert_allclose(value, (z + math.log1p(math.exp(-z))) / 2, rtol=1e-12)
-    assert_allclose(grad, (0.5, -0.5), rtol=1e-12)  # (σ(−z) − 1)·(−1)/2 and (σ(−z) − 1 + 1)/2
+    assert_allclose(
+        np.array(grad), (0.5, -0.5), rtol=1e-12
+    )  # (σ(−z) − 1)·(−1)/2 and (σ(−z) − 1 + 1)/2
 
 
 def test_gd_on_linear_converges_to_lstsq() -> None:
@@ -255,10 +263,11 @@ def test_any_valid_data_give_a_finite_surface(data, scale, l2, standardize) -> N
     """Whatever data pass validation, both models build a surface whose landmarks, domain, start
     and step size are finite numbers (so no response can hold NaN), and θ* is stationary."""
     x = np.clip(np.array([p[0] for p in data]) * scale, -1e6, 1e6)
-    for kind, y in (
+    kinds: tuple[tuple[Kind, Array], ...] = (
         ("linear", np.array([p[1] for p in data])),
         ("logistic", np.array([float(p[2]) for p in data])),
-    ):
+    )
+    for kind, y in kinds:
         try:
             check_data(x, y, kind)
         except DataError:
@@ -317,10 +326,10 @@ def test_minibatch_gradients_average_to_the_full_gradient() -> None:
     surface = dataset_surface("logistic", d.x, d.y, l2=0.1)
     step = minibatch_gradient(surface.data, 10, seed=3)
     grads = np.array([step(t, 0.7, -0.2) for t in range(12, 24)])  # epoch 1
-    assert_allclose(grads.mean(axis=0), surface.grad(0.7, -0.2), rtol=1e-12)
+    assert_allclose(grads.mean(axis=0), np.array(surface.grad(0.7, -0.2)), rtol=1e-12)
     assert not np.allclose(grads[0], grads[1])
     full = minibatch_gradient(surface.data, 10_000, seed=3)
-    assert_allclose(full(5, 0.7, -0.2), surface.grad(0.7, -0.2), rtol=1e-12)
+    assert_allclose(np.array(full(5, 0.7, -0.2)), np.array(surface.grad(0.7, -0.2)), rtol=1e-12)
 
 
 def test_same_seed_same_path_different_seed_different_path() -> None:
@@ -338,7 +347,7 @@ def test_same_seed_same_path_different_seed_different_path() -> None:
     # The reported loss and gradient are the full batch's, and the path ends near θ*.
     for it in a[::50]:
         assert it.loss == float(surface.value(*it.theta))
-        assert_allclose(it.grad, surface.grad(*it.theta), rtol=1e-12)
+        assert_allclose(np.array(it.grad), np.array(surface.grad(*it.theta)), rtol=1e-12)
     m = surface.minima[0]
     assert math.hypot(a[-1].theta[0] - m.x, a[-1].theta[1] - m.y) < 0.5
 
@@ -349,7 +358,8 @@ def test_same_seed_same_path_different_seed_different_path() -> None:
 def test_csv_with_and_without_header() -> None:
     x, y, header = parse_csv(b"\xef\xbb\xbfhours,passed\r\n0.5,0\r\n\r\n1.5,1\r\n2,0\r\n")
     assert header == ["hours", "passed"]
-    assert_allclose(x, [0.5, 1.5, 2.0]) and assert_allclose(y, [0, 1, 0])
+    assert_allclose(x, [0.5, 1.5, 2.0])
+    assert_allclose(y, [0, 1, 0])
     x, y, header = parse_csv(" 1, 2.5\n3,4e1\n", kind="linear")
     assert header is None and x.tolist() == [1.0, 3.0] and y.tolist() == [2.5, 40.0]
 

@@ -8,7 +8,7 @@ from app.core.descent.optimizers import OPTIMIZERS, make_optimizer
 from app.core.descent.runner import LineSearch, StopRules, run_to_end
 from app.core.descent.schedules import make_schedule
 from app.core.surfaces.presets import get_preset
-from app.core.surfaces.surface import Domain, Surface
+from app.core.surfaces.surface import Array, Domain, Surface
 
 ETAS = {
     "gd": 0.02,
@@ -21,7 +21,7 @@ ETAS = {
 }
 
 
-def _starts(surface, k: int, seed: int = 0):
+def _starts(surface: Surface, k: int, seed: int = 0) -> tuple[Array, Array]:
     rng = np.random.default_rng(seed)
     return rng.uniform(*surface.domain.x, k), rng.uniform(*surface.domain.y, k)
 
@@ -218,7 +218,7 @@ def test_the_fused_himmelblau_evaluation_is_bitwise_value_and_grad() -> None:
     out = tuple(np.empty(5000) for _ in range(5))
     for got in (surface.value_and_grad(x, y), surface.value_and_grad(x, y, out)):
         for a, b in zip(got, expected):
-            assert np.array_equal(a, b)
+            assert a is not None and np.array_equal(a, b)
     assert all(a is b for a, b in zip(surface.value_and_grad(x, y, out), out[:3]))
 
 
@@ -243,4 +243,5 @@ def test_himmelblau_value_bound_bounds_the_loss() -> None:
     for r in (0.5, 5.0, 37.0, 1e3, 1e6):
         x, y = rng.uniform(-r, r, 20000), rng.uniform(-r, r, 20000)
         x[:4], y[:4] = [r, -r, r, -r], [r, r, -r, -r]
+        assert surface.value_bound is not None
         assert np.abs(surface.value(x, y)).max() <= surface.value_bound(r)

@@ -226,7 +226,7 @@ def test_newton_solves_a_positive_definite_system() -> None:
     hess = (4.0, 1.0, 3.0)
     step, state = Newton(eta=1.0).update((1.0, 2.0), Newton().init(THETA), THETA, None, hess)
     expected = -np.linalg.solve([[4.0, 1.0], [1.0, 3.0]], [1.0, 2.0])
-    assert_allclose(step, expected, rtol=1e-15)
+    assert_allclose(np.array(step), expected, rtol=1e-15)
     assert state.damped_steps == 0
 
 
@@ -235,5 +235,5 @@ def test_newton_flips_negative_curvature() -> None:
     step, state = Newton(eta=1.0).update(
         (2.0, 8.0), Newton().init(THETA), THETA, None, (2.0, 0.0, -4.0)
     )
-    assert_allclose(step, (-1.0, -2.0), rtol=1e-14)
+    assert_allclose(np.array(step), (-1.0, -2.0), rtol=1e-14)
     assert state.damped_steps == 1

@@ -69,6 +69,7 @@ def test_the_run_uses_the_scheduled_step_sizes() -> None:
     assert [it.eta for it in iterates[:-1]] == [schedule.eta(0.3, t) for t in range(40)]
     assert iterates[-1].eta is None
     for a, b in zip(iterates, iterates[1:]):
+        assert a.eta is not None
         assert b.theta == (a.theta[0] - a.eta * a.grad[0], a.theta[1] - a.eta * a.grad[1])
 
 
@@ -110,6 +111,7 @@ def test_every_line_search_step_satisfies_armijo(surface_id: str) -> None:
     assert len(iterates) > 10
     for a, b in zip(iterates, iterates[1:]):
         slope = a.grad[0] ** 2 + a.grad[1] ** 2
+        assert a.eta is not None
         assert b.loss <= a.loss - search.c * a.eta * slope
         assert a.eta in [0.5**k for k in range(61)]  # a trial step of the form η·shrinkᵏ
         # and the step before it (twice as long) failed the test, unless it was the first trial

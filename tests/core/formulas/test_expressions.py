@@ -181,6 +181,7 @@ def test_syntax_error_points_at_the_column() -> None:
 def test_unknown_names_list_what_is_allowed() -> None:
     error = pytest.raises(UnknownNameError, check, "x + z").value
     assert error.offset == 4 and "x + z\n    ^" in str(error)
+    assert error.allowed is not None
     assert {"x", "y", "pi", "e", "sin", "sqrt"} <= set(error.allowed)
     assert "Did you mean sin?" in str(pytest.raises(UnknownNameError, check, "sni(x)").value)
     assert "Did you mean cos?" in str(pytest.raises(UnknownNameError, check, "cso(x)").value)

@@ -43,7 +43,10 @@ def _point_in(surface: Surface, u: float, v: float) -> tuple[float, float]:
 def _central_grad(surface: Surface, x: float, y: float) -> tuple[float, float]:
     h = 1e-6 * max(1.0, abs(x), abs(y))
     f = surface.value
-    return (f(x + h, y) - f(x - h, y)) / (2 * h), (f(x, y + h) - f(x, y - h)) / (2 * h)
+    return (
+        float(f(x + h, y) - f(x - h, y)) / (2 * h),
+        float(f(x, y + h) - f(x, y - h)) / (2 * h),
+    )
 
 
 def _central_hess(surface: Surface, x: float, y: float) -> np.ndarray:
@@ -67,7 +70,7 @@ def test_gradient_matches_central_differences(surface: Surface, u: float, v: flo
     x, y = _point_in(surface, u, v)
     analytic = np.array(surface.grad(x, y), dtype=float)
     numeric = np.array(_central_grad(surface, x, y))
-    scale = max(1.0, abs(surface.value(x, y)), float(np.max(np.abs(analytic))))
+    scale = max(1.0, abs(float(surface.value(x, y))), float(np.max(np.abs(analytic))))
     assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-6 * scale)
 
 
@@ -87,8 +90,8 @@ def test_functions_broadcast_over_a_grid(surface: Surface) -> None:
     xs = np.linspace(*surface.domain.x, 7)
     ys = np.linspace(*surface.domain.y, 5)
     xx, yy = np.meshgrid(xs, ys)
-    z = surface.value(xx, yy)
-    gx, gy = surface.grad(xx, yy)
+    z = np.asarray(surface.value(xx, yy))
+    gx, gy = map(np.asarray, surface.grad(xx, yy))
     hxx, hxy, hyy = surface.hess(xx, yy)
     for j, y in enumerate(ys):
         for i, x in enumerate(xs):
