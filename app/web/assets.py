@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import os
 import threading
+import zlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -63,9 +64,18 @@ def encode(raw: bytes, cache: Path | None = None) -> Encoded:
     cached = cache and [cache / f"{digest}.{suffix}" for suffix in ("gz", "br")]
     if cached and all(path.is_file() for path in cached):
         gz, br = (path.read_bytes() for path in cached)
-    else:
-        gz, br = compress(raw, FAST_BROTLI)
+        if intact(raw, gz, br):
+            return Encoded(raw, gz, br, f'"{digest[:16]}"')
+    gz, br = compress(raw, FAST_BROTLI)
     return Encoded(raw, gz, br, f'"{digest[:16]}"')
+
+
+def intact(raw: bytes, gz: bytes, br: bytes) -> bool:
+    """Whether both encodings decode to `raw` (a cached file may be truncated or stale)."""
+    try:
+        return gzip.decompress(gz) == raw and brotli.decompress(br) == raw
+    except (OSError, EOFError, zlib.error, brotli.error):
+        return False
 
 
 def write_cache(raw: bytes, cache: Path = CACHE) -> None:

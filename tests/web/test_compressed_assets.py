@@ -229,3 +229,15 @@ def test_an_edited_template_or_static_file_makes_a_new_page(
         before = pages.page_key()
         (copy / "a.html").write_text("two!")
         assert pages.page_key() != before
+
+
+def test_a_damaged_cache_file_is_not_served(tmp_path: Path) -> None:
+    raw = PLOTLY[:50_000]
+    assets.write_cache(raw, tmp_path)
+    digest = hashlib.sha256(raw).hexdigest()[:32]
+    damaged = tmp_path / f"{digest}.br"
+    damaged.write_bytes(damaged.read_bytes()[:-100])  # truncated
+    encoded = assets.encode(raw, tmp_path)
+    assert brotli.decompress(encoded.br) == raw and gzip.decompress(encoded.gzip) == raw
+    (tmp_path / f"{digest}.gz").write_bytes(b"\x1f\x8b\x08\x00not gzip at all")
+    assert gzip.decompress(assets.encode(raw, tmp_path).gzip) == raw
