@@ -33,7 +33,9 @@ class _Pass:
     value: float
     delta: Array  # ∂L/∂outputs
     probs: Array | None  # softmax of the outputs (cross-entropy)
-    bends: list[Array | None] | None = None  # σ″(z_1), …, σ″(z_{L-1}), on the first hvp
+    deltas: list[Array] | None = None  # ∂L/∂z_1, …, ∂L/∂z_L, once the gradient is asked for
+    backs: list[Array] = field(default_factory=list)  # δ_{l+1} W_{l+1} for each hidden layer l
+    bent: list[Array | None] | None = None  # backs ⊙ σ″(z_l), on the first hvp
 
 
 @dataclass
@@ -103,70 +105,85 @@ class NetworkLoss:
 
     def value_and_grad(self, theta: Array) -> tuple[float, Array]:
         p = self._forward(theta)
-        params = layers(self.arch, p.theta)
+        deltas = self._backward(p)
         out = np.empty(self.n)
-        grads = layers(self.arch, out)
-        delta = p.delta
-        for i in range(len(params) - 1, -1, -1):
-            gw, gb = grads[i]
-            np.matmul(delta.T, p.inputs[i], out=gw)
-            gb[:] = delta.sum(axis=0)
-            if i:
-                delta = (delta @ params[i][0]) * p.slopes[i - 1]
+        for i, (gw, gb) in enumerate(layers(self.arch, out)):
+            np.matmul(deltas[i].T, p.inputs[i], out=gw)
+            np.sum(deltas[i], axis=0, out=gb)
         return p.value, out
 
     def hvp(self, theta: Array, v: Array) -> Array:
         """H(θ)·v exactly, by the R-operator: R{·} is the derivative along v of each quantity
-        of the forward pass and of backpropagation."""
+        of the forward pass and of backpropagation. What does not depend on v (the forward
+        pass, backpropagation's δ, σ″ times the backpropagated signal) is kept for the next
+        product at the same θ, so Lanczos pays for it once."""
         p = self._forward(theta)
-        if p.bends is None:
-            name = self.arch.activation
-            p.bends = [
-                curvature(name, z, h, s)
-                for z, h, s in zip(p.pre, p.inputs[1:], p.slopes, strict=False)
-            ]
-        d_act, bends = p.slopes, p.bends
+        deltas = self._backward(p)
+        bent = self._bent(p)
         params = layers(self.arch, p.theta)
         dirs = layers(self.arch, np.asarray(v, dtype=np.float64))
         n_layers = len(params)
         # forward: R{z_l} = R{h_{l-1}} W_lᵀ + h_{l-1} V_lᵀ + c_l, R{h_l} = σ′(z_l) R{z_l}
         r_pre: list[Array] = []
-        r_h: Array | None = None
+        r_h: list[Array] = []
         for i in range(n_layers):
             (w, _), (dw, db) = params[i], dirs[i]
-            rz = p.inputs[i] @ dw.T + db
-            if r_h is not None:
-                rz += r_h @ w.T
+            rz = p.inputs[i] @ dw.T
+            rz += db
+            if i:
+                rz += r_h[i - 1] @ w.T
             r_pre.append(rz)
             if i < n_layers - 1:
-                r_h = d_act[i] * rz
+                r_h.append(p.slopes[i] * rz)
         # the loss: R{δ_L} = (∂²L/∂f²) R{f}
         rf = r_pre[-1]
         if p.probs is None:
             r_delta = rf / rf.size
         else:
             pr = p.probs
-            r_delta = (pr * rf - pr * np.sum(pr * rf, axis=1, keepdims=True)) / rf.shape[0]
-        # backward
+            r_delta = pr * (rf - np.sum(pr * rf, axis=1, keepdims=True)) / rf.shape[0]
+        # backward: R{∂L/∂W_l} = R{δ_l}ᵀ h_{l-1} + δ_lᵀ R{h_{l-1}},
+        # R{δ_{l-1}} = (R{δ_l} W_l + δ_l V_l) ⊙ σ′(z_{l-1}) + (δ_l W_l) ⊙ σ″(z_{l-1}) ⊙ R{z_{l-1}}
         out = np.empty(self.n)
         hv = layers(self.arch, out)
-        delta = p.delta
         for i in range(n_layers - 1, -1, -1):
             hw, hb = hv[i]
             np.matmul(r_delta.T, p.inputs[i], out=hw)
+            np.sum(r_delta, axis=0, out=hb)
             if i:
-                r_hi = d_act[i - 1] * r_pre[i - 1]  # R{h_i}
-                hw += delta.T @ r_hi
-            hb[:] = r_delta.sum(axis=0)
-            if i:
-                (w, _), (dw, _) = params[i], dirs[i]
-                back = delta @ w
-                r_delta = (r_delta @ w + delta @ dw) * d_act[i - 1]
-                bend = bends[i - 1]
+                hw += deltas[i].T @ r_h[i - 1]
+                r_delta = r_delta @ params[i][0]
+                r_delta += deltas[i] @ dirs[i][0]
+                r_delta *= p.slopes[i - 1]
+                bend = bent[i - 1]
                 if bend is not None:
-                    r_delta += back * bend * r_pre[i - 1]
-                delta = back * d_act[i - 1]
+                    r_delta += bend * r_pre[i - 1]
         return out
+
+    def _backward(self, p: _Pass) -> list[Array]:
+        """δ_l = ∂L/∂z_l for every layer (kept on the pass), and the signals δ_l W_l."""
+        if p.deltas is None:
+            params = layers(self.arch, p.theta)
+            deltas: list[Array] = [p.delta]
+            backs: list[Array] = []
+            for i in range(len(params) - 1, 0, -1):
+                back = deltas[0] @ params[i][0]
+                backs.insert(0, back)
+                deltas.insert(0, back * p.slopes[i - 1])
+            p.deltas, p.backs = deltas, backs
+        return p.deltas
+
+    def _bent(self, p: _Pass) -> list[Array | None]:
+        """(δ_l W_l) ⊙ σ″(z_{l-1}) for each hidden layer; None where σ″ = 0 (ReLU)."""
+        if p.bent is None:
+            self._backward(p)
+            name = self.arch.activation
+            bent: list[Array | None] = []
+            for z, h, slope, back in zip(p.pre, p.inputs[1:], p.slopes, p.backs, strict=False):
+                bend = curvature(name, z, h, slope)
+                bent.append(None if bend is None else back * bend)
+            p.bent = bent
+        return p.bent
 
     def _forward(self, theta: Array) -> _Pass:
         theta = np.asarray(theta, dtype=np.float64)
