@@ -157,9 +157,12 @@ def test_fast_grid_equals_point_by_point_evaluation(hidden, act, loss) -> None:
 
 
 def test_grid_saturated_tanh_and_refusals() -> None:
-    """|pre-activation| far beyond 20 (tanh = ±1 in float64) agrees too."""
+    """Pre-activations beyond ±354, where e^{2z} overflows, give tanh = ±1 as np.tanh does."""
     objective, theta, _ = problem((8,), "tanh", "mse")
-    plane = random_plane(objective.arch, theta * 40, seed=1)
+    plane = random_plane(objective.arch, theta * 1000, seed=1)
+    (w, b), _ = layers(objective.arch, plane.center)
+    z = objective.X @ w.T + b
+    assert z.max() > 400 and z.min() < -400
     grid = loss_grid(objective, plane, (-3, 3), (-3, 3), 5)
     truth = [objective.value(plane.point(a, b)) for b in grid.beta for a in grid.alpha]
     assert_allclose(grid.loss.ravel(), truth, rtol=1e-12)
