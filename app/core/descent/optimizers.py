@@ -14,7 +14,9 @@ each hyperparameter's default, bounds, label, symbol and torch name. `CATALOGUE`
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, TypeAlias
@@ -482,6 +484,12 @@ def make_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
         raise ValueError(
             f"Unknown optimizer {name!r}. Valid names: {', '.join(OPTIMIZERS)}."
         ) from None
+    known = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(hyperparameters) - set(known))
+    if unknown:
+        raise ValueError(
+            f"{cls.label} has no hyperparameter {unknown[0]!r}; it takes {', '.join(known)}"
+        )
     return cls(**hyperparameters)
 
 
@@ -499,14 +507,9 @@ def state_to_dict(state: Any) -> dict[str, Any]:
 
 
 State: TypeAlias = GDState | MomentumState | AdagradState | RMSpropState | AdamState | NewtonState
+# Each optimizer's state type, as its `init` declares it.
 STATE_TYPES: dict[str, type[State]] = {
-    "gd": GDState,
-    "momentum": MomentumState,
-    "nesterov": MomentumState,
-    "adagrad": AdagradState,
-    "rmsprop": RMSpropState,
-    "adam": AdamState,
-    "newton": NewtonState,
+    name: typing.get_type_hints(cls.init)["return"] for name, cls in OPTIMIZERS.items()
 }
 
 

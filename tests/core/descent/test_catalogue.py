@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from app.core.descent import CATALOGUE, OPTIMIZERS, make_optimizer
+from app.core.descent import CATALOGUE, OPTIMIZERS, STATE_TYPES, make_optimizer
 from app.core.descent.catalogue import ETA, MAX_ETA, Bounds
 from app.core.descent.runner import StopRules, run_to_end
 from app.core.surfaces import get_preset
@@ -107,3 +107,13 @@ def test_every_default_is_accepted_and_every_bound_enforced(name: str) -> None:
             beyond = edge if exclusive else float(np.nextafter(edge, outward))
             with pytest.raises(ValueError, match=rf"Invalid {h.name}: {beyond!r}"):
                 make_optimizer(name, **{h.name: beyond})
+
+
+def test_an_unknown_hyperparameter_is_refused_in_words() -> None:
+    with pytest.raises(ValueError, match="Adam has no hyperparameter 'momentum'; it takes eta, "):
+        make_optimizer("adam", momentum=0.5)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_state_types_are_what_init_returns(name: str) -> None:
+    assert type(make_optimizer(name).init((0.5, -1.0))) is STATE_TYPES[name]
