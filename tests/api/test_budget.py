@@ -93,12 +93,24 @@ def client() -> Iterator[TestClient]:
         yield c
 
 
+def post(client: TestClient, path: str, body: dict[str, Any]) -> Any:
+    """POST, asked again while a formula's analysis could not finish: 503 (the machine was too
+    busy: "retry", as its Retry-After says) or its time limit (not a verdict: not cached)."""
+    for _ in range(10):
+        response = client.post(path, json=body)
+        detail = response.json().get("detail") if response.status_code == 422 else None
+        timed_out = isinstance(detail, list) and detail and detail[0].get("type") == "timeout"
+        if response.status_code != 503 and not timed_out:
+            break
+    return response
+
+
 @pytest.mark.parametrize("example", list(OVER_BUDGET))
 def test_the_issues_examples_are_refused_naming_the_budget(
     client: TestClient, example: str
 ) -> None:
     path, body = OVER_BUDGET[example]
-    response = client.post(path, json=body)
+    response = post(client, path, body)
     assert response.status_code == 422, response.text[:300]
     message = response.json()["message"]
     assert f"budget of {budget.BUDGET_SECONDS:g} s" in message
@@ -120,7 +132,7 @@ def test_a_grid_of_400_on_10000_points_is_refused_or_completes(client: TestClien
 def test_the_suggested_reduction_is_accepted(client: TestClient) -> None:
     """The n the 422 proposes fits the budget: asked again with it, the map is computed."""
     body = {"surface": TANH, "n": 256, "max_steps": 300, "optimizer": {"name": "newton", "eta": 1}}
-    message = client.post("/api/basins", json=body).json()["message"]
+    message = post(client, "/api/basins", body).json()["message"]
     n = int(message.split("n ≤ ")[1].split()[0].rstrip(","))
     assert 8 <= n < 256
     lines = client.post("/api/basins", json={**body, "n": max(8, min(n, 24))}).text.splitlines()
