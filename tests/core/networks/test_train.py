@@ -78,6 +78,33 @@ def test_100_steps_equal_torch_optim(name, params, make, data, arch) -> None:
         assert_allclose(a, b, rtol=1e-9, atol=1e-9 * np.abs(b).max())
 
 
+MORE_OPTIMIZERS = [
+    ("nesterov", {"eta": 0.05}, lambda p: torch.optim.SGD(p, 0.05, 0.9, nesterov=True)),
+    ("adagrad", {"eta": 0.05}, lambda p: torch.optim.Adagrad(p, lr=0.05)),
+    (
+        "rmsprop",
+        {"eta": 0.001, "centered": True},
+        lambda p: torch.optim.RMSprop(p, 0.001, centered=True),
+    ),
+    (
+        "adam",
+        {"eta": 0.01, "weight_decay": 0.1, "amsgrad": True},
+        lambda p: torch.optim.Adam(p, 0.01, weight_decay=0.1, amsgrad=True),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "make"), MORE_OPTIMIZERS, ids=[o[0] for o in MORE_OPTIMIZERS]
+)
+def test_every_other_optimizer_equals_torch_optim(name, params, make) -> None:
+    objective, theta0 = setup("chebyshev", Architecture(1, (12,), 1, "gelu"), points=20)
+    ours = our_path(objective, theta0, name, params, 100)
+    theirs = torch_path(objective, theta0, make, 100)
+    for a, b in zip(ours, theirs, strict=True):
+        assert_allclose(a, b, rtol=1e-9, atol=1e-9 * np.abs(b).max())
+
+
 @pytest.mark.parametrize(("name", "params", "make"), OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
 def test_minibatch_sgd_equals_torch_on_the_same_batches(name, params, make) -> None:
     objective, theta0 = setup("moons", Architecture(2, (10, 8), 2, "tanh"), points=50)
