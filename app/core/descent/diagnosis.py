@@ -45,8 +45,12 @@ def path_shape(recent: Sequence[Iterate]) -> PathShape:
     if len(steps) < 4 or not np.all(np.isfinite(steps)):
         return PathShape("irregular", math.nan)
     norms = np.hypot(steps[:, 0], steps[:, 1])
-    if norms[-1] == 0.0 or norms[0] == 0.0:
+    if norms[-1] == 0.0:
         return PathShape("stalled", 0.0)
+    moved = norms > 0.0  # a schedule may make a step of length 0 (η_t = 0): skip it
+    steps, norms = steps[moved], norms[moved]
+    if len(steps) < 4:
+        return PathShape("irregular", math.nan)
     rate = float((norms[-1] / norms[0]) ** (1.0 / (len(norms) - 1)))
     cosines = (steps[:-1] * steps[1:]).sum(axis=1) / (norms[:-1] * norms[1:])
     flips = float(np.mean(cosines < -0.5))

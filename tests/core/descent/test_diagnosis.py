@@ -107,3 +107,20 @@ def test_a_ravine_at_the_balanced_eta_zig_zags() -> None:
     iterates, summary = _run(surface, 0.0385, (-2.5, 1.0))
     assert path_shape(iterates[-DIAGNOSIS_TAIL:]).shape == "zigzag"
     assert "zig-zags across the valley" in summary.message
+
+
+def test_steps_of_length_zero_in_the_tail_are_skipped_not_divided_by() -> None:
+    """A cosine schedule with t_max = 2 and eta_min = 0 makes η_t = 0 at every other step
+    (found by schemathesis: 0/0 in the step cosines was a 500)."""
+    from app.core.descent import make_schedule
+    from app.core.descent.optimizers import Adam
+
+    surface = PRESETS["himmelblau"]
+    rules = StopRules(max_steps=1000)
+    schedule = make_schedule("cosine", t_max=2, eta_min=0.0)
+    iterates = run_to_end(surface, Adam(eta=0.001), (-1.0, 1.0), rules, schedule=schedule)
+    assert any(it.eta == 0.0 for it in iterates[-DIAGNOSIS_TAIL:-1])
+    summary = summarize(
+        surface, Adam(eta=0.001), (-1.0, 1.0), rules, iterates[-1], iterates[-DIAGNOSIS_TAIL:]
+    )
+    assert summary.status == "max_steps" and "Stopped at the maximum" in summary.message
