@@ -25,7 +25,7 @@ from app.core.networks.mlp import (
     layers,
 )
 from app.core.networks.objective import LOSSES, LossName, NetworkLoss
-from app.core.networks.sharpness import lanczos, sharpness
+from app.core.networks.sharpness import SharpnessSummary, lanczos, sharpness, summarize_sharpness
 from app.core.networks.slices import (
     HEIGHT_TOLERANCE,
     Faithfulness,
@@ -81,11 +81,13 @@ __all__ = [
     "LossName",
     "Minibatches",
     "NetworkLoss",
+    "SharpnessSummary",
     "StepRecord",
     "forward",
     "init_theta",
     "lanczos",
     "layers",
     "sharpness",
+    "summarize_sharpness",
     "train",
 ]

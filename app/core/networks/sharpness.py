@@ -10,13 +10,15 @@ approaches λ_max from below, fast when λ_max stands apart from the rest of the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
 from app.core.networks.objective import NetworkLoss
+from app.core.text import sci
 
 Array: TypeAlias = NDArray[np.float64]
 
@@ -57,3 +59,53 @@ def sharpness(
 ) -> float:
     """λ_max of the Hessian of `objective` at θ, by `iterations` Lanczos steps."""
     return float(lanczos(lambda v: objective.hvp(theta, v), objective.n, iterations, seed)[-1])
+
+
+@dataclass(frozen=True)
+class SharpnessSummary:
+    """What the sharpness did against the stability limit 2/η of gradient descent."""
+
+    limit: float  # 2/η
+    reached_at: int | None  # the first measured step with λ_max ≥ 2/η
+    low: float | None  # the smallest and largest λ_max / (2/η) from then on
+    high: float | None
+    at_edge: bool  # reached, and within ±band of 2/η ever since
+    sentence: str
+
+
+def summarize_sharpness(
+    steps: Sequence[int], values: Sequence[float], eta: float, band: float = 0.1
+) -> SharpnessSummary:
+    """The sharpness measured at `steps` during GD with step size η, against 2/η, in words:
+    "The sharpness reached 2/η = 8 at step 1,240 and stays within ±10% of it: GD is at the edge
+    of stability." A quadratic with curvature above 2/η diverges under GD; a network at the edge
+    does not."""
+    if len(steps) != len(values) or not values:
+        raise ValueError("Give the sharpness as one value per measured step (at least one)")
+    limit = 2.0 / eta
+    ratio = np.asarray(values, dtype=np.float64) / limit
+    above = np.flatnonzero(ratio >= 1.0)
+    if above.size == 0:
+        top = int(np.argmax(ratio))
+        sentence = (
+            f"The sharpness stayed below 2/η = {sci(limit)} (at most {sci(values[top])}, at step "
+            f"{steps[top]:,}): gradient descent is stable here, as on a quadratic."
+        )
+        return SharpnessSummary(limit, None, None, None, False, sentence)
+    first = int(above[0])
+    after = ratio[first:]
+    low, high = float(after.min()), float(after.max())
+    at_edge = 1.0 - band <= low and high <= 1.0 + band
+    where = "started above" if first == 0 else "reached"
+    head = f"The sharpness {where} 2/η = {sci(limit)} at step {steps[first]:,}"
+    if at_edge:
+        sentence = (
+            f"{head} and stays within ±{band:.0%} of it: gradient descent is at the edge of "
+            "stability (on a quadratic this sharpness would make it diverge)."
+        )
+    else:
+        sentence = (
+            f"{head}; since then it has ranged from {sci(low * limit)} to {sci(high * limit)} "
+            f"({low:.0%}–{high:.0%} of 2/η)."
+        )
+    return SharpnessSummary(limit, steps[first], low, high, at_edge, sentence)

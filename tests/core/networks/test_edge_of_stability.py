@@ -14,7 +14,15 @@ import numpy as np
 import pytest
 
 from app.core.descent import StopRules, make_optimizer
-from app.core.networks import Architecture, NetworkLoss, init_theta, sharpness, toy_dataset, train
+from app.core.networks import (
+    Architecture,
+    NetworkLoss,
+    init_theta,
+    sharpness,
+    summarize_sharpness,
+    toy_dataset,
+    train,
+)
 
 
 def dense_lambda_max(objective: NetworkLoss, theta: np.ndarray) -> float:
@@ -62,3 +70,11 @@ def test_sharpness_rises_to_two_over_eta_and_hovers_there(eta: float, steps: int
     assert tail[-1] < tail[0]
     assert np.any(np.diff(tail) > 0)
     assert np.all(np.diff(loss[: max(t_reach - 200, 2)]) <= 0)  # before the edge: monotone
+    # and in words
+    summary = summarize_sharpness(list(t), list(sharp), eta)
+    assert summary.at_edge and summary.reached_at == t_reach
+    assert summary.sentence == (
+        f"The sharpness reached 2/η = {2 / eta:.3g} at step {t_reach:,} and stays within ±10% "
+        "of it: gradient descent is at the edge of stability (on a quadratic this sharpness "
+        "would make it diverge)."
+    )

@@ -10,6 +10,7 @@ from app.core.networks import (
     init_theta,
     lanczos,
     sharpness,
+    summarize_sharpness,
     toy_dataset,
 )
 
@@ -55,3 +56,20 @@ def test_lanczos_is_exact_on_a_known_spectrum_and_below_it_early() -> None:
 def test_iterations_are_capped() -> None:
     with pytest.raises(ValueError, match="iterations"):
         lanczos(lambda v: v, 10, 0)
+
+
+def test_the_sharpness_against_two_over_eta_in_words() -> None:
+    steps = [0, 100, 200, 300, 400]
+    below = summarize_sharpness(steps, [3.0, 5.0, 6.0, 7.0, 6.5], eta=0.25)
+    assert below.limit == 8.0 and below.reached_at is None and not below.at_edge
+    assert below.sentence.startswith("The sharpness stayed below 2/η = 8 (at most 7, at step 300)")
+    edge = summarize_sharpness(steps, [3.0, 5.0, 8.1, 7.5, 8.6], eta=0.25)
+    assert edge.reached_at == 200 and edge.at_edge
+    assert (edge.low, edge.high) == pytest.approx((7.5 / 8, 8.6 / 8))
+    assert "at step 200 and stays within ±10% of it" in edge.sentence
+    wild = summarize_sharpness(steps, [3.0, 5.0, 8.1, 5.0, 12.0], eta=0.25)
+    assert wild.reached_at == 200 and not wild.at_edge
+    assert wild.sentence.endswith("ranged from 5 to 12 (62%–150% of 2/η).")
+    assert "started above" in summarize_sharpness([0, 1], [9.0, 8.0], eta=0.25).sentence
+    with pytest.raises(ValueError, match="one value per measured step"):
+        summarize_sharpness([0, 1], [1.0], eta=0.25)
