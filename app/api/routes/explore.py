@@ -1,5 +1,5 @@
 import math
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator
 from typing import Any
 
 import anyio.to_thread
@@ -90,7 +90,7 @@ def post_basins(request: BasinsRequest) -> StreamingResponse:
     rows = max(math.ceil(2048 / n), int(n * budget.CHUNK_SECONDS / max(seconds, 1e-9)))
     deadline = budget.Deadline()
 
-    def lines() -> Iterator[bytes]:
+    def lines() -> Generator[bytes, None, None]:
         try:
             for item in basins(
                 surface,
@@ -131,7 +131,9 @@ def _result_line(item: BasinMap, points: list[Landmark]) -> bytes:
 _DONE = object()
 
 
-async def _cancellable(lines: Iterator[bytes], deadline: budget.Deadline) -> AsyncIterator[bytes]:
+async def _cancellable(
+    lines: Generator[bytes, None, None], deadline: budget.Deadline
+) -> AsyncIterator[bytes]:
     """The lines, each computed in the threadpool. When the client leaves, Starlette cancels this
     generator, most likely while a thread computes: the deadline is cancelled, and the
     computation, which checks it after every step, stops within a step instead of finishing

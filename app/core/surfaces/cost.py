@@ -55,9 +55,12 @@ def measure(surface: Surface) -> EvaluationCost:
     def points(k: int) -> tuple[np.ndarray, np.ndarray]:
         return rng.uniform(d.x[0], d.x[1], k), rng.uniform(d.y[0], d.y[1], k)
 
+    def grad_ns(x: np.ndarray, y: np.ndarray) -> float:
+        return _best_ns(lambda: surface.value_and_grad(x, y), 2)
+
     size = 64  # grown until one call takes long enough that numpy's per-call overhead is small
     x, y = points(size)
-    while size < POINTS and _best_ns(lambda a=x, b=y: surface.value_and_grad(a, b), 2) < ENOUGH_NS:
+    while size < POINTS and grad_ns(x, y) < ENOUGH_NS:
         size *= 4
         x, y = points(size)
     px, py = float(x[0]), float(y[0])
