@@ -201,6 +201,10 @@ def run_batch(
     else:
         scratch = np.empty(n)
     row = 0
+    # The optimizers and schedules are typed for one iterate; their arithmetic broadcasts, and
+    # here they step arrays (one entry per start), which their signatures do not say.
+    step_size: Callable[..., Any] = schedule.eta
+    update: Callable[..., Any] = optimizer.update
 
     def buffers(m: int, with_value: bool) -> tuple[Array | None, ...] | None:
         if not plain:
@@ -278,7 +282,7 @@ def run_batch(
             if running == 0:
                 break
 
-            eta = schedule.eta(base, t)
+            eta = step_size(base, t)
             if plain:
                 row = 1 - row
                 nx, ny, step_x = thetas[row, 0, :m], thetas[row, 1, :m], step_buffer[:m]
@@ -295,9 +299,9 @@ def run_batch(
                 if line_search is not None:
                     eta = armijo_array(surface.value, x, y, loss, gx, gy, eta, line_search)
                 if hessian:
-                    step, state = optimizer.update((gx, gy), state, (x, y), eta, surface.hess(x, y))  # type: ignore[call-arg]
+                    step, state = update((gx, gy), state, (x, y), eta, surface.hess(x, y))
                 else:
-                    step, state = optimizer.update((gx, gy), state, (x, y), eta)
+                    step, state = update((gx, gy), state, (x, y), eta)
                 nx, ny = x + step[0], y + step[1]  # new arrays
             px, py, x, y = x, y, nx, ny  # θ_{t-1} stays intact in px, py
             if stopped is not None and stopped.size:

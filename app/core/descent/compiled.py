@@ -37,11 +37,11 @@ def _jit(function: Callable[..., Any]) -> Any:
     or in the user's cache directory). Where none of them is writable numba refuses to cache:
     then the kernel is compiled anew in each process (about a second, once) rather than not at
     all."""
-    options = {"nogil": True, "error_model": "numpy"}
     try:
-        return numba.njit(cache=True, **options)(function)
+        compiled = numba.njit(function, cache=True, nogil=True, error_model="numpy")
     except RuntimeError:  # "cannot cache function …: no locator available for file …"
-        return numba.njit(**options)(function)
+        compiled = numba.njit(function, nogil=True, error_model="numpy")
+    return compiled
 
 
 _QUADRATIC, _ROSENBROCK, _HIMMELBLAU, _BEALE, _CAMEL, _DOUBLE_WELL, _SADDLE, _BOOTH = range(8)

@@ -418,8 +418,8 @@ class Trajectory:
                 nx = x + neta * gx
                 ny = y + neta * gy
                 nloss = float(value(nx, ny))
-                ngx, ngy = gradient(nx, ny)
-                ngx, ngy = float(ngx), float(ngy)
+                grad_x, grad_y = gradient(nx, ny)
+                ngx, ngy = float(grad_x), float(grad_y)
                 finite = isfinite(nloss) and isfinite(ngx) and isfinite(ngy)
             except NUMERIC_ERRORS:
                 finite = False
