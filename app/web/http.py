@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["ConditionalGetMiddleware", "GZipMiddleware", "GZIP_OPTIONS"]
 
+
 class GZipOptions(TypedDict):
     minimum_size: int
     compresslevel: int
