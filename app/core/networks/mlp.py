@@ -43,6 +43,7 @@ class Architecture:
     activation: Activation
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(self.hidden))  # a list from JSON, say
         for name, size in (("inputs", self.inputs), ("outputs", self.outputs)):
             if not isinstance(size, int) or isinstance(size, bool) or size < 1:
                 raise ValueError(f"Invalid {name}: {size!r} (a whole number >= 1)")

@@ -46,7 +46,7 @@ class NetworkLoss:
 
     arch: Architecture
     X: Array
-    y: Array
+    y: NDArray[np.float64] | NDArray[np.integer[Any]]  # targets, or class labels
     loss: LossName = "mse"
     _last: _Pass | None = field(default=None, init=False, repr=False)
 
@@ -170,7 +170,8 @@ class NetworkLoss:
                 back = deltas[0] @ params[i][0]
                 backs.insert(0, back)
                 deltas.insert(0, back * p.slopes[i - 1])
-            p.deltas, p.backs = deltas, backs
+            p.backs = backs  # before deltas: a pass shared between threads is read after it
+            p.deltas = deltas
         return p.deltas
 
     def _bent(self, p: _Pass) -> list[Array | None]:

@@ -73,3 +73,9 @@ def test_bad_architectures_are_refused_in_words() -> None:
         Architecture(1, (4, 4, 4, 4), 1, "tanh")
     with pytest.raises(ValueError, match="shape"):
         layers(Architecture(1, (4,), 1, "tanh"), np.zeros(3))
+
+
+def test_hidden_widths_given_as_a_list_become_a_tuple() -> None:
+    arch = Architecture(2, [8, 4], 2, "relu")  # type: ignore[arg-type]
+    assert arch == Architecture(2, (8, 4), 2, "relu") and hash(arch) == hash(arch)
+    assert arch.n_params == (2 + 1) * 8 + (8 + 1) * 4 + (4 + 1) * 2
