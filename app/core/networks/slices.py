@@ -140,6 +140,8 @@ def pca_directions(iterates: ArrayLike) -> tuple[Array, Array]:
     M = _as_iterates(iterates)
     if M.shape[0] < 3:
         raise ValueError("A PCA plane needs a trajectory of at least 3 iterates")
+    if np.all(M == M[0]):
+        raise ValueError("The trajectory does not move: no PCA plane is defined")
     C = M - M.mean(axis=0)
     total = float(np.einsum("ij,ij->", C, C))
     # The nonzero eigenvalues of CᵀC and CCᵀ are the same: diagonalise the smaller one.
@@ -149,7 +151,7 @@ def pca_directions(iterates: ArrayLike) -> tuple[Array, Array]:
     else:
         w, V = _leading_eigen(C.T @ C, 2)
         D = V.T.copy()
-    if total == 0.0 or w[1] <= 1e-12 * w[0]:  # σ₂ below 1e-6·σ₁: noise of the Gram matrix
+    if w[1] <= 1e-12 * w[0]:  # σ₂ below 1e-6·σ₁: noise of the Gram matrix
         raise ValueError(
             "The trajectory moves along fewer than two directions: no PCA plane is defined "
             "(use random directions)"

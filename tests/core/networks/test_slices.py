@@ -95,6 +95,8 @@ def test_pca_plane_goes_through_the_chosen_point_and_refuses_a_line() -> None:
     line = np.outer(np.linspace(0, 1, 10), rng.standard_normal(8))
     with pytest.raises(ValueError, match="fewer than two directions"):
         pca_plane(line)
+    with pytest.raises(ValueError, match="does not move"):
+        pca_plane(np.tile(path[0], (400, 1)))
     with pytest.raises(ValueError, match="at least 3 iterates"):
         pca_plane(path[:2])
     with pytest.raises(ValueError, match="not a finite number"):
