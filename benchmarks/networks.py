@@ -17,19 +17,16 @@ Two networks of about 300 parameters on 500 points:
    the same sharpness.lanczos driven by torch.autograd Hessian-vector products (the gradient
    built once with create_graph=True, then one double-backward per Lanczos vector).
 
-Where a target is missed, and why (measured 2026-12-02 on a shared 2-core machine, CPU time):
-the slice passes (1.2-1.5×). Training and the sharpness pass on moons but miss on the wider
-Chebyshev network (GD 0.42×, Adam 0.50×, sharpness 0.34×); both are NetworkLoss
-(objective.py), not the loops around it. Its cost there is tanh: numpy's np.tanh is not
-vectorised on this CPU (AVX2), about 3× slower per element than torch's, and NetworkLoss
-evaluates it on the 500 × 100 pre-activations twice per gradient (σ, then σ′ recomputes tanh
-from z) and three times per Hessian-vector product (σ′ and σ″ each recompute it), where torch
-evaluates it once per forward pass and derives the derivatives from the saved output. With
-tanh as 1 − 2/(e^{2z} + 1) (numpy's exp is vectorised; slices.py does this) patched into
-objective.py for σ, σ′ and σ″, the same run measured moons 1.27× / 1.78× / 1.55× and
-Chebyshev 0.84× / 0.99× / 0.61× (training GD / Adam / sharpness); computing σ′ = 1 − h² and
-σ″ = −2h(1 − h²) once per forward pass from h = tanh(z) (no tanh in backpropagation or in the
-R-operator at all) is the rest of the fix, and belongs to objective.py.
+Measured 2026-12-02 on the shared 2-core machine under heavy load from other work (CPU time;
+the wall-clock times swing with the load), every figure meets its target: the slice 1.9×
+(moons) and 1.3× (Chebyshev); training GD / Adam 1.6× / 2.2× and 1.2× / 1.5×; the sharpness
+2.8× and 1.9×. The slice's margin is smallest on the wide 1 → 100 → 1 network, where
+51² · 500 · 100 = 130 M tanh evaluations dominate both sides: numpy's np.tanh is not vectorised
+on this CPU (AVX2), about 3× slower per element than torch's, so the grid computes tanh as
+1 − 2/(e^{2z} + 1) in place (numpy's exp is vectorised). Training and the sharpness on that
+network missed (0.42× / 0.50× and 0.34×) for the same reason until NetworkLoss kept σ′ and σ″
+from the forward pass instead of evaluating tanh again for every gradient and every
+Hessian-vector product (commits 7c27571 and c0ff007).
 
 Timings alternate between the runs compared and keep the best of several, in wall-clock and in
 CPU time of this process: on a busy machine the wall-clock times swing with the other load, the
