@@ -45,7 +45,13 @@ from app.core.networks.slices import (
     random_plane,
     window,
 )
-from app.core.networks.train import Minibatches, StepRecord, train
+from app.core.networks.train import (
+    Minibatches,
+    StepRecord,
+    state_from_lists,
+    state_to_lists,
+    train,
+)
 
 __all__ = [
     "HEIGHT_TOLERANCE",
@@ -89,5 +95,7 @@ __all__ = [
     "layers",
     "sharpness",
     "summarize_sharpness",
+    "state_from_lists",
+    "state_to_lists",
     "train",
 ]

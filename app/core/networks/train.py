@@ -27,7 +27,15 @@ from typing import Any, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from app.core.descent import CONSTANT, LineSearch, Optimizer, Schedule, Status, StopRules
+from app.core.descent import (
+    CONSTANT,
+    STATE_TYPES,
+    LineSearch,
+    Optimizer,
+    Schedule,
+    Status,
+    StopRules,
+)
 from app.core.descent.stopping import MAX_SHRINKS
 from app.core.networks.objective import NetworkLoss
 from app.core.networks.sharpness import DEFAULT_ITERATIONS, sharpness
@@ -195,3 +203,42 @@ def _overflowed(t: int) -> tuple[Status, str]:
 
 def _finite(theta: Array, loss: float, grad: Array) -> bool:
     return bool(math.isfinite(loss) and np.all(np.isfinite(grad)) and np.all(np.isfinite(theta)))
+
+
+def state_to_lists(state: Any) -> dict[str, Any]:
+    """An optimizer state of a network run as JSON-ready values: the step count, and each
+    per-parameter buffer as a list of n floats (θ's layout)."""
+    out: dict[str, Any] = {}
+    for name, value in state._asdict().items():
+        out[name] = int(value) if name == "step" else [float(v) for v in value[0]]
+    return out
+
+
+def state_from_lists(optimizer: str, data: dict[str, Any], n: int) -> Any:
+    """Rebuild the state of `optimizer` over n parameters from `state_to_lists`'s output;
+    ValueError says what is wrong."""
+    if optimizer not in STATE_TYPES or optimizer == "newton":
+        valid = ", ".join(name for name in STATE_TYPES if name != "newton")
+        raise ValueError(f"Unknown optimizer {optimizer!r} for a network. Valid names: {valid}.")
+    cls = STATE_TYPES[optimizer]
+    if set(data) != set(cls._fields):
+        raise ValueError(
+            f"The saved state of {optimizer} needs exactly the fields {', '.join(cls._fields)}; "
+            f"got {', '.join(sorted(data)) or 'none'}"
+        )
+    values: dict[str, Any] = {}
+    for name in cls._fields:
+        value = data[name]
+        if name == "step":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"Invalid state.step: {value!r} (a whole number >= 0)")
+            values[name] = value
+            continue
+        try:
+            buffer = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            buffer = np.empty(0)
+        if buffer.shape != (n,) or not np.all(np.isfinite(buffer)):
+            raise ValueError(f"Invalid state.{name}: expected a list of {n} finite numbers")
+        values[name] = (buffer, EMPTY)
+    return cls(**values)

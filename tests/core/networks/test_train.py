@@ -2,6 +2,7 @@
 GD, momentum and Adam over 100 steps, full batch and minibatch; the stop rules; line search;
 sharpness and θ on the steps asked for."""
 
+import json
 import math
 
 import numpy as np
@@ -16,6 +17,8 @@ from app.core.networks import (
     NetworkLoss,
     init_theta,
     sharpness,
+    state_from_lists,
+    state_to_lists,
     toy_dataset,
     train,
 )
@@ -64,7 +67,9 @@ def our_path(objective, theta0, name, params, steps, batches=None) -> list[np.nd
         )
     )
     assert len(records) == steps + 1 and records[-1].status == "max_steps"
-    return [r.theta for r in records]
+    thetas = [r.theta for r in records]
+    assert all(theta is not None for theta in thetas)
+    return [theta for theta in thetas if theta is not None]
 
 
 @pytest.mark.parametrize(("name", "params", "make"), OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
@@ -178,9 +183,10 @@ def test_armijo_line_search_decreases_the_loss_every_step() -> None:
     assert all(b < a for a, b in zip(losses, losses[1:]))
     # each step is the Armijo step: at most η, a power of the shrink factor below it
     for r in records[:-1]:
+        assert r.eta is not None
         k = math.log(50.0 / r.eta, 2)
         assert abs(k - round(k)) < 1e-9
-    assert any(r.eta < 50.0 for r in records[:-1])
+    assert any(r.eta is not None and r.eta < 50.0 for r in records[:-1])
 
 
 def test_resume_continues_the_same_path() -> None:
@@ -188,6 +194,7 @@ def test_resume_continues_the_same_path() -> None:
     opt = make_optimizer("adam", eta=0.05)
     whole = list(train(objective, theta0, opt, rules=StopRules(max_steps=40, tol=0.0)))
     first = list(train(objective, theta0, opt, rules=StopRules(max_steps=15, tol=0.0)))
+    assert first[-1].theta is not None
     rest = list(
         train(
             objective,
@@ -199,4 +206,38 @@ def test_resume_continues_the_same_path() -> None:
         )
     )
     assert rest[-1].t == 40
+    assert rest[-1].theta is not None and whole[-1].theta is not None
     assert_allclose(rest[-1].theta, whole[-1].theta, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("gd", {}), ("momentum", {}), ("adagrad", {}), ("rmsprop", {"centered": True}), ("adam", {})],
+)
+def test_resume_from_a_state_saved_as_json(name, params) -> None:
+    """A run stopped at t = 15, its state through JSON, resumed: the same θ at t = 30 as the run
+    that never stopped."""
+    objective, theta0 = setup("moons", Architecture(2, (6,), 2, "tanh"))
+    opt = make_optimizer(name, eta=0.05, **params)
+    whole = list(train(objective, theta0, opt, rules=StopRules(max_steps=30, tol=0.0)))
+    first = list(train(objective, theta0, opt, rules=StopRules(max_steps=15, tol=0.0)))
+    saved = json.loads(json.dumps(state_to_lists(first[-1].state)))
+    assert saved["step"] == 15
+    state = state_from_lists(name, saved, objective.n)
+    theta = np.array(json.loads(json.dumps(first[-1].theta.tolist())))
+    rules = StopRules(max_steps=15, tol=0.0)
+    rest = list(train(objective, theta, opt, rules=rules, start_t=15, state=state))
+    assert_allclose(rest[-1].theta, whole[-1].theta, rtol=0, atol=0)
+
+
+def test_a_bad_saved_state_is_refused_in_words() -> None:
+    with pytest.raises(ValueError, match="Unknown optimizer"):
+        state_from_lists("newton", {"step": 1, "damped_steps": 0}, 3)
+    with pytest.raises(ValueError, match="exactly the fields step, velocity"):
+        state_from_lists("momentum", {"step": 1}, 3)
+    with pytest.raises(ValueError, match="list of 3 finite numbers"):
+        state_from_lists("momentum", {"step": 1, "velocity": [1.0, "x", 2.0]}, 3)
+    with pytest.raises(ValueError, match="list of 3 finite numbers"):
+        state_from_lists("momentum", {"step": 1, "velocity": [1.0, 2.0]}, 3)
+    with pytest.raises(ValueError, match="state.step"):
+        state_from_lists("gd", {"step": -1}, 3)
