@@ -32,7 +32,8 @@ export class Controls {
   constructor() {
     this.offered = [...$("surface").options].map((o) => o.value); // rendered by the server
     $("optimizer").replaceChildren(...optimizerList().map((o) => new Option(o.label, o.name)));
-    const eta = etaBounds();
+    const eta = etaBounds(); // the box's bounds are η's (the slider spans a useful part of them)
+    if (hasBound(eta.min)) $("eta").min = String(eta.min);
     if (hasBound(eta.max)) $("eta").max = String(eta.max);
     $("speed").replaceChildren(
       ...SPEEDS.map((s) => new Option(s === "auto" ? "auto" : `${s} /s`, String(s))),

@@ -2,7 +2,7 @@
 // the view toggles, the pins and the lessons change it only with store.set, saying how history
 // records the change and whether a run starts; the URL (url.js), the views and the requests
 // follow by subscription.
-import { ApiError, fetchGrid, fetchSurface, getOptimizers } from "./api.js";
+import { ApiError, fetchGrid, getOptimizers } from "./api.js";
 import { Basins } from "./basins.js";
 import { setCatalogue, startEta } from "./catalogue.js";
 import { Controls } from "./controls.js";
@@ -10,7 +10,7 @@ import { DataFigure } from "./dataview.js";
 import { wireDrag } from "./drag.js";
 import { short } from "./format.js";
 import { GradField } from "./gradfield.js";
-import { Lessons, stateOfLesson } from "./lessons.js";
+import { Lessons } from "./lessons.js";
 import { Runs } from "./live.js";
 import { SurfacePicker } from "./picker.js";
 import { PinnedRuns } from "./pinned.js";
@@ -22,16 +22,8 @@ import { Presenter } from "./presenter.js";
 import { follow, racersFromForm, renderRacePick } from "./race.js";
 import { ResumeOffer } from "./resume.js";
 import { download, throttle, toCSV, toJSON } from "./runs.js";
-import {
-  decode,
-  defaultsFor,
-  encode,
-  MAX_PINS,
-  requestBody,
-  runPart,
-  sameRun,
-  surfaceIdOf,
-} from "./state.js";
+import { Sources } from "./sources.js";
+import { defaultsFor, encode, MAX_PINS, requestBody, runPart, sameRun } from "./state.js";
 import { Store } from "./store.js";
 import { Sweep } from "./sweep.js";
 import { UrlSync } from "./url.js";
@@ -43,10 +35,10 @@ const GRID_N = 80; // grid points per axis: the grid is most of a first load aft
 const store = new Store();
 const now = () => store.state;
 const body = () => requestBody(now().surface, now());
-const surfaces = new Map(); // id → the surface as GET /api/surfaces/{id} describes it
 const pinned = new PinnedRuns();
 let controls;
 let picker;
+let sources;
 let grid = null; // { surface, grid, colors } of the surface on show
 let loading = 0; // surface changes under way (their details and grid are being fetched)
 let holdPlayer = false; // the next run waits at t = 0: a lesson that is stepped through by hand
@@ -194,12 +186,8 @@ function renderLegend() {
 }
 
 function setPins(pins, change = {}) {
-  store.set(
-    { ...change, pins, race: pins.length ? (change.race ?? now().race) : false },
-    {
-      history: "push",
-    },
-  );
+  const race = pins.length > 0 && (change.race ?? now().race); // no race without racers
+  store.set({ ...change, pins, race }, { history: "push" });
   return loadPins();
 }
 
@@ -232,38 +220,6 @@ function keepRun() {
 
 // --- surfaces, lessons and the URL -------------------------------------------------------------
 
-async function surfaceOf(id) {
-  if (!surfaces.has(id)) surfaces.set(id, await fetchSurface(id));
-  return surfaces.get(id);
-}
-
-// A lesson link (?lesson=3) sets the lesson's whole state; with run settings besides, those win.
-async function fromURL() {
-  const q = new URLSearchParams(location.search);
-  const lesson = Number(q.get("lesson"));
-  if (lesson && !q.has("opt")) {
-    const next = await lessonState(lesson, 0);
-    if (next) return { ...next, present: q.get("present") === "1" };
-  }
-  const surface = await surfaceOf(surfaceIdOf(location.search, controls.offered));
-  const state = decode(location.search, surface);
-  // A lesson whose settings were changed keeps its card; an unknown lesson number is dropped.
-  if (state.lesson) {
-    await lessons.load();
-    if (!lessons.get(state.lesson)) state.lesson = null;
-  }
-  return state;
-}
-
-async function lessonState(id, k) {
-  await lessons.load();
-  const lesson = lessons.get(id);
-  if (!lesson) return null;
-  holdPlayer = Boolean(lesson.views.paused);
-  const next = await stateOfLesson(lesson, k, async (sid) => defaultsFor(await surfaceOf(sid)));
-  return { ...next, present: Boolean(now()?.present) };
-}
-
 // Work that counts as loading (window.descentLab.settled waits for it); errors are shown.
 async function loadingWhile(work) {
   loading += 1;
@@ -278,14 +234,16 @@ async function loadingWhile(work) {
 
 const openLesson = (id, k = 0) =>
   loadingWhile(async () => {
-    const next = await lessonState(id, k);
-    if (!next) return;
-    await apply(next, { push: true });
+    const found = await sources.lesson(id, k, Boolean(now()?.present));
+    if (!found) return;
+    await apply(found, { push: true });
     document.querySelector(".sidebar").scrollTop = 0;
   });
 
+const fromURL = () => sources.fromURL(location.search);
+
 async function loadSurface() {
-  const surface = surfaces.get(now().surface);
+  const surface = sources.surface(now().surface);
   if (grid && grid.surface.id === surface.id) return;
   const g = await fetchGrid(surface.id, GRID_N);
   grid = { surface, grid: g, colors: colorField(surface, g) };
@@ -294,8 +252,9 @@ async function loadSurface() {
 }
 
 // A whole new state (a link, back or forward, a lesson, another surface): the form shows it, then
-// its surface, pins and run load.
-async function apply(next, { push }) {
+// its surface, pins and run load. `hold`: the run waits at t = 0 (a lesson stepped by hand).
+async function apply({ state: next, hold = false }, { push }) {
+  holdPlayer = hold;
   const surfaceChanged = !grid || next.surface !== now()?.surface;
   store.replace(next, { history: push ? "push" : "none", whole: true });
   try {
@@ -313,11 +272,11 @@ async function apply(next, { push }) {
 function onChange(kind, surfaceId = $("surface").value) {
   if (kind === "surface") {
     loadingWhile(async () => {
-      const s = await surfaceOf(surfaceId);
+      const s = await sources.surfaceOf(surfaceId);
       const keep = ["lesson", "present", "basins", "optimizer", "hyper", "field", "schedule"];
       const kept = Object.fromEntries(keep.map((k) => [k, now()[k]]));
       const next = { ...defaultsFor(s), ...kept, lineSearch: now().lineSearch };
-      await apply({ ...next, eta: startEta(now().optimizer, s) }, { push: true });
+      await apply({ state: { ...next, eta: startEta(now().optimizer, s) } }, { push: true });
     });
     return;
   }
@@ -365,7 +324,7 @@ function subscribe() {
     }
     if (whole || changed("present")) presenter.set(Boolean(s.present));
     if (whole) {
-      controls.write(s, surfaces.get(s.surface));
+      controls.write(s, sources.surface(s.surface));
       picker.write(s.surface);
     } else if (changed("theta0") && !fromForm) {
       controls.writeTheta0(s.theta0);
@@ -425,6 +384,7 @@ async function main() {
     return;
   }
   controls = new Controls();
+  sources = new Sources(lessons, controls.offered);
   picker = new SurfacePicker((id) => onChange("surface", id));
   subscribe();
   wire();

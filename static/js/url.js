@@ -45,8 +45,4 @@ export class UrlSync {
     this.inGesture = false;
     this.commit(replace);
   }
-
-  get gesture() {
-    return this.inGesture;
-  }
 }
