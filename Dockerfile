@@ -17,7 +17,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOST=0.0.0.0 \
     PORT=8000 \
     WEB_CONCURRENCY=2 \
-    NUMBA_CACHE_DIR=/app/.numba-cache
+    NUMBA_CACHE_DIR=/app/.numba-cache \
+    DESCENT_CACHE_DIR=/app/.descent-cache
 
 WORKDIR /app
 
@@ -47,8 +48,10 @@ RUN python -c "from app.core.descent.compiled import warm_up; warm_up()" \
 #    /app/.asset-cache, where every worker reads it (app/web/assets.py); read-only for the user.
 RUN python -m app.web.assets
 
-# The presets' stationary points are computed by each worker at start-up, in the app's lifespan
-# (about 0.5 s, before uvicorn accepts connections), so no first request waits for them.
+# 5. The presets' stationary points, which every worker needs before it takes traffic (its
+#    lifespan reads them; computing them takes ~0.5 s, seconds on a busy machine), into
+#    /app/.descent-cache (app/core/surfaces/precomputed.py); read-only for the user.
+RUN python -c "from app.core.surfaces import warm_presets; warm_presets()"
 
 USER descent
 

@@ -26,7 +26,7 @@ from app.api.routes import (
 )
 from app.core.descent import compiled
 from app.core.formulas import sandbox
-from app.core.surfaces import PRESETS, stationary_points
+from app.core.surfaces import warm_presets
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
 from app.web import docs, http, pages
@@ -39,10 +39,10 @@ is `null` on a grid and ends a run as *diverged*."""
 
 
 def warm_up() -> None:
-    """The presets' stationary points (~0.5 s in all), computed before the worker takes traffic:
-    many concurrent first requests would otherwise all wait for them."""
-    for surface in PRESETS.values():
-        stationary_points(surface)
+    """The presets' stationary points, known before the worker takes traffic (many concurrent
+    first requests would otherwise all wait for them): read from the file where the image build
+    or an earlier worker put them, else computed (~0.5 s in all) and written there."""
+    warm_presets()
 
 
 @asynccontextmanager

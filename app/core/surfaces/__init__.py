@@ -6,6 +6,7 @@ What the rest of the app may import from this room is listed here; every other n
 from app.core.surfaces.cost import EvaluationCost, evaluation_cost
 from app.core.surfaces.field import sample_gradient
 from app.core.surfaces.grid import sample
+from app.core.surfaces.precomputed import warm_presets
 from app.core.surfaces.presets import KERNEL_FUNCTIONS, PRESETS, QUADRATIC_COEFFICIENTS, get_preset
 from app.core.surfaces.stationary import (
     StationaryPoint,
@@ -34,4 +35,5 @@ __all__ = [
     "sample",
     "sample_gradient",
     "stationary_points",
+    "warm_presets",
 ]
