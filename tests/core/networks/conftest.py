@@ -5,6 +5,10 @@ import torch
 
 from app.core.networks import Architecture
 
+# The references are tiny networks: one thread each, so the tests do not fight over the shared
+# cores (torch's default thread pool made a 100-step loop several times slower here).
+torch.set_num_threads(1)
+
 TORCH_ACT = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "gelu": torch.nn.GELU}
 
 
