@@ -5,7 +5,8 @@ import pytest
 from numpy.polynomial import chebyshev
 from numpy.testing import assert_allclose
 
-from app.core.networks import TOY_DATASETS, toy_dataset
+from app.core.data import BUILTINS
+from app.core.networks import TOY_DATASETS, Architecture, NetworkLoss, from_points, toy_dataset
 
 
 @pytest.mark.parametrize("name", sorted(TOY_DATASETS))
@@ -38,7 +39,8 @@ def test_chebyshev_is_t4_on_evenly_spaced_points() -> None:
 def test_geometry_without_noise() -> None:
     circles = toy_dataset("circles", 200, noise=0.0)
     radius = np.hypot(*circles.X.T)
-    assert_allclose(radius[circles.y == 0], 1.0) and assert_allclose(radius[circles.y == 1], 0.5)
+    assert_allclose(radius[circles.y == 0], 1.0)
+    assert_allclose(radius[circles.y == 1], 0.5)
     moons = toy_dataset("moons", 200, noise=0.0)
     upper, lower = moons.X[moons.y == 0], moons.X[moons.y == 1]
     assert_allclose(np.hypot(*upper.T), 1.0)
@@ -60,3 +62,23 @@ def test_bad_requests_are_refused_in_words() -> None:
         toy_dataset("moons", 10**7)
     with pytest.raises(ValueError, match="noise"):
         toy_dataset("moons", 10, noise=-1.0)
+
+
+def test_the_regression_datasets_become_network_data() -> None:
+    """A built-in logistic dataset trains a network as a two-class problem; linear data as a
+    1-D regression; wrong labels or shapes are refused in words."""
+    for kind in ("logistic", "linear"):
+        dataset = next(d for d in BUILTINS.values() if d.kind == kind)
+        data = from_points(dataset.name, dataset.x, dataset.y, kind)
+        assert data.X.shape == (dataset.x.size, 1) and data.inputs == 1
+        assert data.task == ("classification" if kind == "logistic" else "regression")
+        arch = Architecture(1, (4,), data.outputs, "tanh")
+        assert np.isfinite(
+            NetworkLoss(arch, data.X, data.y, data.loss).value(np.zeros(arch.n_params))
+        )
+    with pytest.raises(ValueError, match="labels 0 and 1"):
+        from_points("d", [0.0, 1.0, 2.0], [0.0, 2.0, 1.0], "logistic")
+    with pytest.raises(ValueError, match="same length"):
+        from_points("d", [0.0, 1.0, 2.0], [0.0, 1.0], "linear")
+    with pytest.raises(ValueError, match="Unknown kind"):
+        from_points("d", [0.0, 1.0], [0.0, 1.0], "poisson")  # type: ignore[arg-type]

@@ -48,6 +48,7 @@ def test_sharpness_rises_to_two_over_eta_and_hovers_there(eta: float, steps: int
     assert records[-1].status == "max_steps"
     # 10 Lanczos iterations give λ_max here: checked against the dense Hessian's at the end
     last = records[-1]
+    assert last.theta is not None
     assert last.sharpness == pytest.approx(dense_lambda_max(objective, last.theta), rel=1e-6)
     assert last.sharpness == sharpness(objective, last.theta, 10)
 

@@ -224,9 +224,11 @@ def test_resume_from_a_state_saved_as_json(name, params) -> None:
     saved = json.loads(json.dumps(state_to_lists(first[-1].state)))
     assert saved["step"] == 15
     state = state_from_lists(name, saved, objective.n)
+    assert first[-1].theta is not None
     theta = np.array(json.loads(json.dumps(first[-1].theta.tolist())))
     rules = StopRules(max_steps=15, tol=0.0)
     rest = list(train(objective, theta, opt, rules=rules, start_t=15, state=state))
+    assert rest[-1].theta is not None and whole[-1].theta is not None
     assert_allclose(rest[-1].theta, whole[-1].theta, rtol=0, atol=0)
 
 
