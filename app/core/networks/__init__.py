@@ -12,6 +12,7 @@ from app.core.networks.data import (
     TOY_DATASETS,
     ToyData,
     chebyshev_t4,
+    from_points,
     toy_dataset,
 )
 from app.core.networks.mlp import (
@@ -90,6 +91,7 @@ __all__ = [
     "SharpnessSummary",
     "StepRecord",
     "forward",
+    "from_points",
     "init_theta",
     "lanczos",
     "layers",

@@ -4,7 +4,8 @@ al.'s 1-D regression: x evenly spaced in [−1, 1], targets the Chebyshev polyno
 T₄(x) = 8x⁴ − 8x² + 1.
 
 Classification sets have labels 0/1 (half the points each, class 0 first) and go with
-"cross_entropy" over 2 outputs; Chebyshev goes with "mse" over 1 output.
+"cross_entropy" over 2 outputs; Chebyshev goes with "mse" over 1 output. `from_points` brings
+the 1-D data of the regression surfaces (built-in or uploaded) to networks the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 Array: TypeAlias = NDArray[np.float64]
 Task: TypeAlias = Literal["classification", "regression"]
@@ -133,3 +134,27 @@ def toy_dataset(name: str, n: int, seed: int = 0, noise: float | None = None) ->
     X = _CLASSIFICATION[name](n, rng)
     X = X + noise * rng.standard_normal(X.shape)
     return ToyData(name, X, _labels(n), "classification")
+
+
+def from_points(
+    name: str, x: ArrayLike, y: ArrayLike, kind: Literal["logistic", "linear"]
+) -> ToyData:
+    """1-D data (a built-in dataset of app.core.data or an uploaded CSV) for a network:
+    "logistic" data (labels 0/1) becomes a two-class classification, "linear" data a 1-D
+    regression."""
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    if xs.ndim != 1 or ys.shape != xs.shape or not 2 <= xs.size <= MAX_POINTS:
+        raise ValueError(
+            f"x and y must be two lists of the same length, 2–{MAX_POINTS} points; "
+            f"got shapes {xs.shape} and {ys.shape}"
+        )
+    if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
+        raise ValueError("x or y has a value that is not a finite number")
+    if kind == "logistic":
+        if not np.all((ys == 0.0) | (ys == 1.0)):
+            raise ValueError("A classification needs labels 0 and 1 only")
+        return ToyData(name, xs[:, None], ys, "classification")
+    if kind == "linear":
+        return ToyData(name, xs[:, None], ys, "regression")
+    raise ValueError(f"Unknown kind {kind!r}. Valid kinds: logistic, linear.")
