@@ -24,7 +24,11 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest
 
+# ruff (lint and format) and mypy over the Python (configured in pyproject.toml); Biome over static/js.
 lint: $(VENV)/.installed-test
+	$(BIN)/ruff check app tests benchmarks scripts
+	$(BIN)/ruff format --check app tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/biome check static/js
 
 screenshot: $(VENV)/.installed-test
