@@ -17,13 +17,16 @@ from app.core.networks.data import (
 )
 from app.core.networks.mlp import (
     ACTIVATIONS,
+    MAX_GRID,
     MAX_HIDDEN_LAYERS,
     MAX_WIDTH,
     Activation,
     Architecture,
     forward,
     init_theta,
+    input_grid,
     layers,
+    probabilities,
 )
 from app.core.networks.objective import LOSSES, LossName, NetworkLoss
 from app.core.networks.sharpness import SharpnessSummary, lanczos, sharpness, summarize_sharpness
@@ -81,6 +84,7 @@ __all__ = [
     "toy_dataset",
     "ACTIVATIONS",
     "LOSSES",
+    "MAX_GRID",
     "MAX_HIDDEN_LAYERS",
     "MAX_WIDTH",
     "Activation",
@@ -94,7 +98,9 @@ __all__ = [
     "from_points",
     "init_theta",
     "lanczos",
+    "input_grid",
     "layers",
+    "probabilities",
     "sharpness",
     "summarize_sharpness",
     "state_from_lists",

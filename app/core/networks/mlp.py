@@ -28,6 +28,7 @@ Activation: TypeAlias = Literal["tanh", "relu", "gelu"]
 ACTIVATIONS: tuple[str, ...] = get_args(Activation)
 MAX_HIDDEN_LAYERS = 3
 MAX_WIDTH = 128
+MAX_GRID = 201  # input_grid: at most 201 × 201 points
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -210,3 +211,28 @@ def curvature(name: str, z: Array, h: Array, slope: Array) -> Array | None:
     if name == "relu":
         return None
     return _gelu_hess(z)
+
+
+def probabilities(arch: Architecture, theta: Array, X: Array) -> Array:
+    """The softmax of the outputs at inputs X (points × outputs): a classifier's class
+    probabilities, as torch.softmax(net(X), dim=1)."""
+    f = forward(arch, theta, X)
+    e = np.exp(f - f.max(axis=1, keepdims=True))
+    p: Array = e / e.sum(axis=1, keepdims=True)
+    return p
+
+
+def input_grid(X: Array, m: int, margin: float = 0.1) -> tuple[Array, Array, Array]:
+    """An m × m grid over the box of 2-D inputs X widened by `margin` of its size on each side:
+    the grid's x and y coordinates and its points (m² × 2, x varying fastest), for drawing a
+    classifier's decision regions under the data."""
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"A grid of inputs needs 2-D inputs; got shape {X.shape}")
+    if not 2 <= m <= MAX_GRID:
+        raise ValueError(f"Invalid grid size: {m!r} (a whole number 2–{MAX_GRID})")
+    low, high = X.min(axis=0), X.max(axis=0)
+    pad = margin * np.maximum(high - low, 1e-9)
+    xs = np.linspace(low[0] - pad[0], high[0] + pad[0], m)
+    ys = np.linspace(low[1] - pad[1], high[1] + pad[1], m)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])

@@ -8,7 +8,14 @@ import pytest
 import torch
 from numpy.testing import assert_allclose
 
-from app.core.networks import Architecture, forward, init_theta, layers
+from app.core.networks import (
+    Architecture,
+    forward,
+    init_theta,
+    input_grid,
+    layers,
+    probabilities,
+)
 from tests.core.networks.conftest import torch_net
 
 ARCHITECTURES = [
@@ -79,3 +86,22 @@ def test_hidden_widths_given_as_a_list_become_a_tuple() -> None:
     arch = Architecture(2, [8, 4], 2, "relu")  # type: ignore[arg-type]
     assert arch == Architecture(2, (8, 4), 2, "relu") and hash(arch) == hash(arch)
     assert arch.n_params == (2 + 1) * 8 + (8 + 1) * 4 + (4 + 1) * 2
+
+
+def test_class_probabilities_on_a_grid_under_the_data() -> None:
+    """probabilities is torch.softmax of the network's outputs; the grid covers the data's box
+    with a margin, x varying fastest (as a contour's z[j][i] wants)."""
+    arch = Architecture(2, (6, 5), 3, "gelu")
+    theta = np.random.default_rng(2).normal(size=arch.n_params) * 2.0
+    X = np.array([[-1.0, 0.0], [3.0, 2.0], [0.5, -2.0]])
+    xs, ys, points = input_grid(X, 21, margin=0.25)
+    assert (xs[0], xs[-1], ys[0], ys[-1]) == pytest.approx((-2.0, 4.0, -3.0, 3.0))
+    assert points.shape == (441, 2)
+    assert_allclose(points[:21, 0], xs)
+    assert_allclose(points[::21, 1], ys)
+    expected = torch.softmax(torch_net(arch, theta)(torch.from_numpy(points)), dim=1)
+    assert_allclose(probabilities(arch, theta, points), expected.detach().numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="grid size"):
+        input_grid(X, 10_000)
+    with pytest.raises(ValueError, match="2-D inputs"):
+        input_grid(X[:, :1], 10)
