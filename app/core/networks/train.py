@@ -179,7 +179,7 @@ def train(
                     gnorm,
                     eta,
                     theta.copy() if show_theta else None,
-                    sharpness(objective, theta, sharpness_iterations) if measure else None,
+                    _sharpness(objective, theta, sharpness_iterations) if measure else None,
                 )
                 theta, loss, grad, state, t = new_theta, new_loss, new_grad, new_state, t + 1
                 continue
@@ -190,11 +190,18 @@ def train(
             gnorm,
             None,
             theta.copy(),
-            sharpness(objective, theta, sharpness_iterations) if sharpness_every > 0 else None,
+            _sharpness(objective, theta, sharpness_iterations) if sharpness_every > 0 else None,
             *stop,
             state,
         )
         return
+
+
+def _sharpness(objective: NetworkLoss, theta: Array, iterations: int) -> float | None:
+    """λ_max at θ; None where it is not a finite number (far out on a diverging run)."""
+    with np.errstate(all="ignore"):
+        value = sharpness(objective, theta, iterations)
+    return value if math.isfinite(value) else None
 
 
 def _overflowed(t: int) -> tuple[Status, str]:

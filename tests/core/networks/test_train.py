@@ -153,8 +153,10 @@ def test_records_report_full_loss_gradient_schedule_and_sharpness() -> None:
 def test_stop_rules() -> None:
     objective, theta0 = setup("chebyshev", Architecture(1, (20,), 1, "tanh"))
     # a huge step size diverges, and the run says why
-    last = list(train(objective, theta0, make_optimizer("gd", eta=1e4)))[-1]
+    run = list(train(objective, theta0, make_optimizer("gd", eta=1e4), sharpness_every=1))
+    last = run[-1]
     assert last.status == "diverged" and last.reason.startswith("at step")
+    assert run[0].sharpness is not None  # measured, and no numpy warning on the way out
     assert math.isfinite(last.loss)
     # a loose tolerance converges at the first iterate whose gradient norm is within it
     records = list(
