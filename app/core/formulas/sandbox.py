@@ -30,10 +30,10 @@ PRELOAD = ["app.core.formulas.sandbox", "app.core.formulas.worker", "app.core.fo
 MEMORY_HEADROOM = 1 << 30  # bytes a child may allocate beyond what it starts with
 STARTUP_TIMEOUT = 30.0  # seconds for a child to start (not counted in the time limit)
 # A child may take WALL_FACTOR times its CPU time limit on the wall clock, and at least
-# WALL_SLACK s more than the limit: 1.8 s for the formulas' 1.2 s, so an answer (the formula's
-# verdict, or "busy, retry") still comes within 2 s on a busy machine.
-WALL_FACTOR = 1.5
-WALL_SLACK = 0.3
+# WALL_SLACK s more than the limit: 1.5 s for the formulas' 1.2 s, so an answer (the formula's
+# verdict, or "busy, retry") still comes within about 2 s on a busy machine.
+WALL_FACTOR = 1.25
+WALL_SLACK = 0.25
 POLL = 0.02  # seconds between two readings of the child's CPU time
 
 _CONTEXT = multiprocessing.get_context("forkserver")
