@@ -4,7 +4,8 @@
   nor `x._y` on an imported module `x`, nor a private module (`import x._y`).
 - Outside app/core, the core is imported only through its rooms' packages (app.core.surfaces,
   app.core.descent, app.core.formulas, app.core.data, …: each folder of app/core) and its shared
-  modules (app.core.text): what each room's __init__ lists is all the rest of the app may use.
+  modules (app.core.text), and only the names a room's __all__ lists: that is all the rest of
+  the app may use.
 - app/core is pure numpy: it never imports the web layer.
 """
 
@@ -21,6 +22,17 @@ APP = ROOT / "app"
 
 ROOMS = frozenset(f"app.core.{p.parent.name}" for p in (APP / "core").glob("*/__init__.py"))
 WEB_LAYER = ("app.api", "app.web", "app.main", "app.middleware", "fastapi", "starlette", "jinja2")
+
+
+def exported(room: str) -> frozenset[str]:
+    """The names a room's __init__.py lists in __all__."""
+    tree = ast.parse((ROOT / room.replace(".", "/") / "__init__.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            return frozenset(ast.literal_eval(node.value))
+    return frozenset()
 
 
 def is_private(name: str) -> bool:
@@ -79,7 +91,13 @@ def violations(source: str, module: str, is_package: bool = False) -> list[str]:
         elif isinstance(node, ast.ImportFrom):
             source_module = imported_from(node, module, is_package)
             check_target(source_module, node.lineno)
+            listed = exported(source_module) if source_module in ROOMS and not in_core else None
             for alias in node.names:
+                if listed is not None and alias.name not in listed:
+                    found.append(
+                        f"{module}:{node.lineno}: imports {alias.name} from {source_module}, "
+                        "which its __all__ does not list"
+                    )
                 if is_private(alias.name):
                     found.append(
                         f"{module}:{node.lineno}: imports the private name {alias.name} "
@@ -146,6 +164,7 @@ def test_the_walk_sees_every_room() -> None:
         ("app.api.convert", "from app.core.descent.runner import descend\n"),
         ("app.web.pages", "from app.core.surfaces.presets import PRESETS\n"),
         ("app.main", "import app.core.formulas.sandbox\n"),
+        ("app.api.convert", "from app.core.descent import runner\n"),  # not in its __all__
         ("app.core.descent.runner", "from app.api.schemas import DescentRequest\n"),
         ("app.core.surfaces.grid", "from fastapi import HTTPException\n"),
     ],
