@@ -21,6 +21,7 @@ from app.api.routes import (
     field,
     health,
     lessons,
+    networks,
     optimizers,
     surfaces,
 )
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(explore.router)
     app.include_router(expressions.router)
     app.include_router(lessons.router)
+    app.include_router(networks.router)
     app.include_router(pages.router)
     app.include_router(docs.router)
     app.mount("/static", VersionedStaticFiles(pages.STATIC), name="static")

@@ -191,3 +191,81 @@ class Deadline:
 
 def stopped_error(exc: Stopped) -> HTTPException:
     return HTTPException(422, f"The run was stopped: {exc}")
+
+
+# --- networks (issue 18) ---------------------------------------------------------------------
+# One evaluation of a network's loss on its data costs about a fixed overhead plus a part in
+# points × parameters (the matrix products) and a part in points × hidden units (the
+# activations). Measured here on one thread (benchmark-style, CPU time) over moons 500 × 354
+# parameters, Chebyshev 20 × 97, moons 2,000 × 4,482 and spirals 500 × 33,666: the figures
+# below are at or above every measurement (up to 2.7× above on the largest network), so an
+# estimate errs on the side of refusing.
+NET_EVAL_US = 200.0  # fixed cost of L and ∇L (µs)
+NET_PP_NS = 1.5  # per point × parameter, L and ∇L (ns)
+NET_PU_NS = 30.0  # per point × hidden unit, L and ∇L (ns)
+NET_VALUE_SHARE = 0.6  # L alone (a line-search trial) against L and ∇L
+NET_HVP_SHARE = 1.3  # a Hessian-vector product (one Lanczos iteration) against L and ∇L
+NET_STEP_US = 30.0  # an optimizer's update and the bookkeeping of one step (µs), plus:
+NET_STEP_PARAM_NS = 20.0  # per parameter (ns)
+NET_GRID_PP_NS = 1.0  # one point of a slice's grid, per data point × parameter (ns)
+NET_GRID_PU_NS = 20.0  # and per data point × hidden unit (ns)
+
+
+@dataclass(frozen=True)
+class NetworkWork:
+    """What drives the cost of a network request."""
+
+    params: int
+    points: int
+    units: int  # hidden units, summed over the layers
+    steps: int
+    batch: int | None  # minibatch size (None: full batch)
+    trials: float  # line-search evaluations of L per step
+    sharpness_every: int
+    lanczos: int
+    grid: int = 0  # points of a slice's grid (m²)
+
+
+def _net_eval_seconds(params: int, points: int, units: int) -> float:
+    return (NET_EVAL_US * 1e3 + points * (params * NET_PP_NS + units * NET_PU_NS)) * 1e-9
+
+
+def network_step_seconds(w: NetworkWork) -> float:
+    """One training step: L and ∇L on all the data (the record), the step's own gradient on its
+    minibatch, the line search's trials, the update, and the sharpness spread over its steps."""
+    full = _net_eval_seconds(w.params, w.points, w.units)
+    step_data = full if w.batch is None else _net_eval_seconds(w.params, w.batch, w.units)
+    seconds = full + (0.0 if w.batch is None else step_data)
+    seconds += w.trials * NET_VALUE_SHARE * step_data
+    seconds += (NET_STEP_US * 1e3 + w.params * NET_STEP_PARAM_NS) * 1e-9
+    if w.sharpness_every:
+        seconds += w.lanczos * NET_HVP_SHARE * full / w.sharpness_every
+    return seconds
+
+
+def network_seconds(w: NetworkWork) -> float:
+    grid = w.grid * w.points * (w.params * NET_GRID_PP_NS + w.units * NET_GRID_PU_NS) * 1e-9
+    return (w.steps + 1) * network_step_seconds(w) + grid
+
+
+def check_network(w: NetworkWork, what: str) -> float:
+    """The estimated seconds of a network request; 422 naming the budget and what to reduce."""
+    seconds = network_seconds(w)
+    if seconds <= BUDGET_SECONDS:
+        return seconds
+    options = []
+    grid_seconds = network_seconds(NetworkWork(**{**vars(w), "steps": 0, "grid": w.grid}))
+    room = BUDGET_SECONDS - grid_seconds
+    if room > 0:
+        options.append(f"max_steps ≤ {int(room / network_step_seconds(w)):,}")
+    if w.grid:
+        options.append("a smaller m")
+    if w.sharpness_every:
+        options.append("a larger sharpness_every or fewer sharpness_iterations")
+    if w.trials:
+        options.append("no line search")
+    options.append("fewer points or a smaller network")
+    detail = f"{w.steps:,} steps of a {w.params:,}-parameter network on {w.points:,} points" + (
+        f" and a {math.isqrt(w.grid)} × {math.isqrt(w.grid)} grid" if w.grid else ""
+    )
+    raise _over(f"{what} ({detail})", seconds, "use " + ", or ".join(options))

@@ -1,0 +1,187 @@
+"""Small networks (issue 18): train one (whole run or JSON Lines stream), slice its loss in 2-D,
+and describe what can be built."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator, Iterator
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Body
+from fastapi.responses import StreamingResponse
+
+from app.api import budget
+from app.api.json import JSONResponse, dumps_line
+from app.api.network_schemas import (
+    NETWORK_RUN_EXAMPLES,
+    NetworkRunOut,
+    NetworkRunRequest,
+)
+from app.api.networks import NetworkRun, step_to_dict
+from app.api.schemas import ErrorOut
+from app.core.networks import StepRecord
+
+router = APIRouter(prefix="/api/networks", tags=["networks"])
+
+RunBody = Annotated[NetworkRunRequest, Body(openapi_examples=NETWORK_RUN_EXAMPLES)]
+BAD_INPUT: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body is not readable (e.g. not UTF-8 JSON)"},
+    422: {"model": ErrorOut, "description": "Invalid request, explained in `message`"},
+}
+LINES_PER_WRITE = 256
+
+STREAM_DOC = """JSON Lines (`application/x-ndjson`), one object per line:
+
+```
+{"type": "start", "n": 97, "architecture": {...}, "layout": [{"name": "0.weight",
+ "shape": [32, 1], "offset": 0, "size": 32}, ...], "data": {...}, "theta0": [...], ...}
+{"type": "step", "t": 0, "loss": 0.61, "grad_norm": 1.2, "eta": 0.15, "sharpness": 3.1}
+...
+{"type": "end", "status": "max_steps", "message": "... The sharpness reached 2/η = 13.3 at step
+ 1,240 and stays within ±10% of it: gradient descent is at the edge of stability ...",
+ "steps": 4000, "final": {"t", "loss", "grad_norm", "theta", "sharpness"},
+ "sharpness": {"limit", "reached_at", "low", "high", "at_edge", "sentence"},
+ "resume": {"optimizer", "t", "theta", "state"}}
+```
+
+`sharpness` (λ_max of the Hessian, by Lanczos) is on the steps where it was measured
+(`sharpness_every`), `theta` on those asked for (`theta_every`) and on the last step. θ is laid
+out as `torch.nn.utils.parameters_to_vector` flattens `nn.Sequential(nn.Linear, activation, …,
+nn.Linear)`: `layout` gives each tensor's name, shape and offset. The steps are exactly those of
+`POST /api/networks/train`. A run stopped by the server's limits ends with a
+`{"type": "error", "message": ...}` line instead; when the client leaves, the run stops."""
+
+
+def _resolve(request: NetworkRunRequest) -> NetworkRun:
+    run = NetworkRun(request)
+    budget.check_network(run.work(), "This training run")
+    return run
+
+
+def _chunk(run: NetworkRun) -> int:
+    """Steps between two looks at the clock: about budget.CHUNK_SECONDS of work."""
+    step = budget.network_step_seconds(run.work())
+    return max(1, min(LINES_PER_WRITE, int(budget.CHUNK_SECONDS / step)))
+
+
+class _Tracker:
+    """Follows the records of a run for its end line: the first loss and the sharpness."""
+
+    def __init__(self) -> None:
+        self.first_loss: float | None = None
+        self.sharp: list[tuple[int, float]] = []
+        self.last: StepRecord | None = None
+
+    def see(self, record: StepRecord) -> None:
+        if self.first_loss is None:
+            self.first_loss = record.loss
+        if record.sharpness is not None:
+            self.sharp.append((record.t, record.sharpness))
+        self.last = record
+
+    def end(self, run: NetworkRun) -> dict[str, Any]:
+        assert self.last is not None and self.first_loss is not None
+        return run.end_line(self.last, self.first_loss, self.sharp)
+
+
+def train_records(
+    run: NetworkRun, deadline: budget.Deadline, theta_every: int | None = None
+) -> Iterator[StepRecord]:
+    """The run's records, with a look at the deadline every chunk of steps (raises Stopped)."""
+    chunk = _chunk(run)
+    for i, record in enumerate(run.records(theta_every)):
+        yield record
+        if (i + 1) % chunk == 0:
+            deadline.check()
+
+
+@router.post(
+    "/train",
+    response_model=NetworkRunOut,
+    responses=BAD_INPUT,
+    summary="Train a small network and return the whole run",
+)
+def post_train(request: RunBody) -> JSONResponse:
+    """The same start, step and end objects as the stream's lines, in one JSON object: `start`,
+    `steps` (one per iterate, the sharpness and θ_t where asked for) and `end` (status, message
+    in words with the sharpness summary, final θ, resume state)."""
+    run = _resolve(request)
+    tracker = _Tracker()
+    steps = []
+    try:
+        for record in train_records(run, budget.Deadline()):
+            tracker.see(record)
+            steps.append(step_to_dict(record))
+    except budget.Stopped as exc:
+        raise budget.stopped_error(exc) from None
+    return JSONResponse({"start": run.start_line(), "steps": steps, "end": tracker.end(run)})
+
+
+def _lines(run: NetworkRun, deadline: budget.Deadline) -> Generator[bytes, None, None]:
+    tracker = _Tracker()
+    batch: list[bytes] = [dumps_line(run.start_line())]
+    try:
+        for record in train_records(run, deadline):
+            tracker.see(record)
+            batch.append(dumps_line(step_to_dict(record)))
+            # the first step goes out at once, later ones in batches
+            if len(batch) >= LINES_PER_WRITE or record.t == run.start_t:
+                yield b"".join(batch)
+                batch.clear()
+    except budget.Stopped as exc:
+        batch.append(dumps_line({"type": "error", "message": f"The run was stopped: {exc}"}))
+        yield b"".join(batch)
+        return
+    batch.append(dumps_line(tracker.end(run)))
+    yield b"".join(batch)
+
+
+_DONE = object()
+
+
+async def _cancellable(
+    lines: Generator[bytes, None, None], deadline: budget.Deadline
+) -> AsyncIterator[bytes]:
+    """The lines, each batch computed in the threadpool. When the client leaves, Starlette
+    cancels this generator: the deadline is cancelled, and the run, which looks at it every
+    chunk of steps, stops there."""
+    try:
+        while True:
+            line = await anyio.to_thread.run_sync(next, lines, _DONE, abandon_on_cancel=True)
+            if line is _DONE:
+                return
+            yield line  # type: ignore[misc]
+    finally:
+        deadline.cancel()
+        try:
+            lines.close()
+        except ValueError:  # "generator already executing": the thread stops at its next check
+            pass
+
+
+@router.post(
+    "/train/stream",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": STREAM_DOC,
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        },
+        **BAD_INPUT,
+    },
+    summary="Train a small network and stream its steps as JSON Lines",
+)
+def post_train_stream(request: RunBody) -> StreamingResponse:
+    run = _resolve(request)
+    deadline = budget.Deadline()
+    lines = _lines(run, deadline)
+    first = next(lines)  # θ₀ checked here: a loss that is not finite at θ₀ is a 422, not a line
+    return StreamingResponse(
+        _prepend(first, _cancellable(lines, deadline)), media_type="application/x-ndjson"
+    )
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
