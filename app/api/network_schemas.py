@@ -230,3 +230,40 @@ class NetworkRunOut(BaseModel):
     start: dict[str, Any]
     steps: list[dict[str, Any]]
     end: dict[str, Any]
+
+
+class TrajectoryOut(BaseModel):
+    t: list[int] = Field(
+        description="Step of each kept iterate (every `every` steps, and the last)"
+    )
+    alpha: list[float] = Field(description="Its projection's coordinate along the first direction")
+    beta: list[float]
+    distance: list[float] = Field(description="Its distance from the plane")
+    offset: list[float] = Field(description="Its distance from the plane's centre")
+    true_loss: list[float | None] = Field(description="L(θ_t)")
+    plane_loss: list[float | None] = Field(description="L at its projection: the drawn height")
+
+
+class FaithfulnessOut(BaseModel):
+    variance_in_plane: float = Field(description="Share of the path's variance inside the plane")
+    tolerance: float = Field(description="|true − drawn| above this counts as misleading")
+    misleading: list[list[int]] = Field(description="Stretches of steps [first, last] that do")
+    message: str = Field(description="The verdict in words")
+
+
+class NetworkSliceOut(BaseModel):
+    plane: Literal["pca", "random"]
+    through: int = Field(description="The step whose θ is the plane's centre (α = β = 0)")
+    m: int
+    alpha: list[float] = Field(description="m values along the first direction")
+    beta: list[float] = Field(description="m values along the second direction")
+    loss: list[list[float | None]] = Field(
+        description="loss[j][i] at (alpha[i], beta[j]); null where not a finite number"
+    )
+    explained_variance: list[float] | None = Field(
+        description="PCA: the share of the path's variance along each direction"
+    )
+    every: int = Field(description="The path is kept every this many steps (and its last step)")
+    trajectory: TrajectoryOut
+    faithfulness: FaithfulnessOut
+    run: dict[str, Any] = Field(description="status, message and steps of the retrained run")

@@ -7,23 +7,28 @@ from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Body
+import numpy as np
+from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import StreamingResponse
 
 from app.api import budget
 from app.api.json import JSONResponse, dumps_line
 from app.api.network_schemas import (
     NETWORK_RUN_EXAMPLES,
+    NETWORK_SLICE_EXAMPLES,
     NetworkRunOut,
     NetworkRunRequest,
+    NetworkSliceOut,
+    NetworkSliceRequest,
 )
-from app.api.networks import NetworkRun, step_to_dict
+from app.api.networks import MAX_STORED, NetworkRun, step_to_dict
 from app.api.schemas import ErrorOut
-from app.core.networks import StepRecord
+from app.core.networks import StepRecord, loss_slice
 
 router = APIRouter(prefix="/api/networks", tags=["networks"])
 
 RunBody = Annotated[NetworkRunRequest, Body(openapi_examples=NETWORK_RUN_EXAMPLES)]
+SliceBody = Annotated[NetworkSliceRequest, Body(openapi_examples=NETWORK_SLICE_EXAMPLES)]
 BAD_INPUT: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "The body is not readable (e.g. not UTF-8 JSON)"},
     422: {"model": ErrorOut, "description": "Invalid request, explained in `message`"},
@@ -185,3 +190,103 @@ async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[by
     yield first
     async for chunk in rest:
         yield chunk
+
+
+MAX_SLICE_ITERATES = 400  # iterates of the path a slice is fitted to and checked against
+
+
+def _kept_every(run: NetworkRun) -> int:
+    """Keep every k-th θ_t of the path: at most MAX_SLICE_ITERATES of them, and at most
+    MAX_STORED numbers in all."""
+    steps, n = run.request.max_steps, run.arch.n_params
+    by_count = -(-steps // MAX_SLICE_ITERATES)
+    by_size = -(-(steps + 1) * n // (MAX_STORED - 2 * n))
+    return max(1, by_count, by_size)
+
+
+@router.post(
+    "/slice",
+    response_model=NetworkSliceOut,
+    responses=BAD_INPUT,
+    summary="The loss of a trained network on a 2-D plane, and how faithful that picture is",
+)
+def post_slice(request: SliceBody) -> JSONResponse:
+    """Retrains `run` (the same run gives the same path), then draws the loss on an m × m grid
+    of a plane through θ at step `through` (the final θ by default): spanned by the trajectory's
+    first two principal components (`pca`) or by two filter-normalised random directions
+    (`random`). The path is projected onto the plane; for each kept iterate, its distance from
+    the plane, its true loss and the loss at its projection (the height the picture draws it at)
+    are returned, with the share of the path's variance the plane holds and a sentence saying
+    where the picture misleads."""
+    run = NetworkRun(request.run)
+    every = _kept_every(run)
+    kept = request.run.max_steps // every + 3
+    budget.check_network(run.work(grid=request.m**2 + kept), "This slice")
+    through = request.through
+    iterates, steps, losses = [], [], []
+    center = None
+    tracker = _Tracker()
+    try:
+        for record in train_records(run, budget.Deadline(), theta_every=1):
+            tracker.see(record)
+            assert record.theta is not None
+            since = record.t - run.start_t
+            if since % every == 0 or record.status is not None:
+                iterates.append(record.theta)
+                steps.append(record.t)
+                losses.append(record.loss)
+            if through is not None and record.t == through:
+                center = record.theta
+    except budget.Stopped as exc:
+        raise budget.stopped_error(exc) from None
+    end = tracker.end(run)
+    if through is not None and center is None:
+        raise HTTPException(
+            422,
+            f"through = {through}: the run has no step {through} (it went from step "
+            f"{run.start_t} to step {end['final']['t']}, {end['status']})",
+        )
+    try:
+        cut = loss_slice(
+            run.objective,
+            request.plane,
+            request.m,
+            iterates=np.array(iterates),
+            center=center,
+            seed=request.seed,
+            steps=steps,
+            true_loss=losses,
+        )
+    except ValueError as exc:
+        raise HTTPException(422, f"The slice cannot be drawn: {exc}") from None
+    report = cut.faithfulness
+    assert report is not None
+    coords = report.projection.coords
+    return JSONResponse(
+        {
+            "plane": request.plane,
+            "through": end["final"]["t"] if through is None else through,
+            "m": request.m,
+            "alpha": cut.grid.alpha,
+            "beta": cut.grid.beta,
+            "loss": cut.grid.loss,
+            "explained_variance": cut.plane.explained_variance,
+            "every": every,
+            "trajectory": {
+                "t": report.steps,
+                "alpha": coords[:, 0],
+                "beta": coords[:, 1],
+                "distance": report.projection.distance,
+                "offset": report.projection.offset,
+                "true_loss": report.true_loss,
+                "plane_loss": report.plane_loss,
+            },
+            "faithfulness": {
+                "variance_in_plane": report.variance_in_plane,
+                "tolerance": report.tolerance,
+                "misleading": report.misleading,
+                "message": report.message,
+            },
+            "run": {k: end[k] for k in ("status", "message", "steps")},
+        }
+    )
