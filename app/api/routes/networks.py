@@ -14,6 +14,10 @@ from fastapi.responses import StreamingResponse
 from app.api import budget
 from app.api.json import JSONResponse, dumps_line
 from app.api.network_schemas import (
+    DEFAULT_POINTS,
+    MAX_LANCZOS,
+    MAX_SLICE_M,
+    MAX_STEPS,
     NETWORK_RUN_EXAMPLES,
     NETWORK_SLICE_EXAMPLES,
     NetworkRunOut,
@@ -21,9 +25,21 @@ from app.api.network_schemas import (
     NetworkSliceOut,
     NetworkSliceRequest,
 )
-from app.api.networks import MAX_STORED, NetworkRun, step_to_dict
+from app.api.networks import MAX_PARAMS, MAX_STORED, NetworkRun, step_to_dict
 from app.api.schemas import ErrorOut
-from app.core.networks import StepRecord, loss_slice
+from app.core.data import BUILTINS
+from app.core.descent import CATALOGUE
+from app.core.networks import (
+    ACTIVATIONS,
+    DEFAULT_NOISE,
+    MAX_HIDDEN_LAYERS,
+    MAX_NOISE,
+    MAX_POINTS,
+    MAX_WIDTH,
+    TOY_DATASETS,
+    StepRecord,
+    loss_slice,
+)
 
 router = APIRouter(prefix="/api/networks", tags=["networks"])
 
@@ -288,5 +304,52 @@ def post_slice(request: SliceBody) -> JSONResponse:
                 "message": report.message,
             },
             "run": {k: end[k] for k in ("status", "message", "steps")},
+        }
+    )
+
+
+@router.get("", summary="What networks can be built: datasets, activations, limits")
+def get_networks() -> JSONResponse:
+    """The toy datasets (with their default sizes and noise), the built-in 1-D datasets, the
+    activations, the optimizers a network may use, and every cap of a request."""
+    toy = [
+        {
+            "id": name,
+            "description": TOY_DATASETS[name],
+            "task": "regression" if name == "chebyshev" else "classification",
+            "loss": "mse" if name == "chebyshev" else "cross_entropy",
+            "inputs": 1 if name == "chebyshev" else 2,
+            "outputs": 1 if name == "chebyshev" else 2,
+            "default_points": DEFAULT_POINTS[name],
+            "default_noise": DEFAULT_NOISE[name],
+        }
+        for name in TOY_DATASETS
+    ]
+    builtin = [
+        {"kind": kind, "dataset": d.id, "name": d.name, "points": int(d.x.size)}
+        for d in BUILTINS.values()
+        for kind in d.kinds
+    ]
+    return JSONResponse(
+        {
+            "datasets": toy,
+            "builtin": builtin,
+            "activations": list(ACTIVATIONS),
+            "optimizers": [spec.name for spec in CATALOGUE if spec.name != "newton"],
+            "defaults": NetworkRunRequest().model_dump(),
+            "limits": {
+                "hidden_layers": MAX_HIDDEN_LAYERS,
+                "width": MAX_WIDTH,
+                "parameters": MAX_PARAMS,
+                "points": MAX_POINTS,
+                "noise": MAX_NOISE,
+                "steps": MAX_STEPS,
+                "sharpness_iterations": MAX_LANCZOS,
+                "slice_m": MAX_SLICE_M,
+                "slice_iterates": MAX_SLICE_ITERATES,
+                "stored_numbers": MAX_STORED,
+                "cpu_seconds": budget.BUDGET_SECONDS,
+                "wall_seconds": budget.WALL_SECONDS,
+            },
         }
     )
