@@ -4,6 +4,20 @@ optimizer, θ₀, the runs to compare, which views to show) plus a few sentences
 Runs are written in the API's own terms (the bodies of POST /api/descent), so a lesson can be
 checked, and replayed by a script, without the page. `expect` states what a run must show; the
 tests hold every lesson to it.
+
+Network lessons (8 and 9) have the same structure, with two additions the page reads:
+
+- `views["network"]` is True: the page shows the network view (loss and sharpness charts, slices)
+  instead of a 2-D surface; `views["sharpness"]` / `views["slice"]` say which of its panels.
+- each run has `api`, the endpoint its body is sent to: "/api/networks/train" (the body is a
+  network run) or "/api/networks/slice" (the body is {"run": …, "plane": …, "m": …}). A run
+  without `api` is a POST /api/descent body, as in lessons 1–7.
+
+Their `expect` keys: `status`; `sharpness_at_edge` (the end line's sharpness summary says the
+run reached 2/η and stayed within ±10% of it); `loss_falls` (the final loss is below a tenth of
+the first); `message_contains`; for slices `explained_at_least` (PC1 + PC2 share of the path's
+variance), `misleading_within` (every misleading stretch ends by this step),
+`variance_in_plane_below` and `misleading_at_least` (that many kept iterates are misleading).
 """
 
 from __future__ import annotations
@@ -19,6 +33,35 @@ def _run(
     optimizer = {"name": name, "eta": eta, **extra.pop("hyper", {})}
     return {"label": label, "surface": surface, "theta0": theta0, "optimizer": optimizer, **extra}
 
+
+TRAIN, SLICE = "/api/networks/train", "/api/networks/slice"
+
+
+def _chebyshev(eta: float, max_steps: int, label: str) -> dict[str, Any]:
+    """Full-batch GD on Cohen et al.'s Chebyshev setup, as tests/core/networks's edge-of-stability
+    test runs it: 1 → 32 → 1 tanh from seed 0 on T₄ at 20 points, sharpness every 5 steps."""
+    return {
+        "label": label,
+        "api": TRAIN,
+        "architecture": {"hidden": [32], "activation": "tanh"},
+        "data": {"dataset": "chebyshev", "points": 20},
+        "init": {"seed": 0},
+        "optimizer": {"name": GD, "eta": eta},
+        "max_steps": max_steps,
+        "tol": 0.0,
+        "sharpness_every": 5,
+        "sharpness_iterations": 10,
+    }
+
+
+# A small classifier on two moons, sliced twice.
+_MOONS_RUN: dict[str, Any] = {
+    "architecture": {"hidden": [16], "activation": "tanh"},
+    "data": {"dataset": "moons", "points": 200},
+    "init": {"seed": 0},
+    "optimizer": {"name": GD, "eta": 0.5},
+    "max_steps": 300,
+}
 
 LESSONS: list[dict[str, Any]] = [
     {
@@ -171,6 +214,75 @@ LESSONS: list[dict[str, Any]] = [
             ),
         ],
         "expect": [{"status": "converged", "at_minimum": True}, {"status": "max_steps"}],
+    },
+    {
+        "id": 8,
+        "slug": "edge-of-stability",
+        "title": "η sets the sharpness: the edge of stability",
+        "text": [
+            "On a quadratic, GD with step size η converges only if the curvature λ stays below "
+            "2/η. A network's curvature is not fixed: its sharpness, the largest eigenvalue of "
+            "the Hessian, changes as it trains.",
+            "Here full-batch GD sharpens the network until the sharpness reaches 2/η, and then "
+            "it hovers there, while the loss keeps falling, jaggedly, instead of diverging: the "
+            "edge of stability (Cohen et al., 2021). A smaller η lets it settle higher.",
+        ],
+        "question": "Compare the two runs: where does each one's sharpness stop rising, and what "
+        "does the loss do once it gets there?",
+        "views": {"network": True, "sharpness": True},
+        "runs": [
+            _chebyshev(0.15, 4000, "GD, η = 0.15 (2/η = 13.3)"),
+            _chebyshev(0.133, 5000, "GD, η = 0.133 (2/η = 15.0)"),
+        ],
+        "expect": [
+            {
+                "status": "max_steps",
+                "sharpness_at_edge": True,
+                "loss_falls": True,
+                "message_contains": "edge of stability",
+            },
+            {
+                "status": "max_steps",
+                "sharpness_at_edge": True,
+                "loss_falls": True,
+                "message_contains": "edge of stability",
+            },
+        ],
+    },
+    {
+        "id": 9,
+        "slug": "honest-slices",
+        "title": "A network's loss in 2-D: what a slice shows and what it hides",
+        "text": [
+            "A network has hundreds of parameters, so any picture of its loss is a slice: a "
+            "plane through θ, with the path projected onto it.",
+            "The plane of the path's two principal components holds almost all of its "
+            "movement; a random plane through the same θ holds almost none, so the path's drawn "
+            "heights there are not its losses. The faithfulness line says which iterates lie.",
+        ],
+        "question": "Switch between the two planes: which iterates does each one draw at the "
+        "wrong height, and how much of the path's variance does each hold?",
+        "views": {"network": True, "slice": True},
+        "runs": [
+            {"label": "PCA plane", "api": SLICE, "run": _MOONS_RUN, "plane": "pca", "m": 41},
+            {
+                "label": "random plane",
+                "api": SLICE,
+                "run": _MOONS_RUN,
+                "plane": "random",
+                "m": 41,
+                "seed": 0,
+            },
+        ],
+        "expect": [
+            {"status": "max_steps", "explained_at_least": 0.9, "misleading_within": 5},
+            {
+                "status": "max_steps",
+                "variance_in_plane_below": 0.1,
+                "misleading_at_least": 150,
+                "message_contains": "are not their losses",
+            },
+        ],
     },
 ]
 

@@ -16,9 +16,13 @@ class LessonOut(BaseModel):
     title: str
     text: list[str] = Field(description="Two or three sentences, one per item")
     question: str = Field(description="What the learner should try")
-    views: dict[str, bool] = Field(description="Views to show: basins, gradient_field, race, …")
+    views: dict[str, bool] = Field(
+        description="Views to show: basins, gradient_field, race, …; network (lessons on a "
+        "network: the network view with its sharpness or slice panel)"
+    )
     runs: list[dict[str, Any]] = Field(
-        description="The runs to show, each a POST /api/descent body plus a `label`"
+        description="The runs to show, each a request body plus a `label`: a POST /api/descent "
+        "body, or with `api` the network endpoint it is for (/api/networks/train or /slice)"
     )
     expect: list[dict[str, Any]] = Field(description="What each run shows (checked by the tests)")
 

@@ -336,7 +336,7 @@ def get_networks() -> JSONResponse:
             "builtin": builtin,
             "activations": list(ACTIVATIONS),
             "optimizers": [spec.name for spec in CATALOGUE if spec.name != "newton"],
-            "defaults": NetworkRunRequest().model_dump(),
+            "defaults": NetworkRunRequest.model_validate({}).model_dump(),
             "limits": {
                 "hidden_layers": MAX_HIDDEN_LAYERS,
                 "width": MAX_WIDTH,
