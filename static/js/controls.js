@@ -7,6 +7,7 @@ import {
   startEta,
   takesLineSearch,
 } from "./catalogue.js";
+import { inWords } from "./errorwords.js";
 import { latexToText, short } from "./format.js";
 import { SPEEDS } from "./player.js";
 import { SchedulePanel } from "./schedule.js";
@@ -163,24 +164,32 @@ export class Controls {
       el.removeAttribute("aria-invalid");
   }
 
-  // Returns false when no field matches, so the caller shows the message elsewhere.
-  showError(field, message) {
+  // The error slot of a field and the control it belongs to.
+  slotOf(field) {
     const slot = document.querySelector(`[data-error-for="${field}"]`);
-    if (!slot) return false;
-    slot.textContent = message;
+    if (!slot) return { slot: null, input: null };
     const input =
       field in { eta: 1, x0: 1, y0: 1, steps: 1, tol: 1 }
         ? $(field)
         : ($(`h-${field}`) ?? slot.parentElement.querySelector("input, select"));
+    return { slot, input };
+  }
+
+  // Returns false when no field matches, so the caller shows the message elsewhere.
+  showError(field, message) {
+    const { slot, input } = this.slotOf(field);
+    if (!slot) return false;
+    slot.textContent = message;
     if (input) input.setAttribute("aria-invalid", "true");
     return true;
   }
 
-  // Map an API error to the fields it concerns: `detail[].loc` for validation errors, else the
-  // field named at the start of `message` ("max_steps = 20000 is above …").
+  // Map an API error to the fields it concerns: `detail[].loc` for validation errors, in the
+  // page's words (errorwords.js), else the field named at the start of `message` ("max_steps =
+  // 20000 is above …"). Returns the messages shown next to controls.
   showApiError(error) {
     const alias = { theta0: null, max_steps: "steps", tol: "tol", eta: "eta" };
-    let shown = false;
+    const shown = [];
     for (const d of error.detail) {
       const loc = (d.loc || []).filter((p) => p !== "body");
       let field = String(loc.at(-1));
@@ -194,12 +203,13 @@ export class Controls {
         const rest = loc.slice(loc.indexOf(part) + (part === "schedule" ? 2 : 1)); // past the schedule's name
         field = rest.length ? `${part}.${rest.at(-1)}` : part;
       } else if (field in alias && alias[field]) field = alias[field];
-      shown = this.showError(field, d.msg) || shown;
+      const words = inWords(d.msg, this.slotOf(field).input);
+      if (this.showError(field, words)) shown.push(words);
     }
-    if (!shown) {
+    if (!shown.length) {
       const m = /^([a-z_0-9]+)/.exec(error.message);
       const field = m && (alias[m[1]] || m[1]);
-      if (field) shown = this.showError(field, error.message);
+      if (field && this.showError(field, error.message)) shown.push(error.message);
     }
     return shown;
   }

@@ -21,7 +21,7 @@ import { colorField } from "./plotkit.js";
 import { Presenter } from "./presenter.js";
 import { follow, racersFromForm, renderRacePick } from "./race.js";
 import { ResumeOffer } from "./resume.js";
-import { download, throttle, toCSV, toJSON } from "./runs.js";
+import { download, StreamError, throttle, toCSV, toJSON } from "./runs.js";
 import { Sources } from "./sources.js";
 import { defaultsFor, encode, MAX_PINS, requestBody, runPart, sameRun } from "./state.js";
 import { Store } from "./store.js";
@@ -99,12 +99,14 @@ const player = new Player({
   },
 });
 
+// An API error is shown next to the controls it concerns and, in the same words, in the status
+// line; a run the server stopped (runs.js StreamError) says why; anything else is the network.
 function showError(err) {
-  if (err instanceof ApiError) controls.showApiError(err);
-  views.status(
-    "error",
-    err instanceof ApiError ? err.message : `Could not reach the server: ${err.message}`,
-  );
+  const words = err instanceof ApiError ? controls.showApiError(err) : [];
+  let message = `Could not reach the server: ${err.message}`;
+  if (words.length) message = words.map((w) => w.replace(/\.?$/, ".")).join(" ");
+  else if (err instanceof ApiError || err instanceof StreamError) message = err.message;
+  views.status("error", message);
 }
 
 // --- runs --------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ export class Run {
     this.message = "";
     this.steps = 0;
     this.nearest = null;
+    this.error = null;
   }
 
   add(line) {
@@ -28,6 +29,8 @@ export class Run {
       this.loss[i] = line.loss;
       this.grad[i] = line.grad;
       this.eta_t[i] = line.eta ?? null;
+    } else if (line.type === "error") {
+      this.error = line.message; // the server stopped the run (its time budget): fetchRun throws
     } else if (line.type === "end") {
       const steps = this.startT > 0 ? this.startT - 1 + line.steps : line.steps;
       let message = line.message;
@@ -59,9 +62,13 @@ export async function fetchRun(body, signal, onProgress = () => {}, init = null)
       onProgress(run);
     },
   });
+  if (run.error) throw new StreamError(run.error);
   if (!run.done) throw new Error("The run's stream ended early: the server closed the connection.");
   return run;
 }
+
+// A stream that ended with an error line: the server's own message, in words.
+export class StreamError extends Error {}
 
 // At most one call per `ms` (a number, or a function giving it), always ending with the newest
 // arguments.
