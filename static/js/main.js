@@ -26,6 +26,7 @@ import { Sources } from "./sources.js";
 import { defaultsFor, encode, MAX_PINS, requestBody, runPart, sameRun } from "./state.js";
 import { Store } from "./store.js";
 import { Sweep } from "./sweep.js";
+import { untabToolbars } from "./toolbars.js";
 import { UrlSync } from "./url.js";
 import { Views } from "./views.js";
 
@@ -46,6 +47,7 @@ let holdPlayer = false; // the next run waits at t = 0: a lesson that is stepped
 // --- views -------------------------------------------------------------------------------------
 
 const views = new Views();
+untabToolbars(document.body);
 const dataView = new DataFigure($("dataview-figure"), $("dataview"), $("dataview-note"));
 views.onShow = (r, t) => {
   dataView.show(r, t);

@@ -20,17 +20,19 @@ export const FONT = {
 };
 const MAX_DRAWN = 2000; // points per drawn path: longer paths are thinned for the SVG
 
+// The toolbar offers what a learner needs and nothing that leaves the site (no "Share chart…",
+// Plotly's cloud upload): a PNG of the plot and a reset of the zoom and pan (toolbars.js keeps
+// these buttons out of the Tab order).
 export const PLOT_CONFIG = {
   displaylogo: false,
   doubleClick: false, // a double click would reset the zoom, not what a user clicking θ₀ wants
-  modeBarButtonsToRemove: [
-    "select2d",
-    "lasso2d",
-    "autoScale2d",
-    "toggleSpikelines",
-    "resetCameraLastSave3d",
-  ],
+  modeBarButtons: [["toImage", "resetScale2d"]],
   toImageButtonOptions: { format: "png", scale: 2 },
+};
+// The same for the 3-D view, whose reset puts the camera back.
+export const PLOT_CONFIG_3D = {
+  ...PLOT_CONFIG,
+  modeBarButtons: [["toImage", "resetCameraDefault3d"]],
 };
 
 // --- colours ---------------------------------------------------------------------------------

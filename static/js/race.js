@@ -37,14 +37,19 @@ export function parseEtas(text) {
   return { etas };
 }
 
-// The racers besides the run on show: every picked optimizer at every η (or at this run's η,
-// a second-order method at its own, Newton's 1), from this run's θ₀ with its step limit and tolerance. The run on show keeps its
-// own hyperparameters; the others take torch's defaults.
+// The racers besides the run on show: every picked optimizer at every η listed (or at this run's
+// η), except a second-order method, which races at its own η (Newton's 1, or this run's when it
+// is the run on show) whatever the list says; each from this run's θ₀ with its step limit and
+// tolerance. The run on show keeps its own hyperparameters; the others take torch's defaults.
+const etasOf = (optimizer, settings, etas) => {
+  if (!hasOwnEta(optimizer)) return etas ?? [settings.eta];
+  return [optimizer === settings.optimizer ? settings.eta : optimizerOf(optimizer).default_eta];
+};
+
 export function racers(settings, picked, etas) {
   const out = [];
   for (const optimizer of picked) {
-    const own = hasOwnEta(optimizer) && optimizer !== settings.optimizer;
-    for (const eta of etas ?? [own ? optimizerOf(optimizer).default_eta : settings.eta]) {
+    for (const eta of etasOf(optimizer, settings, etas)) {
       const hyper = optimizer === settings.optimizer ? { ...settings.hyper } : {};
       const racer = { ...structuredClone(settings), optimizer, eta, hyper };
       if (!sameRun(racer, settings) && !out.some((r) => sameRun(r, racer))) out.push(racer);

@@ -1,4 +1,6 @@
 // The 3-D surface view: the surface, the minima, the pinned runs and the path lying on it.
+
+import { paramNames } from "./params.js";
 import {
   COLORSCALE,
   CROWDED,
@@ -7,7 +9,7 @@ import {
   indices,
   landmarkMarkers,
   PIN_COLORS,
-  PLOT_CONFIG,
+  PLOT_CONFIG_3D,
   RUN_COLOR,
 } from "./plotkit.js";
 import { changesUpTo } from "./resume.js";
@@ -125,8 +127,8 @@ export class SurfaceView {
       showlegend: false,
       paper_bgcolor: "rgba(0,0,0,0)",
       scene: {
-        xaxis: axis("x", [...d.x]),
-        yaxis: axis("y", [...d.y]),
+        xaxis: axis(paramNames(surface)[0], [...d.x]),
+        yaxis: axis(paramNames(surface)[1], [...d.y]),
         zaxis: axis("L", [colors.lo, colors.hi + this.lift]),
         hovermode: false, // no picking pass (a readPixels) on every mouse move anywhere on the page
         aspectmode: "manual",
@@ -134,7 +136,7 @@ export class SurfaceView {
         camera: { eye: { x: -1.2, y: -1.35, z: 1.5 } },
       },
     };
-    return Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG, responsive: true });
+    return Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG_3D, responsive: true });
   }
 
   // Points outside the drawn box are cut: a diverging path would otherwise stretch the scene.
