@@ -21,6 +21,7 @@ from app.api.routes import (
     field,
     health,
     lessons,
+    live,
     networks,
     optimizers,
     surfaces,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(surfaces.router)
     app.include_router(field.router)
     app.include_router(descent.router)
+    app.include_router(live.router)
     app.include_router(optimizers.router)
     app.include_router(datasets.router)
     app.include_router(explore.router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -85,11 +86,16 @@ def error_response(status_code: int, message: str, detail: Any = None) -> JSONRe
     )
 
 
+def validation_body(raw: Sequence[Any]) -> dict[str, Any]:
+    """The 422 body (`message`, `detail`) for pydantic's or FastAPI's list of errors."""
+    errors = [_readable(dict(e)) for e in raw]
+    message = "; ".join(f"{_location(tuple(e['loc']))}: {e['msg']}" for e in errors)
+    return {"message": message or "Invalid request", "detail": errors}
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [_readable(e) for e in exc.errors()]
-    message = "; ".join(f"{_location(tuple(e['loc']))}: {e['msg']}" for e in errors)
-    return error_response(422, message or "Invalid request", errors)
+    return JSONResponse(status_code=422, content=validation_body(exc.errors()))
 
 
 # A run of this many characters without a space is an echo (an id, a number), not prose; its
@@ -103,8 +109,8 @@ def shorten(text: str) -> str:
     return _LONG_WORD.sub(lambda m: f"{m[1][:40]}…{m[2]} ({len(m[1]):,} characters){m[3]}", text)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+def http_error_body(exc: StarletteHTTPException) -> dict[str, Any]:
+    """The body (`message`, `detail`) of the answer to an HTTPException."""
     # A text detail is shortened; a structured one (a formula's, with its caret) is kept as is.
     raw: object = exc.detail  # typed str by Starlette, but ours may be a list (see above)
     detail = shorten(raw) if isinstance(raw, str) else raw
@@ -114,7 +120,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         message = "; ".join(msgs) or message
     if exc.status_code == 400 and message == "There was an error parsing the body":
         message = "The request body could not be read: send JSON encoded as UTF-8."
-    response = error_response(exc.status_code, message, detail)
+    return {"message": message, "detail": detail}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    response = JSONResponse(status_code=exc.status_code, content=http_error_body(exc))
     if exc.headers:
         response.headers.update(exc.headers)
     return response

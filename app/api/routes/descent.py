@@ -51,7 +51,7 @@ INLINE_BUDGET_US = 1000.0
 STEP_COST_US = {"compiled_gd": 0.05, "plain_gd": 1.4, "newton": 8.5, "other": 4.0}
 
 
-def _short(request: DescentRequest) -> bool:
+def short_run(request: DescentRequest) -> bool:
     """Is this run cheap enough to compute on the event loop?"""
     if not isinstance(request.surface, str) or getattr(request.optimizer, "line_search", None):
         return False
@@ -97,7 +97,7 @@ class DescentRoute(APIRoute):
 
 
 class _ShortRun(DescentRoute):
-    short = staticmethod(_short)
+    short = staticmethod(short_run)
 
 
 class _StreamStart(DescentRoute):
@@ -162,6 +162,12 @@ def _first(run: ResolvedRun) -> tuple[Iterate, Iterator[Iterate]]:
 def run_descent(request: Request, settings: SettingsDep) -> JSONResponse:
     """Runs until ‖∇L‖ ≤ tol (converged), divergence, or `max_steps`; `path`, `loss` and `grad`
     hold θ_0 … θ_steps, and `message` explains the outcome."""
+    return JSONResponse(whole_run(request, settings))
+
+
+def whole_run(request: DescentRequest, settings: Settings) -> dict[str, Any]:
+    """The body of POST /api/descent's answer (also the live socket's, routes/live.py), with the
+    same checks and work budget; raises HTTPException."""
     run = _resolve(request, settings)
     try:  # ValueError: the loss or its gradient is not finite at θ₀
         path = Trajectory(run.surface, run.optimizer, run.theta0, run.rules, **run.options)
@@ -184,7 +190,7 @@ def run_descent(request: Request, settings: SettingsDep) -> JSONResponse:
         start_t=path.t0,
         stochastic=run.step_gradient is not None,
     )
-    return JSONResponse(trajectory_to_dict(run, path, summary))
+    return trajectory_to_dict(run, path, summary)
 
 
 def _rest(run: ResolvedRun, first: Iterate, rest: Iterator[Iterate]) -> Iterator[bytes]:
