@@ -33,6 +33,8 @@ from app.core.descent import (
     make_schedule,
 )
 from app.core.networks import (
+    MAX_HIDDEN_LAYERS,
+    MAX_WIDTH,
     Architecture,
     Minibatches,
     NetworkLoss,
@@ -49,7 +51,8 @@ from app.core.networks import (
 from app.core.text import sci
 
 DEFAULT_ETA = 0.1
-MAX_PARAMS = 40_000  # parameters of one network (3 hidden layers of 128 on 2-D data: 33,666)
+# The most parameters a network can have under the width and depth caps (3 × 128 on 2-D data).
+MAX_PARAMS = Architecture(2, (MAX_WIDTH,) * MAX_HIDDEN_LAYERS, 2, "tanh").n_params
 MAX_STORED = 4_000_000  # floats of θ_t kept by one request (theta_every, or a slice's path)
 _NOT_HYPERPARAMETERS = {"name", "schedule", "line_search"}
 
@@ -129,11 +132,6 @@ class NetworkRun:
         except ValueError as exc:
             raise _fail(f"architecture: {exc}") from None
         n = self.arch.n_params
-        if n > MAX_PARAMS:
-            raise _fail(
-                f"architecture: this network ({describe(self.arch)}) has {n:,} parameters, above "
-                f"this server's cap of {MAX_PARAMS:,}: use fewer or narrower hidden layers"
-            )
         self.objective = NetworkLoss(self.arch, self.data.X, self.data.y, self.data.loss)
         params = request.optimizer or GDParams(name="gd", eta=DEFAULT_ETA)
         self.params = params
