@@ -26,6 +26,7 @@ TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 PLOTLY = "plotly"  # the key of Plotly's bundle among ASSETS; the page's is page_key()
+NETWORK = "network"  # the network page's key is "network " + page_key()
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
@@ -58,6 +59,20 @@ def render_index(version: str) -> bytes:
     )
 
 
+def render_network(version: str) -> bytes:
+    """The network page (issue 18): train a small network, its sharpness and its 2-D slices."""
+    return (
+        templates.get_template("network.html")
+        .render(
+            plotly_url=plotly_url(),
+            static_version=version,
+            version=__version__,
+            lessons=[(item["id"], item["title"]) for item in LESSONS],
+        )
+        .encode()
+    )
+
+
 def page_key() -> str:
     """The page's key: the static files' version, then the templates' (an edit to either makes a
     new page)."""
@@ -65,7 +80,12 @@ def page_key() -> str:
 
 
 def build(key: str) -> Encoded:
-    raw = PLOTLY_JS.read_bytes() if key == PLOTLY else render_index(key.split()[0])
+    if key == PLOTLY:
+        raw = PLOTLY_JS.read_bytes()
+    elif key.startswith(NETWORK):
+        raw = render_network(key.split()[1])
+    else:
+        raw = render_index(key.split()[0])
     return assets.encode(raw, assets.CACHE)
 
 
@@ -83,6 +103,11 @@ def index(request: Request) -> Response:
     # Revalidated on every visit (a 304 costs a few hundred bytes): a new static version must
     # reach the browser at once.
     return assets.respond(ASSETS.get(page_key()), request, "text/html", "no-cache")
+
+
+@router.get("/network", response_class=HTMLResponse)
+def network(request: Request) -> Response:
+    return assets.respond(ASSETS.get(f"{NETWORK} {page_key()}"), request, "text/html", "no-cache")
 
 
 @router.get("/vendor/plotly-{tag}.min.js")

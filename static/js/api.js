@@ -110,3 +110,9 @@ async function streamLines(url, body, { signal, onLines }) {
 
 export const streamDescent = (body, options) => streamLines("/api/descent/stream", body, options);
 export const streamBasins = (body, options) => streamLines("/api/basins", body, options);
+
+// Small networks (network.js): what can be built, a training run streamed, a 2-D slice of its loss.
+export const getNetworks = () => getJSON("/api/networks");
+export const streamNetwork = (body, options) =>
+  streamLines("/api/networks/train/stream", body, options);
+export const postNetworkSlice = (body, signal) => postJSON("/api/networks/slice", body, signal);

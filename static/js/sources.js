@@ -28,6 +28,11 @@ export class Sources {
     await this.lessons.load();
     const lesson = this.lessons.get(id);
     if (!lesson) return null;
+    if (lesson.views.network) {
+      // a network lesson (8, 9) opens on the network page (network.js)
+      location.assign(`/network?lesson=${id}${present ? "&present=1" : ""}`);
+      return null;
+    }
     const defaults = async (sid) => defaultsFor(await this.surfaceOf(sid));
     const state = await stateOfLesson(lesson, k, defaults);
     return { state: { ...state, present }, hold: Boolean(lesson.views.paused) };

@@ -1,0 +1,114 @@
+// A 2-D slice of a network's loss (POST /api/networks/slice) in the page's own contour and 3-D
+// views: the m × m grid is a surface on (α, β), the projected path is a run on it, drawn at the
+// loss of its projection. Beside them, how faithful the picture is: the share of the path's
+// variance in the plane, and per iterate its distance from the plane and its true loss against
+// the drawn one, with the API's sentence when the slice misleads.
+import { ContourView } from "./contour.js";
+import { num } from "./format.js";
+import { colorField } from "./plotkit.js";
+import { SurfaceView } from "./surface3d.js";
+
+const Plotly = window.Plotly;
+const $ = (id) => document.getElementById(id);
+
+// The iterate of a kept path `ts` (ascending steps) on show at step t: the last one at or before.
+export function keptIndex(ts, t) {
+  let lo = 0;
+  let hi = ts.length - 1;
+  if (hi < 0 || t < ts[0]) return 0;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (ts[mid] <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+export class SliceView {
+  constructor() {
+    this.contour = new ContourView($("slice-frame"), $("slice-contour"));
+    this.surface3d = new SurfaceView($("slice-3d"));
+    this.slice = null;
+    this.run = null;
+  }
+
+  box() {
+    const el = $("slice-frame").parentElement;
+    return { width: el.clientWidth, height: el.clientHeight };
+  }
+
+  async build(slice) {
+    this.slice = slice;
+    $("slice-frame").hidden = false;
+    $("slice-empty").hidden = true;
+    const tr = slice.trajectory;
+    const span = (v) => [v[0], v[v.length - 1]];
+    const surface = {
+      id: `slice-${slice.plane}`,
+      domain: { x: span(slice.alpha), y: span(slice.beta) },
+      minima: [],
+      saddles: [],
+      maxima: [],
+      log_colors: true,
+    };
+    const grid = { x: slice.alpha, y: slice.beta, z: slice.loss };
+    const colors = colorField(surface, grid);
+    const path = tr.alpha.map((a, i) => [a, tr.beta[i]]);
+    // The projected path as a run of the 2-D views: drawn at the loss of each projection.
+    this.run = {
+      path,
+      loss: tr.plane_loss.map((v) => (v === null ? Number.NaN : v)),
+      grad: path.map(() => [0, 0]),
+      status: slice.run.status,
+      body: {},
+    };
+    await Promise.all([
+      this.contour.build(surface, grid, colors, path[0], [], this.box()),
+      this.surface3d.build(surface, grid, colors, []),
+    ]);
+    await Plotly.relayout($("slice-contour"), {
+      "xaxis.title.text": "α (direction 1)",
+      "yaxis.title.text": "β (direction 2)",
+      "shapes[0].editable": false,
+    });
+    await Plotly.relayout($("slice-3d"), {
+      "scene.xaxis.title.text": "α",
+      "scene.yaxis.title.text": "β",
+    });
+    const ev = slice.explained_variance;
+    $("n-variance").textContent =
+      `${num(100 * slice.faithfulness.variance_in_plane, 3)} %` +
+      (ev ? ` (PC1 ${num(100 * ev[0], 3)}, PC2 ${num(100 * ev[1], 3)})` : "");
+    $("n-variance").title = "The share of the path's variance that lies in the plane";
+    const f = $("n-faithful");
+    f.textContent = slice.faithfulness.message;
+    f.dataset.misleading = String(slice.faithfulness.misleading.length > 0);
+    $("slice-caption").textContent =
+      `${slice.plane === "pca" ? "PCA" : "random"} plane through θ at t = ${slice.through}`;
+  }
+
+  clear() {
+    this.slice = null;
+    this.run = null;
+    $("slice-frame").hidden = true;
+    $("slice-empty").hidden = false;
+    for (const id of ["n-variance", "n-distance", "n-heights"]) $(id).textContent = "—";
+    $("n-faithful").textContent = "";
+    $("slice-caption").textContent = "";
+  }
+
+  // Step t of the run: the last kept iterate at or before it.
+  show(t) {
+    if (!this.slice) return;
+    const tr = this.slice.trajectory;
+    const k = keptIndex(tr.t, t);
+    this.contour.show(this.run, k);
+    this.surface3d.show(this.run, k);
+    $("n-distance").textContent = `${num(tr.distance[k], 4)} at t = ${tr.t[k]}`;
+    $("n-heights").textContent = `${num(tr.true_loss[k], 4)} / ${num(tr.plane_loss[k], 4)}`;
+  }
+
+  resize() {
+    if (this.slice) this.contour.resize(this.box());
+  }
+}
