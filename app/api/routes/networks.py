@@ -193,6 +193,9 @@ async def _cancellable(
     summary="Train a small network and stream its steps as JSON Lines",
 )
 def post_train_stream(request: RunBody) -> StreamingResponse:
+    """The run of POST /api/networks/train as JSON Lines while it computes: a start line, a
+    line per step (the first at once, later ones in batches), and an end line. A client that
+    leaves stops the run. Works with `curl -N`."""
     run = _resolve(request)
     deadline = budget.Deadline()
     lines = _lines(run, deadline)
