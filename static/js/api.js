@@ -109,6 +109,9 @@ async function streamLines(url, body, { signal, onLines }) {
 }
 
 export const streamDescent = (body, options) => streamLines("/api/descent/stream", body, options);
+// The WebSocket of live runs (live.js): a whole run for each setting sent, the newest last.
+export const liveSocketURL = () =>
+  `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/api/descent/live`;
 export const streamBasins = (body, options) => streamLines("/api/basins", body, options);
 
 // Small networks (network.js): what can be built, a training run streamed, a 2-D slice of its loss.

@@ -1,0 +1,103 @@
+"""Live runs while θ₀ is dragged over a slow link (issue 17): through a proxy that delays every
+byte by 50 ms each way, the drag's runs go out on the WebSocket, the path left on show is the one
+from the final θ₀ and no older answer is drawn after it; a dropped connection recovers."""
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from app.web.delayproxy import DelayProxy
+from tests.browser.conftest import open_page
+
+STATE = "window.descentLab.state"
+STATS = "window.descentLab.stats"
+
+# Every animation frame, the θ₀ of the run on show and the θ₀ asked for.
+RECORD = """() => {
+    window.__seen = [];
+    const tick = () => {
+        const lab = window.descentLab;
+        window.__seen.push([lab.run?.path[0] ?? null, lab.state.theta0]);
+        requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+}"""
+
+
+@pytest.fixture
+def slow(base_url: str) -> Iterator[DelayProxy]:
+    p = DelayProxy(base_url, rtt=0.1)
+    with p:
+        yield p
+
+
+def pixels_of(page: Page, x: float, y: float) -> tuple[float, float]:
+    px, py = page.evaluate("([x, y]) => window.descentLab.contour.toPixels(x, y)", [x, y])
+    return px, py
+
+
+def drag_around(page: Page, start: tuple[float, float], points: list[tuple[float, float]]) -> None:
+    """Press on θ₀ at `start`, move through `points` (data coordinates) without waiting for
+    the page between moves, and release."""
+    x0, y0 = pixels_of(page, *start)
+    page.mouse.move(x0 - 3, y0)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for p in points:
+        page.mouse.move(*pixels_of(page, *p))
+    page.mouse.up()
+
+
+def path_starts_at_theta0(page: Page) -> None:
+    page.wait_for_function(
+        f"""() => {{
+            const r = window.descentLab.run, t = {STATE}.theta0;
+            return window.descentLab.settled() && r.path[0][0] === t[0] && r.path[0][1] === t[1];
+        }}"""
+    )
+
+
+def test_a_drag_over_a_slow_link_ends_with_the_final_theta0(page: Page, slow: DelayProxy) -> None:
+    open_page(page, slow.url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
+    page.evaluate(RECORD)
+    points = [(-1 + 3.5 * k / 40, 1 - 3 * k / 40) for k in range(1, 41)]
+    drag_around(page, (-1, 1), points)
+    path_starts_at_theta0(page)
+    final = page.evaluate(f"{STATE}.theta0")
+    assert final == pytest.approx([2.5, -2], abs=0.1)
+    stats = page.evaluate(STATS)
+    assert stats["socketSent"] >= 10 and stats["socketAnswers"] >= 1  # the drag used the socket
+    # A few more frames after the answer for the final θ₀ is on show: nothing older replaces it.
+    n = page.evaluate("window.__seen.length")
+    page.wait_for_function(f"() => window.__seen.length > {n + 20}")
+    seen = page.evaluate("window.__seen")
+    first_final = next(i for i, (start, _) in enumerate(seen) if start == final)
+    assert all(start == final for start, _ in seen[first_final:])
+    assert len({tuple(s) for s, _ in seen if s}) > 3  # the path followed the drag on its way
+    expect(page.locator("#status")).to_have_attribute("data-status", "converged")
+    assert page.problems.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_dropped_live_connection_recovers(page: Page, slow: DelayProxy) -> None:
+    open_page(page, slow.url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
+    drag_around(page, (-1, 1), [(-1.5, 1.5), (-2, 2)])
+    path_starts_at_theta0(page)
+    assert page.evaluate(f"{STATS}.opened") == 1
+
+    slow.drop()  # the network drops every open connection, the live socket among them
+    page.wait_for_function(f"() => {STATS}.dropped === 1")
+    start = page.evaluate(f"{STATE}.theta0")
+    drag_around(page, (start[0], start[1]), [(-2.5, 0), (-3, -2)])
+    path_starts_at_theta0(page)
+    assert page.evaluate(f"{STATE}.theta0") == pytest.approx([-3, -2], abs=0.1)
+    expect(page.locator("#status")).not_to_have_attribute("data-status", "error")
+
+    # The socket opens again by itself and the next drag uses it.
+    page.wait_for_function(f"() => {STATS}.opened === 2")
+    sent, answers = page.evaluate(f"[{STATS}.socketSent, {STATS}.socketAnswers]")
+    drag_around(page, (-3, -2), [(-3.2, -2.5), (-3.5, -3)])
+    path_starts_at_theta0(page)
+    assert page.evaluate(f"{STATS}.socketSent") > sent
+    assert page.evaluate(f"{STATS}.socketAnswers") > answers
+    assert page.evaluate(f"{STATE}.theta0") == pytest.approx([-3.5, -3], abs=0.1)
