@@ -14,7 +14,7 @@ import {
 import { labelOf, setCatalogue } from "./catalogue.js";
 import { num } from "./format.js";
 import { NetCharts } from "./netcharts.js";
-import { NetData } from "./netdata.js";
+import { forward, NetData } from "./netdata.js";
 import { NetForm } from "./netform.js";
 import { NetLessons } from "./netlessons.js";
 import { SliceView } from "./netslice.js";
@@ -317,6 +317,8 @@ window.networkLab = {
   get drawnTheta() {
     return dataView.theta;
   },
+  forward, // the data view's forward pass (netdata.js), for the tests
+
   player,
   settled: () =>
     Boolean(busy === 0 && run?.end && run.body === JSON.stringify(trainBody(now()))) &&

@@ -1,0 +1,147 @@
+"""The network page (/network, issue 18): a run is trained and streamed, its sharpness chart
+crosses into 2/η on Cohen et al.'s Chebyshev setup (lesson 8), both slices open (lesson 9) with
+their faithfulness, and the player drives the slice, the readout and the data view. The page is
+checked against the API answering the same bodies (POST /api/networks/train and /slice) and the
+lessons' own `expect`."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from app.lessons import LESSONS
+
+LAB = "window.networkLab"
+SLOW = 240_000  # ms: a 4,000-step run with its sharpness on a machine shared by several engineers
+LESSON = {item["id"]: item for item in LESSONS}
+# The mean cross-entropy of the run's data at its final θ, through the data view's forward pass.
+CROSS_ENTROPY = """() => {
+  const r = window.networkLab.run;
+  const s = r.start;
+  const theta = r.end.final.theta;
+  let sum = 0;
+  s.data.X.forEach((x, i) => {
+    const o = window.networkLab.forward(theta, s.layout, s.architecture.activation, x);
+    const m = Math.max(...o);
+    const lse = m + Math.log(o.reduce((a, v) => a + Math.exp(v - m), 0));
+    sum += lse - o[s.data.y[i]];
+  });
+  return { ce: sum / s.data.X.length, loss: r.end.final.loss };
+}"""
+
+
+def open_network(page: Page, url: str) -> Page:
+    page.goto(url)
+    page.wait_for_function("() => document.getElementById('app').dataset.state === 'ready'")
+    settle(page)
+    return page
+
+
+def settle(page: Page) -> None:
+    page.wait_for_function(f"() => {LAB}.settled()", timeout=SLOW)
+
+
+def test_training_meets_the_edge_of_stability(page: Page, base_url: str) -> None:
+    """Lesson 8's first run, opened by its link on the 2-D page: the page moves to /network, the
+    stream fills the charts, the sharpness reaches 2/η and stays within ±10% of it while the loss
+    falls; the charts hold the API's numbers for the same body."""
+    page.goto(f"{base_url}/?lesson=8")
+    page.wait_for_url("**/network?lesson=8*")
+    page.wait_for_function("() => document.getElementById('app').dataset.state === 'ready'")
+    settle(page)
+    expect(page.get_by_test_id("lesson-card")).to_contain_text(LESSON[8]["title"])
+    run = page.evaluate(
+        f"() => {{ const r = {LAB}.run; return {{ t: r.t, loss: r.loss, sharpT: r.sharpT,"
+        " sharp: r.sharp, limit: r.limit, end: r.end, body: JSON.parse(r.body) }; }"
+    )
+    want = LESSON[8]["expect"][0]
+    assert run["end"]["status"] == want["status"]
+    assert want["message_contains"] in run["end"]["message"]
+    assert run["end"]["sharpness"]["at_edge"] is True
+    # The edge, from the streamed numbers themselves: once λ_max first reaches 0.9 · 2/η it
+    # stays within ±10% of 2/η, and the loss ends below a tenth of where it began.
+    limit = run["limit"]
+    assert math.isclose(limit, 2 / run["body"]["optimizer"]["eta"], rel_tol=1e-12)
+    first = next(i for i, v in enumerate(run["sharp"]) if v >= 0.9 * limit)
+    assert run["sharp"][0] < 0.9 * limit  # it rises into the edge: it did not start there
+    assert all(abs(v - limit) <= 0.1 * limit for v in run["sharp"][first:])
+    assert run["loss"][-1] < 0.1 * run["loss"][0]
+    # The chart draws exactly these numbers, and the 2/η line at 2/η.
+    chart = page.evaluate(
+        "() => { const d = document.querySelector('[data-testid=net-chart]');"
+        " return { loss: d.data[0].y, sharp: d.data[1].y, sharpT: d.data[1].x,"
+        " line: d.layout.shapes[0].y0 }; }"
+    )
+    assert chart["sharp"] == run["sharp"] and chart["sharpT"] == run["sharpT"]
+    assert chart["line"] == pytest.approx(limit, rel=1e-12)
+    expect(page.get_by_test_id("eos-sentence")).to_contain_text("edge of stability")
+    # The same body sent to the API gives the same run.
+    whole = httpx.post(f"{base_url}/api/networks/train", json=run["body"], timeout=300).json()
+    assert [s["loss"] for s in whole["steps"]] == pytest.approx(run["loss"], rel=1e-12)
+    api_sharp = [s["sharpness"] for s in whole["steps"] if s.get("sharpness") is not None]
+    assert api_sharp == pytest.approx(run["sharp"], rel=1e-12)
+    assert not page.problems.errors
+
+
+def test_both_slices_and_the_player(page: Page, base_url: str) -> None:
+    """Lesson 9 by its link: the PCA slice holds nearly all the path's variance, the random one
+    almost none and says its heights are not the losses; each is drawn in the contour and 3-D
+    views; scrubbing moves the readout, the slice's iterate and the data view to that step."""
+    open_network(page, f"{base_url}/network?lesson=9")
+    expect(page.get_by_test_id("lesson-card")).to_contain_text(LESSON[9]["title"])
+    pca = page.evaluate(f"() => {LAB}.slice")
+    assert pca["plane"] == "pca"
+    want = LESSON[9]["expect"]
+    assert sum(pca["explained_variance"]) >= want[0]["explained_at_least"]
+    assert all(
+        last <= want[0]["misleading_within"] for _, last in pca["faithfulness"]["misleading"]
+    )
+    expect(page.get_by_test_id("variance")).to_contain_text("%")
+    # The grid is the contour's surface, the projected path is drawn over it, and the 3-D view
+    # holds the same grid (WebGL context present).
+    drawn = page.evaluate(
+        "() => { const c = document.querySelector('[data-testid=slice-contour]');"
+        " const s = document.querySelector('[data-testid=slice-3d]');"
+        " const path = document.querySelector('#slice-frame .overlay .path');"
+        " return { x: c.data[0].x, y: c.data[0].y, z3: s.data[0].z.length,"
+        " points: path.getAttribute('points').split(' ').length,"
+        " gl: Boolean(s.querySelector('canvas').getContext('webgl')) }; }"
+    )
+    assert drawn["x"] == pca["alpha"] and drawn["y"] == pca["beta"]
+    assert drawn["z3"] == pca["m"] and drawn["points"] > 10 and drawn["gl"]
+
+    # The player: scrub to step 40; the readout, the slice's distance and the data view follow.
+    scrubber = page.get_by_test_id("scrubber")
+    scrubber.evaluate("(el) => { el.value = '40'; el.dispatchEvent(new Event('input')); }")
+    expect(page.locator("#n-t")).to_have_text("40")
+    tr = pca["trajectory"]
+    k = max(i for i, t in enumerate(tr["t"]) if t <= 40)
+    expect(page.get_by_test_id("distance")).to_contain_text(f"at t = {tr['t'][k]}")
+    state = page.evaluate(
+        f"() => {{ const r = {LAB}.run; const i = r.thetaT.filter((t) => t <= 40).length - 1;"
+        f" return {{ drawn: {LAB}.drawnTheta, sent: r.theta[i], loss: r.loss[40] }}; }}"
+    )
+    assert state["drawn"] == state["sent"]
+
+    # The data view's network is the API's: its cross-entropy on the data at the final θ is the
+    # final loss the run reports.
+    ce = page.evaluate(CROSS_ENTROPY)
+    assert ce["ce"] == pytest.approx(ce["loss"], rel=1e-9)
+
+    # The random plane, from its button: in the URL, nearly none of the variance, and the words.
+    page.locator("#slice-random").click()
+    page.wait_for_function(f"() => {LAB}.slice && {LAB}.slice.plane === 'random'", timeout=SLOW)
+    settle(page)
+    assert parse_qs(urlparse(page.url).query)["plane"] == ["random"]
+    rnd = page.evaluate(f"() => {LAB}.slice")
+    assert rnd["faithfulness"]["variance_in_plane"] < want[1]["variance_in_plane_below"]
+    assert want[1]["message_contains"] in rnd["faithfulness"]["message"]
+    expect(page.get_by_test_id("faithfulness")).to_contain_text(want[1]["message_contains"])
+    # Back returns to the PCA plane.
+    page.go_back()
+    page.wait_for_function(f"() => {LAB}.slice && {LAB}.slice.plane === 'pca'", timeout=SLOW)
+    assert not page.problems.errors
