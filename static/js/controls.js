@@ -9,15 +9,27 @@ import {
 } from "./catalogue.js";
 import { inWords } from "./errorwords.js";
 import { latexToText, short } from "./format.js";
+import { paramNames } from "./params.js";
 import { SPEEDS } from "./player.js";
 import { SchedulePanel } from "./schedule.js";
 
 const $ = (id) => document.getElementById(id);
-const ETA_MIN = -4; // the slider spans 10^-4 … 10^1 (max="50" in the template)
-
-const PER_DECADE = 10; // slider notches: η moves by a factor 10^0.1 ≈ 1.26 a notch
+const ETA_MIN = -4; // the slider spans 10^-4 … 10^1 (its max is set in the constructor)
+const ETA_MAX = 1;
+const PER_DECADE = 100; // slider notches: η moves by a factor 10^0.01 ≈ 1.023 a notch
 const toSlider = (eta) => Math.round((Math.log10(eta) - ETA_MIN) * PER_DECADE);
-const fromSlider = (v) => Number((10 ** (ETA_MIN + v / PER_DECADE)).toPrecision(2));
+
+// A notch's η, written with the fewest significant digits that stay within half a notch of it:
+// the slider stops on round values (0.9, 0.15) and on the lessons' finer ones (1.05 in lesson 3).
+export function fromSlider(v) {
+  const exact = 10 ** (ETA_MIN + v / PER_DECADE);
+  const half = 10 ** (0.5 / PER_DECADE);
+  for (const digits of [1, 2]) {
+    const round = Number(exact.toPrecision(digits));
+    if (round / exact < half && exact / round < half) return round;
+  }
+  return Number(exact.toPrecision(3)); // always within half a notch
+}
 
 const hasBound = (v) => v !== null && v !== undefined;
 
@@ -36,6 +48,7 @@ export class Controls {
     const eta = etaBounds(); // the box's bounds are η's (the slider spans a useful part of them)
     if (hasBound(eta.min)) $("eta").min = String(eta.min);
     if (hasBound(eta.max)) $("eta").max = String(eta.max);
+    $("eta-slider").max = String((ETA_MAX - ETA_MIN) * PER_DECADE);
     $("speed").replaceChildren(
       ...SPEEDS.map((s) => new Option(s === "auto" ? "auto" : `${s} /s`, String(s))),
     );
@@ -117,6 +130,9 @@ export class Controls {
     $("eta").value = short(state.eta);
     $("eta-slider").value = String(toSlider(state.eta));
     this.writeTheta0(state.theta0);
+    paramNames(surface).forEach((name, i) => {
+      document.querySelector(`label[for="${["x0", "y0"][i]}"]`).textContent = `θ₀ ${name}`;
+    });
     $("steps").value = String(state.maxSteps);
     $("tol").value = short(state.tol);
     this.schedule.write(state);

@@ -12,6 +12,7 @@ import { short } from "./format.js";
 import { GradField } from "./gradfield.js";
 import { Lessons } from "./lessons.js";
 import { Runs } from "./live.js";
+import { paramNames } from "./params.js";
 import { SurfacePicker } from "./picker.js";
 import { PinnedRuns } from "./pinned.js";
 import { renderPins, renderRaceKey } from "./pins.js";
@@ -357,13 +358,14 @@ function wire() {
     const s = now();
     return `descent-${s.surface.split("?")[0]}-${s.optimizer}-eta${short(s.eta)}`;
   };
+  const names = () => paramNames(sources.surface(now().surface));
   $("export-csv").addEventListener(
     "click",
-    () => run() && download(`${name()}.csv`, toCSV(run()), "text/csv"),
+    () => run() && download(`${name()}.csv`, toCSV(run(), names()), "text/csv"),
   );
   $("export-json").addEventListener(
     "click",
-    () => run() && download(`${name()}.json`, toJSON(run()), "application/json"),
+    () => run() && download(`${name()}.json`, toJSON(run(), names()), "application/json"),
   );
   window.addEventListener("popstate", () =>
     loadingWhile(async () => apply(await fromURL(), { push: false })),

@@ -107,14 +107,15 @@ export function paced(fn, minMs, share) {
   return run;
 }
 
-export function toCSV(run) {
+// `names`: θ's coordinates (params.js), the columns' names: t,w,b,loss,grad_w,grad_b,eta_t.
+export function toCSV(run, [a, b] = ["x", "y"]) {
   const rows = run.path.map((p, t) =>
     [t, p[0], p[1], run.loss[t], run.grad[t][0], run.grad[t][1], run.eta_t?.[t] ?? ""].join(","),
   );
-  return `${["t,x,y,loss,grad_x,grad_y,eta_t", ...rows].join("\n")}\n`;
+  return `${[`t,${a},${b},loss,grad_${a},grad_${b},eta_t`, ...rows].join("\n")}\n`;
 }
 
-export function toJSON(run) {
+export function toJSON(run, parameters = ["x", "y"]) {
   const { body, status, message, steps, path, loss, grad, eta_t, final, nearest, resume } = run;
   const segments =
     run.segments?.length > 1
@@ -123,6 +124,7 @@ export function toJSON(run) {
   return JSON.stringify(
     {
       request: body,
+      parameters, // the names of θ's coordinates in path and grad
       status,
       message,
       steps,

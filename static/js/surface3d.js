@@ -113,9 +113,11 @@ export class SurfaceView {
         marker: { size: 6, symbol: "diamond", color: INK, line: { color: "#ffffff", width: 2 } },
         hoverinfo: "skip",
       }) - 1;
+    // Four ticks an axis at most: at presenter size more made the L ticks run into y's.
     const axis = (title, range) => ({
       title: { text: title },
       range,
+      nticks: 4,
       showspikes: false,
       backgroundcolor: "#f4f6fa",
       gridcolor: "#dde2ea",

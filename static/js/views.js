@@ -2,6 +2,7 @@
 import { ContourView } from "./contour.js";
 import { num, pair } from "./format.js";
 import { LossView } from "./losschart.js";
+import { paramNames } from "./params.js";
 import { paced, throttle } from "./runs.js";
 import { SurfaceView } from "./surface3d.js";
 
@@ -12,12 +13,20 @@ export class Views {
     this.contour = new ContourView($("contour-frame"), $("contour"));
     this.surface3d = new SurfaceView($("surface3d"));
     this.lossChart = new LossView($("losschart"));
-    this.stats = { redraws: 0, latencies: [] }; // path redraws while dragging, for the benchmark
+    // path redraws while dragging (contour, 3-D view), for the benchmark
+    this.stats = { redraws: 0, redraws3d: 0, latencies: [] };
     // The 3-D view and the loss chart cost tens of milliseconds a redraw (far more with software
     // WebGL), so they follow the current iterate at a lower rate, paced by what they cost, and
     // more sparingly while θ₀ is dragged, when the contour's path must keep up with the pointer.
     this.draw3d = paced((r, t) => this.surface3d.show(r, t), 150, 0.3);
-    this.draw3dLive = paced((r, t) => this.surface3d.show(r, t), 300, 0.1);
+    this.draw3dLive = paced(
+      async (r, t) => {
+        await this.surface3d.show(r, t);
+        this.stats.redraws3d += 1;
+      },
+      300,
+      0.1,
+    );
     this.lossMarker = throttle((t) => this.lossChart.show(t), 80);
     const buildLoss = (surface, r, pins, t) =>
       this.lossChart.build(surface, r, pins).then(() => this.lossChart.show(t()));
@@ -31,6 +40,8 @@ export class Views {
   }
 
   build(grid, theta0, pins) {
+    const names = `(${paramNames(grid.surface).join(", ")})`;
+    for (const id of ["r-names", "surface-names"]) $(id).textContent = names;
     return Promise.all([
       this.contour.build(grid.surface, grid.grid, grid.colors, theta0, pins, this.box()),
       this.surface3d.build(grid.surface, grid.grid, grid.colors, pins),
