@@ -44,7 +44,12 @@ export class NetCharts {
       plot_bgcolor: "#ffffff",
       grid: { rows: 2, columns: 1, pattern: "independent", roworder: "top to bottom" },
       xaxis: { range: [0, run.steps], showticklabels: false, matches: "x2" },
-      yaxis: { type: "log", title: { text: "loss", standoff: 2 }, exponentformat: "power" },
+      yaxis: {
+        type: "log",
+        dtick: 1, // whole decades only: the panel is short
+        title: { text: "loss", standoff: 2 },
+        exponentformat: "power",
+      },
       xaxis2: { range: [0, run.steps], title: { text: "step t", standoff: 2 } },
       yaxis2: { range: [0, top], title: { text: "sharpness", standoff: 2 } },
       shapes: [

@@ -41,6 +41,9 @@ export class SliceView {
     this.slice = slice;
     $("slice-frame").hidden = false;
     $("slice-empty").hidden = true;
+    // the caption first: its line changes the height left for the contour
+    $("slice-caption").textContent =
+      `${slice.plane === "pca" ? "PCA" : "random"} plane through θ at t = ${slice.through}`;
     const tr = slice.trajectory;
     const span = (v) => [v[0], v[v.length - 1]];
     const surface = {
@@ -83,8 +86,6 @@ export class SliceView {
     const f = $("n-faithful");
     f.textContent = slice.faithfulness.message;
     f.dataset.misleading = String(slice.faithfulness.misleading.length > 0);
-    $("slice-caption").textContent =
-      `${slice.plane === "pca" ? "PCA" : "random"} plane through θ at t = ${slice.through}`;
   }
 
   clear() {

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from app.lessons import LESSONS
 
@@ -145,3 +145,58 @@ def test_both_slices_and_the_player(page: Page, base_url: str) -> None:
     page.go_back()
     page.wait_for_function(f"() => {LAB}.slice && {LAB}.slice.plane === 'pca'", timeout=SLOW)
     assert not page.problems.errors
+
+
+def test_the_form_trains_under_the_csp_and_refuses_in_words(
+    browser: Browser, base_url: str
+) -> None:
+    """Without Playwright's CSP bypass: the form trains the network it describes (its settings in
+    the URL, the API's start line echoing them, decision regions drawn under the points); a width
+    that is not a number is refused under the form, and an η the API refuses (a 422) is shown in
+    the API's words; no uncaught error, no 500."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.set_default_timeout(SLOW)
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on(
+            "response",
+            lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 500 else None,
+        )
+        page.goto(f"{base_url}/network?steps=50&every=10")
+        expect(page.locator("#app")).to_have_attribute("data-state", "ready")
+        page.select_option("#net-dataset", "circles")
+        page.fill("#net-hidden", "8, 8")
+        page.select_option("#net-activation", "relu")
+        page.select_option("#net-optimizer", "adam")
+        page.fill("#net-eta", "0.02")
+        page.fill("#net-steps", "120")
+        page.fill("#net-every", "20")
+        page.click("#net-train")
+        expect(page.locator("#status")).to_have_attribute("data-status", "max_steps")
+        query = parse_qs(urlparse(page.url).query)
+        assert query["data"] == ["circles"] and query["hidden"] == ["8-8"]
+        assert query["act"] == ["relu"] and query["opt"] == ["adam"] and query["eta"] == ["0.02"]
+        start = page.evaluate("() => window.networkLab.run.start")
+        assert start["architecture"]["hidden"] == [8, 8]
+        assert start["architecture"]["activation"] == "relu"
+        assert start["optimizer"]["name"] == "adam" and start["optimizer"]["eta"] == 0.02
+        regions = page.evaluate("() => document.querySelector('[data-testid=net-data]').data[0].z")
+        assert len(regions) > 10 and all(0 <= p <= 1 for row in regions for p in row)
+        assert any(p < 0.5 for row in regions for p in row) and any(
+            p > 0.5 for row in regions for p in row
+        )
+
+        page.fill("#net-hidden", "eight")
+        page.click("#net-train")
+        expect(page.get_by_test_id("net-error")).to_contain_text("Hidden widths")
+
+        page.fill("#net-hidden", "8")
+        page.fill("#net-eta", "-1")
+        page.click("#net-train")
+        expect(page.locator("#status")).to_have_attribute("data-status", "error")
+        expect(page.get_by_test_id("net-error")).to_contain_text("greater than 0")
+        assert problems == []
+    finally:
+        context.close()
