@@ -67,7 +67,8 @@ export async function fetchRun(body, signal, onProgress = () => {}, init = null)
   return run;
 }
 
-// A stream that ended with an error line: the server's own message, in words.
+// A run that could not carry on, with a message for the user: a stream that ended with an error
+// line (the server's own words), or a continued run's link that cannot be replayed (chain.js).
 export class StreamError extends Error {}
 
 // At most one call per `ms` (a number, or a function giving it), always ending with the newest
