@@ -6,6 +6,12 @@ import { FONT, INK, PLOT_CONFIG, RUN_COLOR } from "./plotkit.js";
 const Plotly = window.Plotly;
 const EDGE_COLOR = "#b3261e";
 
+// Whether the positive values span more than a decade.
+function spansDecades(values) {
+  const logs = values.filter((v) => v > 0 && Number.isFinite(v)).map(Math.log10);
+  return logs.length > 0 && Math.max(...logs) - Math.min(...logs) > 1;
+}
+
 export class NetCharts {
   constructor(div) {
     this.div = div;
@@ -46,7 +52,7 @@ export class NetCharts {
       xaxis: { range: [0, run.steps], showticklabels: false, matches: "x2" },
       yaxis: {
         type: "log",
-        dtick: 1, // whole decades only: the panel is short
+        dtick: spansDecades(run.loss) ? 1 : undefined, // whole decades only: the panel is short
         title: { text: "loss", standoff: 2 },
         exponentformat: "power",
       },

@@ -1,6 +1,9 @@
 // The network page's form: data, architecture, optimizer and run settings. Its choices come from
 // GET /api/networks (data sets with their default size and noise, activations, optimizers);
 // the API judges the values, and a refusal comes back in words (network.js shows it).
+import { hyperparameters } from "./catalogue.js";
+import { short } from "./format.js";
+
 const $ = (id) => document.getElementById(id);
 
 const numberOr = (id, fallback) => {
@@ -24,6 +27,9 @@ export class NetForm {
       $("net-points").value = String(d.default_points);
       $("net-noise").value = d.default_noise === null ? "" : String(d.default_noise);
     });
+    $("net-optimizer").addEventListener("change", () =>
+      this.renderHyper($("net-optimizer").value, {}),
+    );
     $("net-hidden").addEventListener("input", () => this.size());
     $("net-dataset").addEventListener("change", () => this.size());
   }
@@ -37,11 +43,54 @@ export class NetForm {
     $("net-hidden").value = s.hidden.join(", ");
     $("net-activation").value = s.activation;
     $("net-optimizer").value = s.optimizer;
+    this.renderHyper(s.optimizer, s.hyper);
     $("net-eta").value = String(s.eta);
     $("net-batch").value = s.batch ? String(s.batch) : "";
     $("net-steps").value = String(s.steps);
     $("net-every").value = String(s.every);
     this.size();
+  }
+
+  // The optimizer's hyperparameters, from the catalogue (GET /api/optimizers), with `hyper`'s values.
+  renderHyper(name, hyper) {
+    $("net-hyper").replaceChildren(
+      ...hyperparameters(name).map((p) => {
+        const wrap = Object.assign(document.createElement("div"), { className: "field" });
+        const input = document.createElement("input");
+        input.id = `nh-${p.name}`;
+        input.dataset.param = p.name;
+        input.title = p.description ?? "";
+        if (p.type === "bool") {
+          input.type = "checkbox";
+          input.checked = hyper[p.name] ?? p.default;
+        } else {
+          Object.assign(input, {
+            type: "number",
+            step: "any",
+            value: short(hyper[p.name] ?? p.default),
+          });
+        }
+        const label = Object.assign(document.createElement("label"), {
+          htmlFor: input.id,
+          textContent: p.symbol && !p.label.includes(p.symbol) ? `${p.label} ${p.symbol}` : p.label,
+        });
+        wrap.append(label, input);
+        return wrap;
+      }),
+    );
+  }
+
+  // The hyperparameters that differ from their defaults, or null when one is not a number.
+  readHyper(name) {
+    const hyper = {};
+    for (const p of hyperparameters(name)) {
+      const input = $(`nh-${p.name}`);
+      if (!input) continue;
+      const v = p.type === "bool" ? input.checked : Number(input.value);
+      if (p.type !== "bool" && (input.value.trim() === "" || !Number.isFinite(v))) return null;
+      if (v !== p.default) hyper[p.name] = v;
+    }
+    return hyper;
   }
 
   // The hidden widths typed, or null when they are not whole numbers.
@@ -75,6 +124,8 @@ export class NetForm {
       return null;
     };
     if (!hidden) return error("Hidden widths: whole numbers above 0, such as 32 or 16, 16.");
+    const hyper = this.readHyper($("net-optimizer").value);
+    if (!hyper) return error("The optimizer's settings: type a number in each box.");
     const change = {
       dataset: $("net-dataset").value,
       points: numberOr("net-points", null),
@@ -84,6 +135,7 @@ export class NetForm {
       hidden,
       activation: $("net-activation").value,
       optimizer: $("net-optimizer").value,
+      hyper,
       eta: numberOr("net-eta", Number.NaN),
       batch: numberOr("net-batch", null),
       steps: numberOr("net-steps", Number.NaN),

@@ -1,5 +1,6 @@
 // The network page's settings (network.js): one plain object, to and from the URL, and as the
 // body of POST /api/networks/train. Names, defaults and limits come from GET /api/networks.
+import { hyperparameters } from "./catalogue.js";
 
 const MAX_DRAWN_THETAS = 200; // θ_t kept for the data view: about this many over a run
 
@@ -17,6 +18,7 @@ export function defaultState(info) {
     initSeed: d.init.seed,
     optimizer: info.optimizers.includes("gd") ? "gd" : info.optimizers[0],
     eta: 0.15,
+    hyper: {}, // the optimizer's hyperparameters that differ from the catalogue's defaults
     batch: null, // full batch
     steps: 4000, // lesson 8's run: the sharpness reaches 2/η = 13.3 well before the end
     every: 10, // sharpness every k steps
@@ -39,7 +41,7 @@ export function trainBody(s) {
     architecture: { hidden: s.hidden, activation: s.activation },
     data: { dataset: s.dataset, points: s.points, noise: s.noise, seed: s.dataSeed },
     init: { seed: s.initSeed },
-    optimizer: { name: s.optimizer, eta: s.eta },
+    optimizer: { name: s.optimizer, eta: s.eta, ...s.hyper },
     max_steps: s.steps,
     tol: s.tol,
     ...(s.batch ? { batch_size: s.batch } : {}),
@@ -52,6 +54,12 @@ export function trainBody(s) {
 export function sliceBody(s) {
   const { theta_every: _, ...run } = trainBody(s);
   return { run, plane: s.plane, m: s.m, ...(s.plane === "random" ? { seed: s.planeSeed } : {}) };
+}
+
+// An optimizer body's hyperparameters: all but its name, η and schedule.
+function hyperOf(optimizer) {
+  const { name: _n, eta: _e, schedule: _s, line_search: _l, ...hyper } = optimizer ?? {};
+  return hyper;
 }
 
 // A lesson run (a train body, or a slice body { run, plane, m, seed }) → the page's settings.
@@ -69,6 +77,7 @@ export function fromLessonRun(base, r) {
     activation: run.architecture?.activation ?? base.activation,
     initSeed: run.init?.seed ?? 0,
     optimizer: run.optimizer?.name ?? base.optimizer,
+    hyper: hyperOf(run.optimizer),
     eta: run.optimizer?.eta ?? base.eta,
     batch: run.batch_size ?? null,
     steps: run.max_steps ?? base.steps,
@@ -111,6 +120,8 @@ export function encode(s) {
     if (v !== null && v !== undefined && v !== "") q.set(key, String(v));
   }
   q.set("hidden", s.hidden.join("-"));
+  for (const [k, v] of Object.entries(s.hyper))
+    q.set(`h.${k}`, String(typeof v === "boolean" ? Number(v) : v));
   return `?${q.toString()}`;
 }
 
@@ -136,6 +147,13 @@ export function decode(search, base, info) {
     if (widths.every((w) => Number.isInteger(w) && w > 0)) state.hidden = widths;
   }
   if (!["pca", "random"].includes(state.plane)) state.plane = null;
+  state.hyper = {};
+  for (const p of hyperparameters(state.optimizer)) {
+    const raw = q.get(`h.${p.name}`);
+    if (raw === null || raw === "") continue;
+    const v = p.type === "bool" ? raw === "1" || raw === "true" : Number(raw);
+    if (p.type === "bool" || Number.isFinite(v)) state.hyper[p.name] = v;
+  }
   // Another data set than the base's: its own default size and noise, unless the link says.
   const ds = info.datasets.find((d) => d.id === state.dataset);
   if (ds && state.dataset !== base.dataset) {
