@@ -14,12 +14,14 @@ from pydantic import BaseModel, Discriminator, Field, Tag
 from app.api.dataset_schemas import DataIn, DatasetId, surface_tag
 from app.api.schemas import OptimizerParams, StrictModel, Whole
 from app.core.descent import DEFAULT_RULES
-from app.core.networks import MAX_HIDDEN_LAYERS, MAX_NOISE, MAX_POINTS, MAX_WIDTH
+from app.core.networks import MAX_HIDDEN_LAYERS, MAX_NOISE, MAX_POINTS, MAX_WIDTH, Architecture
 
 MAX_STEPS = 10_000  # training steps of one request
 MAX_LANCZOS = 50  # Lanczos iterations of one sharpness estimate
 MAX_SLICE_M = 101  # a slice's grid: at most m × m points
 MAX_THETA = 1e6  # |θ₀ entries|, as a run's divergence threshold
+# The most parameters a network can have under the width and depth caps (3 × 128 on 2-D data).
+MAX_PARAMS = Architecture(2, (MAX_WIDTH,) * MAX_HIDDEN_LAYERS, 2, "tanh").n_params
 DEFAULT_POINTS = {"chebyshev": 20, "moons": 200, "circles": 200, "xor": 200, "spirals": 300}
 
 ToyName = Literal["moons", "circles", "xor", "spirals", "chebyshev"]
@@ -85,7 +87,9 @@ class InitIn(StrictModel):
 
     seed: Whole = Field(0, ge=0, le=2**32 - 1, description="Seeds θ₀ when `theta` is not given")
     theta: list[Annotated[float, Field(ge=-MAX_THETA, le=MAX_THETA)]] | None = Field(
-        None, description="θ₀ itself: one number per parameter (see the start line's layout)"
+        None,
+        max_length=MAX_PARAMS,
+        description="θ₀ itself: one number per parameter (see the start line's layout)",
     )
 
 
@@ -94,7 +98,7 @@ class NetworkResumeIn(StrictModel):
 
     optimizer: str = Field(description="The optimizer that made the state")
     t: Whole = Field(ge=0, le=1_000_000_000, description="Steps so far (the schedule's position)")
-    theta: list[Annotated[float, Field(ge=-MAX_THETA, le=MAX_THETA)]]
+    theta: list[Annotated[float, Field(ge=-MAX_THETA, le=MAX_THETA)]] = Field(max_length=MAX_PARAMS)
     state: dict[str, Any] = Field(description="The optimizer's state: step count and buffers")
 
 

@@ -33,8 +33,6 @@ from app.core.descent import (
     make_schedule,
 )
 from app.core.networks import (
-    MAX_HIDDEN_LAYERS,
-    MAX_WIDTH,
     Architecture,
     Minibatches,
     NetworkLoss,
@@ -51,8 +49,6 @@ from app.core.networks import (
 from app.core.text import sci
 
 DEFAULT_ETA = 0.1
-# The most parameters a network can have under the width and depth caps (3 × 128 on 2-D data).
-MAX_PARAMS = Architecture(2, (MAX_WIDTH,) * MAX_HIDDEN_LAYERS, 2, "tanh").n_params
 MAX_STORED = 4_000_000  # floats of θ_t kept by one request (theta_every, or a slice's path)
 _NOT_HYPERPARAMETERS = {"name", "schedule", "line_search"}
 

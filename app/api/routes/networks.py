@@ -16,6 +16,7 @@ from app.api.json import JSONResponse, dumps_line
 from app.api.network_schemas import (
     DEFAULT_POINTS,
     MAX_LANCZOS,
+    MAX_PARAMS,
     MAX_SLICE_M,
     MAX_STEPS,
     NETWORK_RUN_EXAMPLES,
@@ -25,7 +26,7 @@ from app.api.network_schemas import (
     NetworkSliceOut,
     NetworkSliceRequest,
 )
-from app.api.networks import MAX_PARAMS, MAX_STORED, NetworkRun, step_to_dict
+from app.api.networks import MAX_STORED, NetworkRun, step_to_dict
 from app.api.schemas import ErrorOut
 from app.core.data import BUILTINS
 from app.core.descent import CATALOGUE
