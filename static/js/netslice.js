@@ -43,7 +43,7 @@ export class SliceView {
     $("slice-empty").hidden = true;
     // the caption first: its line changes the height left for the contour
     $("slice-caption").textContent =
-      `${slice.plane === "pca" ? "PCA" : "random"} plane through θ at t = ${slice.through}`;
+      `${slice.plane === "pca" ? "α, β along PC1, PC2" : "α, β along two random directions"}, through θ at t = ${slice.through}`;
     const tr = slice.trajectory;
     const span = (v) => [v[0], v[v.length - 1]];
     const surface = {
@@ -53,6 +53,7 @@ export class SliceView {
       saddles: [],
       maxima: [],
       log_colors: true,
+      parameters: ["α", "β"], // the axes' names (params.js)
     };
     const grid = { x: slice.alpha, y: slice.beta, z: slice.loss };
     const colors = colorField(surface, grid);
@@ -69,15 +70,8 @@ export class SliceView {
       this.contour.build(surface, grid, colors, path[0], [], this.box()),
       this.surface3d.build(surface, grid, colors, []),
     ]);
-    await Plotly.relayout($("slice-contour"), {
-      "xaxis.title.text": "α (direction 1)",
-      "yaxis.title.text": "β (direction 2)",
-      "shapes[0].editable": false,
-    });
-    await Plotly.relayout($("slice-3d"), {
-      "scene.xaxis.title.text": "α",
-      "scene.yaxis.title.text": "β",
-    });
+    // θ₀'s ring marks the projected θ₀ here: nothing to drag
+    await Plotly.relayout($("slice-contour"), { "shapes[0].editable": false });
     const ev = slice.explained_variance;
     $("n-variance").textContent =
       `${num(100 * slice.faithfulness.variance_in_plane, 3)} %` +

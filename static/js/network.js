@@ -275,7 +275,9 @@ function wire() {
         if ($(id).layout) window.Plotly.Plots.resize($(id));
     }, 150),
   );
-  resized.observe(document.querySelector(".main"));
+  // The views' boxes change with the window and with what sits above them (a wrapped status line).
+  for (const el of [".main", ".contour-box", "#slice-3d"])
+    resized.observe(document.querySelector(el));
 }
 
 async function main() {
