@@ -29,6 +29,7 @@ export function defaultState(info) {
     m: 41,
     lesson: null,
     lessonRun: 0,
+    present: false, // presenter mode (presenter.js)
   };
 }
 
@@ -120,6 +121,7 @@ export function encode(s) {
     if (v !== null && v !== undefined && v !== "") q.set(key, String(v));
   }
   q.set("hidden", s.hidden.join("-"));
+  if (s.present) q.set("present", "1");
   for (const [k, v] of Object.entries(s.hyper))
     q.set(`h.${k}`, String(typeof v === "boolean" ? Number(v) : v));
   return `?${q.toString()}`;
@@ -147,6 +149,7 @@ export function decode(search, base, info) {
     if (widths.every((w) => Number.isInteger(w) && w > 0)) state.hidden = widths;
   }
   if (!["pca", "random"].includes(state.plane)) state.plane = null;
+  state.present = q.get("present") === "1";
   state.hyper = {};
   for (const p of hyperparameters(state.optimizer)) {
     const raw = q.get(`h.${p.name}`);

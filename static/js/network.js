@@ -21,6 +21,7 @@ import { SliceView } from "./netslice.js";
 import { decode, defaultState, encode, fromLessonRun, sliceBody, trainBody } from "./netstate.js";
 import { Player, SPEEDS } from "./player.js";
 import { wirePlayer } from "./playerkeys.js";
+import { Presenter } from "./presenter.js";
 import { throttle } from "./runs.js";
 import { Store } from "./store.js";
 import { UrlSync } from "./url.js";
@@ -35,6 +36,7 @@ const slice = new SliceView();
 let info = null; // GET /api/networks
 let form = null;
 let lessons = null;
+let presenter = null;
 let run = null; // the run on show (see newRun)
 let training = null; // AbortController of the stream under way
 let slicing = null; // AbortController of the slice request under way
@@ -208,7 +210,12 @@ async function lessonState(id, k) {
   const lesson = await lessons.get(id);
   if (!lesson?.views?.network) return null;
   const r = lesson.runs[k] ?? lesson.runs[0];
-  return { ...fromLessonRun(defaultState(info), r), lesson: id, lessonRun: lesson.runs.indexOf(r) };
+  return {
+    ...fromLessonRun(defaultState(info), r),
+    lesson: id,
+    lessonRun: lesson.runs.indexOf(r),
+    present: Boolean(now()?.present) || new URLSearchParams(location.search).get("present") === "1",
+  };
 }
 
 async function fromURL() {
@@ -226,6 +233,7 @@ function subscribe() {
   store.subscribe((s, { whole, fromForm, changed }) => {
     if (!fromForm) form.write(s);
     if (whole || changed("lesson") || changed("lessonRun")) lessons.show(s.lesson, s.lessonRun);
+    if (whole || changed("present")) presenter.set(Boolean(s.present));
     for (const b of document.querySelectorAll("[data-plane]"))
       b.setAttribute("aria-pressed", String(b.dataset.plane === s.plane));
   });
@@ -290,6 +298,9 @@ async function main() {
     return;
   }
   form = new NetForm(info, labelOf);
+  presenter = new Presenter($("present"), (on) =>
+    store.set({ present: on }, { history: "replace" }),
+  );
   lessons = new NetLessons(getLessons, (id, k) => openLesson(id, k));
   subscribe();
   wire();

@@ -84,7 +84,7 @@ def test_training_meets_the_edge_of_stability(page: Page, base_url: str) -> None
     assert [s["loss"] for s in whole["steps"]] == pytest.approx(run["loss"], rel=1e-12)
     api_sharp = [s["sharpness"] for s in whole["steps"] if s.get("sharpness") is not None]
     assert api_sharp == pytest.approx(run["sharp"], rel=1e-12)
-    assert not page.problems.errors
+    assert not page.problems.errors  # type: ignore[attr-defined]
 
 
 def test_both_slices_and_the_player(page: Page, base_url: str) -> None:
@@ -144,7 +144,7 @@ def test_both_slices_and_the_player(page: Page, base_url: str) -> None:
     # Back returns to the PCA plane.
     page.go_back()
     page.wait_for_function(f"() => {LAB}.slice && {LAB}.slice.plane === 'pca'", timeout=SLOW)
-    assert not page.problems.errors
+    assert not page.problems.errors  # type: ignore[attr-defined]
 
 
 def test_the_form_trains_under_the_csp_and_refuses_in_words(
