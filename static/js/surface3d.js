@@ -23,9 +23,32 @@ function aspect(d) {
   return { x: 1, y: r, z: 0.62 };
 }
 
+// While θ₀ is dragged the path is drawn on a scene of its own laid over the surface's, with the
+// same box and camera and nothing else in it: Plotly rebuilds every trace of a scene on any
+// restyle, and rebuilding the surface is most of a redraw's cost. SETTLE_MS after the last
+// dragged redraw, the path goes back onto the full scene (where the surface can hide it).
+const SETTLE_MS = 300;
+const hidden = (range) => ({
+  title: { text: "" },
+  range,
+  visible: false,
+  showspikes: false,
+  showbackground: false,
+  showgrid: false,
+  zeroline: false,
+  showline: false,
+  showticklabels: false,
+});
+
 export class SurfaceView {
   constructor(div) {
     this.div = div;
+    this.overlay = document.createElement("div");
+    this.overlay.className = "overlay";
+    this.overlay.dataset.testid = "surface3d-live";
+    Object.assign(this.overlay.style, { inset: "0", visibility: "hidden" });
+    this.dragging = false;
+    this.settle = null;
   }
 
   build(surface, grid, colors, pins) {
@@ -138,7 +161,27 @@ export class SurfaceView {
         camera: { eye: { x: -1.2, y: -1.35, z: 1.5 } },
       },
     };
-    return Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG_3D, responsive: true });
+    this.dragging = false;
+    clearTimeout(this.settle);
+    this.overlay.style.visibility = "hidden";
+    const main = Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG_3D, responsive: true });
+    const scene = {
+      ...layout.scene,
+      bgcolor: "rgba(0,0,0,0)",
+      xaxis: hidden([...d.x]),
+      yaxis: hidden([...d.y]),
+      zaxis: hidden([colors.lo, colors.hi + this.lift]),
+    };
+    const pathOnly = [...traces.slice(this.first, this.first + 3), traces[this.marks]];
+    return main.then(() => {
+      if (!this.overlay.isConnected) this.div.append(this.overlay);
+      return Plotly.react(
+        this.overlay,
+        pathOnly,
+        { ...layout, scene },
+        { staticPlot: true, displayModeBar: false, responsive: true },
+      );
+    });
   }
 
   // Points outside the drawn box are cut: a diverging path would otherwise stretch the scene.
@@ -173,7 +216,8 @@ export class SurfaceView {
   }
 
   // Iterate t of the run on show, and of the pinned runs racing it (each up to its own end).
-  show(run, race) {
+  // `dragging`: θ₀ or η is being dragged; only the path's own scene is redrawn.
+  show(run, race, dragging = false) {
     const t = Math.min(race, run.path.length - 1);
     const p = this.lifted(run.path, run.loss, t);
     const [cx, cy] = run.path[t];
@@ -193,6 +237,11 @@ export class SurfaceView {
       y: changes.map((c) => c.theta[1]),
       z: changes.map((c) => c.loss + this.lift),
     };
+    if (dragging) return this.showDragged(run, race, [p, cur, start, marks]);
+    if (this.dragging) {
+      this.dragging = false;
+      this.overlay.style.visibility = "hidden";
+    }
     const all = [...pins, p, cur, start, marks];
     const idx = [
       ...pins.map((_, i) => this.firstPin + i),
@@ -206,5 +255,27 @@ export class SurfaceView {
       { x: all.map((a) => a.x), y: all.map((a) => a.y), z: all.map((a) => a.z) },
       idx,
     );
+  }
+
+  showDragged(run, race, parts) {
+    clearTimeout(this.settle);
+    this.settle = setTimeout(() => this.show(run, race), SETTLE_MS);
+    const xyz = (list) => ({
+      x: list.map((a) => a.x),
+      y: list.map((a) => a.y),
+      z: list.map((a) => a.z),
+    });
+    let first = Promise.resolve();
+    if (!this.dragging) {
+      // The drag starts: the overlay takes the camera the user left, the full scene drops the path.
+      this.dragging = true;
+      const camera = this.div.layout?.scene?.camera;
+      if (camera) first = Plotly.relayout(this.overlay, { "scene.camera": camera });
+      const none = { x: [], y: [], z: [] };
+      const idx = [this.first, this.first + 1, this.first + 2, this.marks];
+      first = first.then(() => Plotly.restyle(this.div, xyz(idx.map(() => none)), idx));
+      this.overlay.style.visibility = "visible";
+    }
+    return first.then(() => Plotly.restyle(this.overlay, xyz(parts), [0, 1, 2, 3]));
   }
 }

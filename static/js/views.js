@@ -19,13 +19,14 @@ export class Views {
     // WebGL), so they follow the current iterate at a lower rate, paced by what they cost, and
     // more sparingly while θ₀ is dragged, when the contour's path must keep up with the pointer.
     this.draw3d = paced((r, t) => this.surface3d.show(r, t), 150, 0.3);
+    // Dragged, only the path's own scene is redrawn (surface3d.js): a lighter redraw, more often.
     this.draw3dLive = paced(
       async (r, t) => {
-        await this.surface3d.show(r, t);
+        await this.surface3d.show(r, t, true);
         this.stats.redraws3d += 1;
       },
-      300,
-      0.1,
+      50,
+      0.6,
     );
     this.lossMarker = throttle((t) => this.lossChart.show(t), 80);
     const buildLoss = (surface, r, pins, t) =>
