@@ -4,6 +4,8 @@ line, half the contour, the ∇L toggle and the t label)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from playwright.sync_api import Browser, Page
 
@@ -34,11 +36,11 @@ OVERFLOWING = """() => {
 
 
 @pytest.fixture
-def phone(browser: Browser) -> Page:
+def phone(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
     context.set_default_timeout(20_000)
     page = context.new_page()
-    page.problems = PageProblems(page)
+    page.problems = PageProblems(page)  # type: ignore[attr-defined]  # as conftest's page
     yield page
     context.close()
 
@@ -60,8 +62,9 @@ def test_nothing_overflows_a_phone(phone: Page, base_url: str, path: str) -> Non
             pytest.fail(f"at {width} px these overflow: {phone.evaluate(OVERFLOWING)[:12]}")
     # One column: the views stack under the settings, each as wide as the screen allows.
     boxes = [phone.locator(s).bounding_box() for s in (".sidebar", "#contour", "#surface3d")]
+    assert boxes[0] is not None and boxes[1] is not None and boxes[2] is not None
     assert boxes[0]["y"] + boxes[0]["height"] <= boxes[1]["y"] < boxes[2]["y"]
     assert phone.locator("#gradfield-toggle").is_visible()
     phone.locator("#gradfield-toggle").check()  # reachable and working on a phone
     phone.wait_for_function("() => new URL(location.href).searchParams.get('field') === '1'")
-    assert not phone.problems.errors
+    assert not phone.problems.errors  # type: ignore[attr-defined]
