@@ -14,7 +14,7 @@ import { Lessons } from "./lessons.js";
 import { Runs } from "./live.js";
 import { SurfacePicker } from "./picker.js";
 import { PinnedRuns } from "./pinned.js";
-import { renderPins, renderRaceKey } from "./pins.js";
+import { renderKeep, renderPins, renderRaceKey } from "./pins.js";
 import { Player } from "./player.js";
 import { wirePlayer } from "./playerkeys.js";
 import { colorField } from "./plotkit.js";
@@ -170,7 +170,7 @@ async function loadPins() {
   await pinned.fetchMissing(now(), showError);
   renderLegend();
   $("clear").disabled = now().pins.length === 0;
-  $("keep").disabled = now().pins.length >= MAX_PINS;
+  renderKeep($("keep"), $("keep-note"), now().pins.length, MAX_PINS);
   await views.build(grid, now().theta0, pinList());
   wireDragOnce();
   const r = run();

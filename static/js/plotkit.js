@@ -2,15 +2,18 @@
 import { num } from "./format.js";
 
 export const RUN_COLOR = "#ff4d2e";
+// The pinned runs' colours: each stands out on white (the loss chart) and on both ends of the
+// colour scale (contrast ≥ 2), and any two of them and the run's differ by ΔE ≥ 15 for normal,
+// protan and deutan vision (tests/browser/test_pins_key.py measures this).
 export const PIN_COLORS = [
-  "#ff3fbf",
-  "#18c8ff",
-  "#ffc53d",
-  "#a77bff",
-  "#37e07a",
-  "#ff8a3d",
-  "#f5f5f5",
   "#3d7bff",
+  "#e6ab02",
+  "#aa3377",
+  "#33bbee",
+  "#994455",
+  "#cc79a7",
+  "#0077bb",
+  "#ee6677",
 ];
 export const INK = "#1d2433";
 export const FONT = {
