@@ -16,6 +16,9 @@ export class NetLessons {
       e.preventDefault();
       this.onOpen(lesson.id, 0);
     });
+    this.shown = null;
+    $("lesson-prev").addEventListener("click", () => this.step(-1));
+    $("lesson-next").addEventListener("click", () => this.step(1));
     // Network lessons' links stay on this page.
     this.get(0).then(() => {
       for (const a of $("lessons-list").querySelectorAll("a[data-lesson]")) {
@@ -30,6 +33,13 @@ export class NetLessons {
     return this.list.find((l) => l.id === id) ?? null;
   }
 
+  // The previous or next lesson (one on the 2-D page opens there).
+  step(delta) {
+    const i = this.list.indexOf(this.shown);
+    const next = this.list[i + delta];
+    if (next) this.onOpen(next.id, 0);
+  }
+
   // Lesson `id`'s card (null hides it), with its run `k` marked.
   async show(id, k = 0) {
     const lesson = id ? await this.get(id) : null;
@@ -37,7 +47,11 @@ export class NetLessons {
     card.hidden = !lesson;
     for (const a of $("lessons-list").querySelectorAll("a[data-lesson]"))
       a.toggleAttribute("aria-current", Boolean(lesson) && Number(a.dataset.lesson) === id);
+    this.shown = lesson;
     if (!lesson) return;
+    const i = this.list.indexOf(lesson);
+    $("lesson-prev").disabled = i <= 0;
+    $("lesson-next").disabled = i >= this.list.length - 1;
     $("lesson-count").textContent = `Lesson ${lesson.id} of ${this.list.length}`;
     $("lesson-link").href = `/?lesson=${lesson.id}`;
     $("lesson-link").textContent = `/?lesson=${lesson.id}`;

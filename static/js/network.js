@@ -250,7 +250,7 @@ function subscribe() {
 async function openLesson(id, k) {
   const s = await lessonState(id, k);
   if (s) store.replace(s, { history: "push", whole: true, run: "train" });
-  else location.assign(`/?lesson=${id}`);
+  else location.assign(`/?lesson=${id}${now().present ? "&present=1" : ""}`); // a 2-D lesson
 }
 
 function wire() {

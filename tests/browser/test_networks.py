@@ -85,6 +85,11 @@ def test_training_meets_the_edge_of_stability(page: Page, base_url: str) -> None
     api_sharp = [s["sharpness"] for s in whole["steps"] if s.get("sharpness") is not None]
     assert api_sharp == pytest.approx(run["sharp"], rel=1e-12)
     assert not page.problems.errors  # type: ignore[attr-defined]
+    # The card's Previous goes back to lesson 7, on the 2-D page.
+    page.click("#lesson-prev")
+    page.wait_for_function(
+        "() => window.descentLab && window.descentLab.state && window.descentLab.state.lesson === 7"
+    )
 
 
 def test_both_slices_and_the_player(page: Page, base_url: str) -> None:
