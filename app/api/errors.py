@@ -27,6 +27,9 @@ _UNIONS = {"optimizer", "schedule"}
 # The kinds of surface description (schemas.SurfaceSpec): surface.dataset.l2 → surface.l2
 _UNION_TAGS |= {"preset", "formula", "dataset"}
 _UNIONS |= {"surface"}
+# The kinds of a network's data (network_schemas.NetworkDataIn): data.toy.noise → data.noise
+_UNION_TAGS |= {"toy", "points"}
+_UNIONS |= {"data"}
 
 
 def _describe(value: Any) -> str:
