@@ -52,12 +52,13 @@ export class NetCharts {
       xaxis: { range: [0, run.steps], showticklabels: false, matches: "x2" },
       yaxis: {
         type: "log",
-        dtick: spansDecades(run.loss) ? 1 : undefined, // whole decades only: the panel is short
+        // the panel is short: whole decades, or a few ticks within one
+        ...(spansDecades(run.loss) ? { dtick: 1 } : { nticks: 4 }),
         title: { text: "loss", standoff: 2 },
         exponentformat: "power",
       },
       xaxis2: { range: [0, run.steps], title: { text: "step t", standoff: 2 } },
-      yaxis2: { range: [0, top], title: { text: "sharpness", standoff: 2 } },
+      yaxis2: { range: [0, top], nticks: 5, title: { text: "sharpness", standoff: 2 } },
       shapes: [
         {
           type: "line",

@@ -41,6 +41,7 @@ export class SliceView {
     this.slice = slice;
     $("slice-frame").hidden = false;
     $("slice-empty").hidden = true;
+    $("slice3d-empty").hidden = true;
     // the caption first: its line changes the height left for the contour
     $("slice-caption").textContent =
       `${slice.plane === "pca" ? "α, β along PC1, PC2" : "α, β along two random directions"}, through θ at t = ${slice.through}`;
@@ -87,6 +88,7 @@ export class SliceView {
     this.run = null;
     $("slice-frame").hidden = true;
     $("slice-empty").hidden = false;
+    $("slice3d-empty").hidden = false;
     for (const id of ["n-variance", "n-distance", "n-heights"]) $(id).textContent = "—";
     $("n-faithful").textContent = "";
     $("slice-caption").textContent = "";
