@@ -292,6 +292,10 @@ CAPS = {
         {"data": {"kind": "logistic", "data": {"x": [0, 1, 2], "y": [0, 1, 2]}}},
         "labels 0 and 1",
     ),
+    "uploaded points": (
+        {"data": {"kind": "linear", "data": {"x": [0.5] * 5001, "y": [1.0] * 5001}}},
+        "2–5000 points",
+    ),
     "unknown field": ({"epochs": 3}, "Extra inputs are not permitted"),
     "resume state": (
         {"resume": {"optimizer": "gd", "t": 3, "theta": [0.0] * 97, "state": {"x": 1}}},
