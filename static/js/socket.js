@@ -17,6 +17,7 @@ export class LiveSocket {
     this.onDown = onDown;
     this.ws = null;
     this.waiting = null; // the newest message while the socket opens
+    this.newest = null; // the newest answer not read yet
     this.retryMs = RETRY_MS;
     this.timer = null;
     this.stats = Object.assign(stats, { opened: 0, dropped: 0 });
@@ -38,6 +39,12 @@ export class LiveSocket {
     return true;
   }
 
+  deliver() {
+    const text = this.newest;
+    this.newest = null;
+    this.onAnswer(JSON.parse(text));
+  }
+
   connect() {
     const ws = new WebSocket(liveSocketURL());
     this.ws = ws;
@@ -49,7 +56,12 @@ export class LiveSocket {
       if (this.waiting) ws.send(this.waiting);
       this.waiting = null;
     };
-    ws.onmessage = (e) => this.onAnswer(JSON.parse(e.data));
+    // Answers can come faster than frames: only the newest of a frame is read and drawn (they
+    // come in the order of their ids, so it is the last one).
+    ws.onmessage = (e) => {
+      if (this.newest === null) requestAnimationFrame(() => this.deliver());
+      this.newest = e.data;
+    };
     // A failed or dropped socket closes (an error is always followed by close).
     ws.onclose = () => {
       if (ws !== this.ws) return;

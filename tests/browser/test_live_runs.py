@@ -32,6 +32,13 @@ def slow(base_url: str) -> Iterator[DelayProxy]:
         yield p
 
 
+def open_slow(page: Page, url: str) -> None:
+    """open_page, with room for a first load at 100 ms a round trip on a loaded machine."""
+    page.set_default_navigation_timeout(60_000)
+    page.set_default_timeout(60_000)
+    open_page(page, url)
+
+
 def pixels_of(page: Page, x: float, y: float) -> tuple[float, float]:
     px, py = page.evaluate("([x, y]) => window.descentLab.contour.toPixels(x, y)", [x, y])
     return px, py
@@ -59,7 +66,7 @@ def path_starts_at_theta0(page: Page) -> None:
 
 
 def test_a_drag_over_a_slow_link_ends_with_the_final_theta0(page: Page, slow: DelayProxy) -> None:
-    open_page(page, slow.url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
+    open_slow(page, slow.url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
     page.evaluate(RECORD)
     points = [(-1 + 3.5 * k / 40, 1 - 3 * k / 40) for k in range(1, 41)]
     drag_around(page, (-1, 1), points)
@@ -80,7 +87,7 @@ def test_a_drag_over_a_slow_link_ends_with_the_final_theta0(page: Page, slow: De
 
 
 def test_a_dropped_live_connection_recovers(page: Page, slow: DelayProxy) -> None:
-    open_page(page, slow.url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
+    open_slow(page, slow.url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
     drag_around(page, (-1, 1), [(-1.5, 1.5), (-2, 2)])
     path_starts_at_theta0(page)
     assert page.evaluate(f"{STATS}.opened") == 1
@@ -101,3 +108,44 @@ def test_a_dropped_live_connection_recovers(page: Page, slow: DelayProxy) -> Non
     assert page.evaluate(f"{STATS}.socketSent") > sent
     assert page.evaluate(f"{STATS}.socketAnswers") > answers
     assert page.evaluate(f"{STATE}.theta0") == pytest.approx([-3.5, -3], abs=0.1)
+
+
+def test_the_3d_path_follows_a_drag_without_redrawing_the_surface(
+    page: Page, base_url: str
+) -> None:
+    open_slow(page, base_url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
+    page.wait_for_function("() => !window.descentLab.player.playing")
+    # Count the restyles of the path's own scene, and those of the full scene (surface included)
+    # that drew a path while the path's own scene was on show: there must be none of those.
+    page.evaluate("""() => {
+        const main = document.getElementById('surface3d');
+        const live = document.querySelector('[data-testid=surface3d-live]');
+        window.__liveRestyles = 0;
+        window.__fullWithPath = 0;
+        live.on('plotly_restyle', () => { window.__liveRestyles += 1; });
+        main.on('plotly_restyle', () => {
+            const drawn = main.data.some((d) => d.mode === 'lines' && d.x.length > 0);
+            if (live.style.visibility === 'visible' && drawn) window.__fullWithPath += 1;
+        });
+    }""")
+    x0, y0 = pixels_of(page, -1, 1)
+    page.mouse.move(x0 - 3, y0)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for k in range(1, 61):  # one drag, held down throughout
+        page.mouse.move(x0 + 3 * k, y0 + 2 * k)
+    page.wait_for_function("() => window.__liveRestyles >= 3")
+    path_starts_at_theta0(page)
+    page.mouse.up()
+    # Once the drag stops, the path is back on the full scene and its own scene is hidden.
+    expect(page.locator("[data-testid=surface3d-live]")).to_be_hidden()
+    page.wait_for_function(
+        """() => {
+            const gd = document.getElementById('surface3d'), r = window.descentLab.run;
+            return gd.data.some((d) => d.mode === 'lines' && d.x.length > 1 &&
+                d.x[0] === r.path[0][0] && d.y[0] === r.path[0][1]);
+        }"""
+    )
+    assert page.evaluate("window.__fullWithPath") == 0
+    assert page.evaluate("document.getElementById('surface3d').data[0].type") == "surface"
+    assert page.problems.errors == []  # type: ignore[attr-defined]
