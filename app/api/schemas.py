@@ -122,6 +122,13 @@ class InverseSqrtSchedule(StrictModel):
     warmup: Whole = Field(0, ge=0, le=1_000_000)
 
 
+SCHEDULE_MODELS: tuple[type[StrictModel], ...] = (
+    ConstantSchedule,
+    StepSchedule,
+    ExponentialSchedule,
+    CosineSchedule,
+    InverseSqrtSchedule,
+)
 ScheduleParams = Annotated[
     ConstantSchedule | StepSchedule | ExponentialSchedule | CosineSchedule | InverseSqrtSchedule,
     Field(discriminator="name", description="Step-size schedule, stepped once per iteration"),

@@ -3,13 +3,18 @@
 // picker, hyperparameter inputs, race chips, URL and resume notes are built from it, so nothing
 // about an optimizer is written in static/js.
 
-let catalogue = null; // { eta, optimizers, byName }
+let catalogue = null; // { eta, optimizers, schedules, lineSearch, byName }
 
-export function setCatalogue({ eta, optimizers }) {
-  catalogue = { eta, optimizers, byName: new Map(optimizers.map((o) => [o.name, o])) };
+export function setCatalogue({ eta, optimizers, schedules, line_search }) {
+  const byName = new Map(optimizers.map((o) => [o.name, o]));
+  catalogue = { eta, optimizers, schedules, lineSearch: line_search, byName };
 }
 
 export const optimizerList = () => catalogue.optimizers;
+// The step-size schedules ({ name, description, parameters }) and the line search's parameters
+// ({ name, type, default, min, max, min_exclusive, max_exclusive }).
+export const scheduleSettings = () => catalogue.schedules;
+export const lineSearchSettings = () => catalogue.lineSearch;
 export const hasOptimizer = (name) => catalogue.byName.has(name);
 export const optimizerOf = (name) => catalogue.byName.get(name);
 export const hyperparameters = (name) => optimizerOf(name)?.hyperparameters ?? [];

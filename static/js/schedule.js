@@ -1,50 +1,60 @@
 // Step-size schedules and gd's backtracking line search (issue 7): their parameters with the API's
 // defaults and bounds (see /openapi.json: StepSchedule … LineSearchParams), their part of a
 // request body and of the URL, and the collapsible "Step size schedule" section of the form.
-import { takesLineSearch } from "./catalogue.js";
+import { lineSearchSettings, scheduleSettings, takesLineSearch } from "./catalogue.js";
 import { short } from "./format.js";
 
-const whole = { step: 1, int: true };
-export const SCHEDULES = {
+// Words for the page; every default and bound comes from the catalogue (GET /api/optimizers,
+// read from the request models the API validates with).
+const LABELS = {
   constant: { label: "constant", params: {} },
   step: {
     label: "step decay (StepLR)",
-    params: {
-      step_size: { label: "every (steps)", value: 10, min: 1, max: 1e6, ...whole },
-      gamma: { label: "multiply by γ", value: 0.1, min: 0, max: 1, step: "any" }, // 0 < γ ≤ 1
-    },
+    params: { step_size: "every (steps)", gamma: "multiply by γ" },
   },
-  exponential: {
-    label: "exponential (ExponentialLR)",
-    params: { gamma: { label: "γ per step", value: 0.99, min: 0, max: 1, step: "any" } },
-  },
+  exponential: { label: "exponential (ExponentialLR)", params: { gamma: "γ per step" } },
   cosine: {
     label: "cosine (CosineAnnealingLR)",
-    params: {
-      t_max: { label: "T_max (steps)", value: 100, min: 1, max: 1e6, ...whole },
-      eta_min: { label: "η_min", value: 0, min: 0, max: 1e4, step: "any" },
-    },
+    params: { t_max: "T_max (steps)", eta_min: "η_min" },
   },
-  inverse_sqrt: {
-    label: "1/√t, with warmup",
-    params: { warmup: { label: "warmup (steps)", value: 0, min: 0, max: 1e6, ...whole } },
-  },
+  inverse_sqrt: { label: "1/√t, with warmup", params: { warmup: "warmup (steps)" } },
 };
-// Armijo backtracking: 0 < c < 1, 0 < shrink < 1.
-export const LINE_SEARCH = {
-  c: { label: "c (Armijo)", value: 1e-4, min: 0, max: 1, step: "any" },
-  shrink: { label: "shrink", value: 0.5, min: 0, max: 1, step: "any" },
-};
+const LINE_SEARCH_LABELS = { c: "c (Armijo)", shrink: "shrink" };
+
+const asParam = (s, label) => ({
+  label: label ?? s.name.replaceAll("_", " "),
+  value: s.default,
+  min: s.min,
+  max: s.max,
+  step: s.type === "int" ? 1 : "any",
+  int: s.type === "int",
+});
+const paramsOf = (settings, labels) =>
+  Object.fromEntries(settings.map((s) => [s.name, asParam(s, labels[s.name])]));
+
+// { name: { label, params: { key: { label, value, min, max, step, int } } } }, in API order.
+export const schedules = () =>
+  Object.fromEntries(
+    scheduleSettings().map((s) => [
+      s.name,
+      {
+        label: LABELS[s.name]?.label ?? s.name,
+        params: paramsOf(s.parameters, LABELS[s.name]?.params ?? {}),
+      },
+    ]),
+  );
+// Armijo backtracking's parameters, as above.
+export const lineSearch = () => paramsOf(lineSearchSettings(), LINE_SEARCH_LABELS);
 export const CONSTANT = Object.freeze({ name: "constant" });
 
 const defaults = (params) =>
   Object.fromEntries(Object.entries(params).map(([k, p]) => [k, p.value]));
 export const scheduleOf = (name, values = {}) => ({
   name,
-  ...defaults(SCHEDULES[name].params),
+  ...defaults(schedules()[name].params),
   ...values,
 });
-export const lineSearchOf = (values = {}) => ({ ...defaults(LINE_SEARCH), ...values });
+export const lineSearchOf = (values = {}) => ({ ...defaults(lineSearch()), ...values });
 
 // The optimizer's schedule and line search as the API takes them: a constant schedule is left
 // out (so a request stays what it was before schedules existed), and only an optimizer whose
@@ -61,15 +71,15 @@ export function scheduleBody(run) {
 export function scheduleEntries(run) {
   const entries = [];
   const s = run.schedule;
-  if (s && s.name !== "constant" && s.name in SCHEDULES) {
+  if (s && s.name !== "constant" && s.name in schedules()) {
     entries.push(["sched", s.name]);
-    for (const [k, p] of Object.entries(SCHEDULES[s.name].params)) {
+    for (const [k, p] of Object.entries(schedules()[s.name].params)) {
       if (k in s && s[k] !== p.value) entries.push([`sched_${k}`, short(s[k])]);
     }
   }
   if (run.lineSearch && takesLineSearch(run.optimizer)) {
     entries.push(["ls", "1"]);
-    for (const [k, p] of Object.entries(LINE_SEARCH)) {
+    for (const [k, p] of Object.entries(lineSearch())) {
       if (run.lineSearch[k] !== p.value) entries.push([`ls_${k}`, short(run.lineSearch[k])]);
     }
   }
@@ -83,15 +93,15 @@ function number(text, fallback) {
 
 // `get(key)` reads a URL entry (null when absent); a malformed value falls back to its default.
 export function decodeSchedule(get, optimizer) {
-  const name = get("sched") in SCHEDULES ? get("sched") : "constant";
+  const name = get("sched") in schedules() ? get("sched") : "constant";
   const values = {};
-  for (const [k, p] of Object.entries(SCHEDULES[name].params))
+  for (const [k, p] of Object.entries(schedules()[name].params))
     values[k] = number(get(`sched_${k}`), p.value);
   let lineSearch = null;
   if (takesLineSearch(optimizer) && (get("ls") === "1" || get("ls") === "true")) {
     lineSearch = lineSearchOf(
       Object.fromEntries(
-        Object.entries(LINE_SEARCH).map(([k, p]) => [k, number(get(`ls_${k}`), p.value)]),
+        Object.entries(lineSearch()).map(([k, p]) => [k, number(get(`ls_${k}`), p.value)]),
       ),
     );
   }
@@ -139,7 +149,7 @@ export class SchedulePanel {
   constructor() {
     this.details = $("schedule-panel");
     $("schedule").replaceChildren(
-      ...Object.entries(SCHEDULES).map(([k, s]) => new Option(s.label, k)),
+      ...Object.entries(schedules()).map(([k, s]) => new Option(s.label, k)),
     );
   }
 
@@ -164,7 +174,7 @@ export class SchedulePanel {
 
   renderParams(schedule) {
     $("schedule").value = schedule.name;
-    const params = SCHEDULES[schedule.name].params;
+    const params = schedules()[schedule.name].params;
     $("schedule-params").replaceChildren(
       ...Object.entries(params).map(([k, p]) =>
         field(`sched-${k}`, k, `schedule.${k}`, p, schedule[k]),
@@ -175,7 +185,7 @@ export class SchedulePanel {
   renderLineSearch(search) {
     $("line-search").checked = Boolean(search);
     const fields = search
-      ? Object.entries(LINE_SEARCH).map(([k, p]) =>
+      ? Object.entries(lineSearch()).map(([k, p]) =>
           field(`ls-${k}`, k, `line_search.${k}`, p, search[k]),
         )
       : [];
@@ -211,12 +221,12 @@ export class SchedulePanel {
       " · ",
     );
     $("schedule-summary").title =
-      `${SCHEDULES[s.name].label}${search ? ", with backtracking line search" : ""}`;
+      `${schedules()[s.name].label}${search ? ", with backtracking line search" : ""}`;
   }
 
   // `number(input, errorKey)` reads a box: NaN (with the error shown) when it holds no number.
   readSchedule(number = (el) => el.valueAsNumber) {
-    const name = $("schedule").value in SCHEDULES ? $("schedule").value : "constant";
+    const name = $("schedule").value in schedules() ? $("schedule").value : "constant";
     const values = {};
     for (const el of $("schedule-params").querySelectorAll("input[data-key]"))
       values[el.dataset.key] = number(el, `schedule.${el.dataset.key}`);

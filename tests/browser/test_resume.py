@@ -294,7 +294,7 @@ def test_schedule_defaults_and_bounds_match_the_api(page: Page, base_url: str) -
     spec = page.evaluate(
         """async () => { const src = document.querySelector('script[type=module]').src;
             const m = await import(src.replace('main.js', 'schedule.js'));
-            return { schedules: m.SCHEDULES, lineSearch: m.LINE_SEARCH }; }"""
+            return { schedules: m.schedules(), lineSearch: m.lineSearch() }; }"""
     )
     schemas = httpx.get(base_url + "/openapi.json", timeout=30).json()["components"]["schemas"]
     names = {

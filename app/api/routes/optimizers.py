@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.api.json import JSONResponse
+from app.api.schemas import SCHEDULE_MODELS, LineSearchParams
 from app.core.descent import CATALOGUE, ETA, Bounds, Hyperparameter, OptimizerSpec
 
 router = APIRouter(prefix="/api/optimizers", tags=["optimizers"])
@@ -45,9 +46,31 @@ class OptimizerOut(BaseModel):
     hyperparameters: list[HyperparameterOut] = Field(description="Besides η, in request order")
 
 
+class SettingOut(BaseModel):
+    name: str = Field(description="The field in the request object")
+    type: Literal["int", "float"]
+    default: float
+    min: float | None
+    max: float | None
+    min_exclusive: bool
+    max_exclusive: bool
+    description: str | None
+
+
+class ScheduleOut(BaseModel):
+    name: str = Field(description="The `name` in a request's `optimizer.schedule` object")
+    description: str
+    parameters: list[SettingOut]
+
+
 class CatalogueOut(BaseModel):
     eta: EtaBoundsOut = Field(description="Bounds of the step size η, the same for every optimizer")
     optimizers: list[OptimizerOut]
+    schedules: list[ScheduleOut] = Field(description="Step-size schedules any optimizer takes")
+    line_search: list[SettingOut] = Field(
+        description="The parameters of `line_search` (Armijo backtracking), for optimizers whose "
+        "`line_search` is true"
+    )
 
 
 def _bounds(bounds: Bounds | None) -> dict[str, Any]:
@@ -87,14 +110,49 @@ def optimizer_to_dict(spec: OptimizerSpec) -> dict[str, Any]:
     }
 
 
+def settings_of(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """A request model's numeric fields with their defaults and bounds, read from the JSON schema
+    the API validates with (so the page and the API cannot disagree)."""
+    schema = model.model_json_schema()
+    out = []
+    for name, field in schema["properties"].items():
+        if field.get("type") not in ("integer", "number"):
+            continue
+        out.append(
+            {
+                "name": name,
+                "type": "int" if field["type"] == "integer" else "float",
+                "default": field["default"],
+                "min": field.get("minimum", field.get("exclusiveMinimum")),
+                "max": field.get("maximum", field.get("exclusiveMaximum")),
+                "min_exclusive": "exclusiveMinimum" in field,
+                "max_exclusive": "exclusiveMaximum" in field,
+                "description": field.get("description"),
+            }
+        )
+    return out
+
+
+def schedule_to_dict(model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "name": model.model_fields["name"].annotation.__args__[0],  # type: ignore[union-attr]
+        "description": (model.__doc__ or "").strip(),
+        "parameters": settings_of(model),
+    }
+
+
 CATALOGUE_JSON: dict[str, Any] = {
     "eta": {"min": ETA.min, "min_exclusive": ETA.min_exclusive, "max": ETA.max},
     "optimizers": [optimizer_to_dict(spec) for spec in CATALOGUE],
+    "schedules": [schedule_to_dict(model) for model in SCHEDULE_MODELS],
+    "line_search": settings_of(LineSearchParams),
 }
 
 _EXAMPLE = {
     "eta": CATALOGUE_JSON["eta"],
     "optimizers": [optimizer_to_dict(spec) for spec in CATALOGUE if spec.name in ("gd", "adam")],
+    "schedules": CATALOGUE_JSON["schedules"][:2],
+    "line_search": CATALOGUE_JSON["line_search"],
 }
 
 
