@@ -6,6 +6,7 @@
 import { ContourView } from "./contour.js";
 import { num } from "./format.js";
 import { colorField } from "./plotkit.js";
+import { paced } from "./runs.js";
 import { SurfaceView } from "./surface3d.js";
 
 const Plotly = window.Plotly;
@@ -28,6 +29,9 @@ export class SliceView {
   constructor() {
     this.contour = new ContourView($("slice-frame"), $("slice-contour"));
     this.surface3d = new SurfaceView($("slice-3d"));
+    // the 3-D view costs tens of milliseconds a redraw: it follows the player at a lower rate
+    // (the slice on show when it fires: a new slice may have been built meanwhile)
+    this.draw3d = paced((k) => this.run && this.surface3d.show(this.run, k), 150, 0.3);
     this.slice = null;
     this.run = null;
   }
@@ -100,7 +104,7 @@ export class SliceView {
     const tr = this.slice.trajectory;
     const k = keptIndex(tr.t, t);
     this.contour.show(this.run, k);
-    this.surface3d.show(this.run, k);
+    this.draw3d(k);
     $("n-distance").textContent = `${num(tr.distance[k], 4)} at t = ${tr.t[k]}`;
     $("n-heights").textContent = `${num(tr.true_loss[k], 4)} / ${num(tr.plane_loss[k], 4)}`;
   }

@@ -84,6 +84,7 @@ function thetaAt(r, t) {
 }
 
 const drawCharts = throttle(() => run && charts.draw(run), 200);
+const chartMarker = throttle((t) => charts.show(t), 80); // a relayout of the chart costs a few ms
 
 function take(lines) {
   for (const line of lines) {
@@ -185,7 +186,7 @@ function render(t) {
   let k = -1;
   for (let j = 0; j < run.sharpT.length && run.sharpT[j] <= step; j++) k = j;
   $("n-sharp").textContent = k < 0 ? "—" : `${num(run.sharp[k], 4)} (at t = ${run.sharpT[k]})`;
-  charts.show(step);
+  chartMarker(step);
   slice.show(step);
   dataView.show(thetaAt(run, step));
 }
