@@ -138,6 +138,8 @@ def surface_to_dict(s: Surface) -> dict[str, Any]:
         "stationary_points": [stationary_to_dict(p) for p in stationary_points(s)],
         "note": s.note,
         "data": fit_to_dict(s.data),
+        # θ's two coordinates by name: a model on data has a weight and a bias
+        "parameters": ["w", "b"] if s.data is not None else ["x", "y"],
     }
 
 

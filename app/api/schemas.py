@@ -491,6 +491,10 @@ class SurfaceOut(BaseModel):
     data: DataFitOut | None = Field(
         None, description="For a dataset surface: the data, θ* and how to draw the model"
     )
+    parameters: list[str] = Field(
+        ["x", "y"],
+        description="The names of θ's two coordinates: w and b for a model on data, else x and y",
+    )
 
 
 class GridOut(BaseModel):

@@ -1,4 +1,6 @@
 // The contour (2-D) view. Built once per surface (and set of pinned runs) with Plotly.react.
+
+import { paramNames } from "./params.js";
 import {
   arrows,
   COLORSCALE,
@@ -194,6 +196,7 @@ export class ContourView {
       })),
     ];
     this.setPins(pins);
+    const [xName, yName] = paramNames(surface);
     const { width, height } = this.size(d, box);
     const layout = {
       width,
@@ -208,7 +211,7 @@ export class ContourView {
       plot_bgcolor: "#ffffff",
       xaxis: {
         range: [...d.x],
-        title: { text: "x", standoff: 4 },
+        title: { text: xName, standoff: 4 },
         zeroline: false,
         showgrid: false,
         ticks: "outside",
@@ -216,7 +219,7 @@ export class ContourView {
       },
       yaxis: {
         range: [...d.y],
-        title: { text: "y", standoff: 4 },
+        title: { text: yName, standoff: 4 },
         zeroline: false,
         showgrid: false,
         ticks: "outside",

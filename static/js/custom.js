@@ -1,7 +1,8 @@
 // Surfaces the user makes, a formula or regression on data: their ids, their request bodies and
 // their URL parameters. An id is a small query string ("formula?f=…&x=-3,3&y=-3,3",
 // "data?model=logistic&set=overlap&l2=0.1&std=1&batch=16&seed=1"), so the rest of the page can
-// treat it like a preset's id. Uploaded points live only in this page: they never go in a URL.
+// treat it like a preset's id. Uploaded points live only in this page: a URL names an upload by
+// its digest ("dataset=upload:…"), which another page cannot resolve (missingUpload says so).
 
 const uploads = new Map(); // "upload:<digest>" → { x, y }
 export const DEFAULT_FORMULA = {
@@ -14,6 +15,14 @@ export const DEFAULT_DATASET = { logistic: "overlap", linear: "trend" };
 export const isCustom = (id) =>
   typeof id === "string" && (id.startsWith("formula?") || id.startsWith("data?"));
 export const isUpload = (set) => typeof set === "string" && set.startsWith("upload:");
+
+// A dataset surface whose uploaded points this page does not hold (a link from another page):
+// its requests use the model's default dataset instead, and the page says so.
+export function missingUpload(id) {
+  if (!isCustom(id) || !id.startsWith("data?")) return false;
+  const { set } = parseId(id);
+  return isUpload(set) && !uploads.has(set);
+}
 
 export function rememberUpload(digest, data) {
   uploads.set(`upload:${digest}`, { x: data.x, y: data.y });
@@ -90,7 +99,7 @@ export function runExtras(id) {
   return p.kind === "data" && p.batch ? { batch_size: p.batch, seed: p.seed } : {};
 }
 
-// URL parameters of a surface (uploaded data are left out: a link cannot carry them).
+// URL parameters of a surface (uploaded data by their digest only: a link cannot carry them).
 export function surfaceEntries(id) {
   if (!isCustom(id)) return [["surface", id]];
   const p = parseId(id);
@@ -102,7 +111,6 @@ export function surfaceEntries(id) {
       ["fy", p.y.join(",")],
     ];
   const q = new URLSearchParams(id.slice(5));
-  if (isUpload(p.set)) q.delete("set");
   return [["surface", "data"], ...[...q].map(([k, v]) => [k === "set" ? "dataset" : k, v])];
 }
 

@@ -1,7 +1,7 @@
 // "Regression on data": the model, the dataset (built-in, or a CSV uploaded and kept in this page
 // only), λ, "standardize x", and minibatch SGD's batch size and seed.
 import { getDatasets, postDatasetCSV } from "./api.js";
-import { DEFAULT_DATASET, dataId, isUpload, rememberUpload } from "./custom.js";
+import { DEFAULT_DATASET, dataId, isUpload, missingUpload, rememberUpload } from "./custom.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,6 +32,7 @@ export class DataPanel {
     this.onPick = onPick;
     this.datasets = [];
     this.uploads = []; // [{ value, label, kind }]
+    this.shown = null; // the dataset of the surface on show: the box returns to it
     // Without the built-in datasets an upload still works: say what failed, above the fields.
     this.ready = getDatasets().then(
       (d) => {
@@ -54,6 +55,8 @@ export class DataPanel {
       else $("ds-file").click();
     });
     $("ds-file").addEventListener("change", () => this.upload());
+    // No file chosen: the box shows the data on show again.
+    $("ds-file").addEventListener("cancel", () => this.fillSets($("ds-model").value, this.shown));
     for (const id of ["ds-l2", "ds-std", "ds-batch", "ds-seed"])
       $(id).addEventListener("change", () => this.pickData());
     $("ds-l2").value = "0";
@@ -66,10 +69,21 @@ export class DataPanel {
     this.pickData();
   }
 
-  // Show dataset settings from a link (custom.js parseId) without picking them again.
-  async write(p) {
+  // Show dataset settings from a link (custom.js parseId; `id` the surface's) without picking
+  // them again. A link's upload this page does not hold is said above the fields.
+  async write(p, id) {
     await this.ready;
     this.fillSets(p.model, p.set);
+    this.shown = $("ds-set").value;
+    const missing = missingUpload(id);
+    if (missing || $("ds-error").dataset.upload) {
+      $("ds-error").textContent = missing
+        ? "This link was made with uploaded data, which a link cannot carry: the plots show " +
+          `the “${DEFAULT_DATASET[p.model]}” dataset instead. Upload the CSV again to see yours.`
+        : "";
+      $("ds-error").hidden = !missing;
+      $("ds-error").dataset.upload = missing ? "1" : "";
+    }
     $("ds-l2").value = String(p.l2);
     $("ds-std").checked = p.std;
     $("ds-batch").value = p.batch ? String(p.batch) : "";
@@ -91,6 +105,12 @@ export class DataPanel {
   }
 
   pickData() {
+    this.shown = $("ds-set").value;
+    if ($("ds-error").dataset.upload) {
+      // a link's missing upload is no longer what the fields ask for
+      $("ds-error").hidden = true;
+      $("ds-error").dataset.upload = "";
+    }
     const int = (id) =>
       Number.isFinite($(id).valueAsNumber) ? Math.max(0, Math.round($(id).valueAsNumber)) : 0;
     this.onPick(
@@ -119,6 +139,9 @@ export class DataPanel {
       this.fillSets(model, value);
       this.pickData();
     } catch (err) {
+      // The box goes back to the data on show; the error stays in sight under it.
+      this.fillSets(model, this.shown);
+      $("ds-upload-row").hidden = false;
       $("ds-file-error").textContent = err.message;
     }
   }

@@ -89,9 +89,9 @@ export class DataFigure {
     );
     this.modelTrace = traces.length - 1;
     document.getElementById("dataview-keys").hidden = !logistic;
-    // The note in full on hover; its first sentence on the plot, which it must not hide.
-    const first = (surface.note || "").split(/(?<=\.)\s/)[0];
-    this.note.textContent = d.optimum ? "" : `No finite minimum, so no θ* to draw. ${first}`;
+    // A line under the plot (never over the sigmoid); the note in full on hover and in the
+    // status line.
+    this.note.textContent = d.optimum ? "" : "No finite minimum, so no θ* to draw.";
     this.note.title = surface.note || "";
     this.note.hidden = Boolean(d.optimum) || !surface.note;
     const ys = d.y.filter(Number.isFinite);

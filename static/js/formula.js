@@ -17,6 +17,7 @@ export const FORMULA_PANEL = `
     <div class="field"><label for="fx-ymin">y from … to</label>
       <div class="pair"><input type="number" id="fx-ymin" step="any" aria-label="y from"><input type="number" id="fx-ymax" step="any" aria-label="y to"></div></div>
   </div>
+  <p class="error" id="fx-range-error" role="alert"></p>
   <div id="fx-math" class="fx-math" data-testid="fx-math" aria-live="polite"></div>
 </div>`;
 
@@ -39,6 +40,7 @@ export class FormulaBox {
       ...x,
       ...y,
     ].map(String);
+    $("fx-range-error").textContent = this.rangeError(); // clears the marks of a fixed range
   }
 
   // Show a formula from a link (custom.js parseId) without picking it again.
@@ -61,6 +63,27 @@ export class FormulaBox {
     };
   }
 
+  // What is wrong with the x and y ranges, in words ("" when both are fine); the boxes at fault
+  // are marked.
+  rangeError() {
+    const problems = [];
+    for (const axis of ["x", "y"]) {
+      const [lo, hi] = [$(`fx-${axis}min`), $(`fx-${axis}max`)];
+      const [a, b] = [lo.valueAsNumber, hi.valueAsNumber];
+      let problem = "";
+      if (!Number.isFinite(a) || !Number.isFinite(b))
+        problem = `${axis} from … to needs two numbers.`;
+      else if (a >= b)
+        problem = `${axis} from ${a} to ${b}: the first must be smaller than the second.`;
+      for (const el of [lo, hi]) {
+        if (problem) el.setAttribute("aria-invalid", "true");
+        else el.removeAttribute("aria-invalid");
+      }
+      if (problem) problems.push(problem);
+    }
+    return problems.join(" ");
+  }
+
   debounce(ms = DEBOUNCE_MS) {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.submit(), ms);
@@ -68,6 +91,9 @@ export class FormulaBox {
 
   async submit() {
     const f = this.formula();
+    const rangeError = this.rangeError();
+    $("fx-range-error").textContent = rangeError; // the surface on show stays until it is fixed
+    if (rangeError) return;
     if (!f.expression) return this.error("Type a formula in x and y, e.g. x**2 + 3*y**2.");
     if (await this.render(f)) this.onPick(formulaId(f));
   }

@@ -5,6 +5,7 @@
 import { ApiError, fetchGrid, getOptimizers } from "./api.js";
 import { Basins } from "./basins.js";
 import { setCatalogue, startEta } from "./catalogue.js";
+import { chainOf, replayChain } from "./chain.js";
 import { Controls } from "./controls.js";
 import { DataFigure } from "./dataview.js";
 import { wireDrag } from "./drag.js";
@@ -12,6 +13,7 @@ import { short } from "./format.js";
 import { GradField } from "./gradfield.js";
 import { Lessons } from "./lessons.js";
 import { Runs } from "./live.js";
+import { paramNames } from "./params.js";
 import { SurfacePicker } from "./picker.js";
 import { PinnedRuns } from "./pinned.js";
 import { renderKeep, renderPins, renderRaceKey } from "./pins.js";
@@ -115,6 +117,7 @@ function showError(err) {
 
 const runs = new Runs({
   onStart: (r) => {
+    ownRun(r);
     // a continued run plays on from where it continues; a step-by-step lesson waits
     player.reset({ play: !holdPlayer, t: Math.max(0, r.startT - 1) });
     if (holdPlayer) player.seek(player.t);
@@ -131,6 +134,7 @@ const runs = new Runs({
     player.more();
   },
   onLive: (r, pointerTime) => {
+    ownRun(r);
     player.pause();
     player.t = player.pos = raceLength() - 1;
     player.onState();
@@ -150,6 +154,26 @@ const offer = new ResumeOffer({
   onError: showError,
 });
 const offerContinue = () => offer.changed(run(), player.t, player.playing, body());
+
+// Each segment of the run on show keeps the settings it ran with; the state's chain (chain.js)
+// follows the run, so the link holds a continued run: a restart clears it, a continuation adds to it.
+function ownRun(r) {
+  const last = r.segments.at(-1);
+  if (!last.settings) last.settings = runPart(now());
+  const chain = chainOf(r);
+  if (JSON.stringify(chain) !== JSON.stringify(now().chain ?? []))
+    store.set({ chain }, { history: "replace" });
+}
+
+// A link to a continued run: replay its earlier segments, then stream the last one on.
+async function restoreChain() {
+  const s = now();
+  views.status("running", "Replaying the continued run…");
+  views.clear();
+  const bodyOf = (settings) => requestBody(s.surface, settings);
+  const { request, prefix } = await replayChain(s.chain, runPart(s), body(), bodyOf);
+  if (now() === s) runs.start(body(), { request, prefix });
+}
 
 function startRun() {
   offerContinue();
@@ -264,7 +288,8 @@ async function apply({ state: next, hold = false }, { push }) {
   try {
     if (surfaceChanged) await loadSurface();
     await loadPins();
-    startRun();
+    if (now().chain?.length) await restoreChain();
+    else startRun();
     if (now().basins) basins.ensure();
     else basins.hide();
   } catch (err) {
@@ -357,13 +382,14 @@ function wire() {
     const s = now();
     return `descent-${s.surface.split("?")[0]}-${s.optimizer}-eta${short(s.eta)}`;
   };
+  const names = () => paramNames(sources.surface(now().surface));
   $("export-csv").addEventListener(
     "click",
-    () => run() && download(`${name()}.csv`, toCSV(run()), "text/csv"),
+    () => run() && download(`${name()}.csv`, toCSV(run(), names()), "text/csv"),
   );
   $("export-json").addEventListener(
     "click",
-    () => run() && download(`${name()}.json`, toJSON(run()), "application/json"),
+    () => run() && download(`${name()}.json`, toJSON(run(), names()), "application/json"),
   );
   window.addEventListener("popstate", () =>
     loadingWhile(async () => apply(await fromURL(), { push: false })),

@@ -61,6 +61,6 @@ export class SurfacePicker {
     this.show(p.kind);
     if (id === this.picked) return; // picked here: the fields may already hold newer input
     this.picked = id;
-    await (p.kind === "formula" ? this.formula.write(p) : this.data.write(p));
+    await (p.kind === "formula" ? this.formula.write(p) : this.data.write(p, id));
   }
 }

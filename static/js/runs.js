@@ -18,6 +18,7 @@ export class Run {
     this.message = "";
     this.steps = 0;
     this.nearest = null;
+    this.error = null;
   }
 
   add(line) {
@@ -28,6 +29,8 @@ export class Run {
       this.loss[i] = line.loss;
       this.grad[i] = line.grad;
       this.eta_t[i] = line.eta ?? null;
+    } else if (line.type === "error") {
+      this.error = line.message; // the server stopped the run (its time budget): fetchRun throws
     } else if (line.type === "end") {
       const steps = this.startT > 0 ? this.startT - 1 + line.steps : line.steps;
       let message = line.message;
@@ -59,9 +62,14 @@ export async function fetchRun(body, signal, onProgress = () => {}, init = null)
       onProgress(run);
     },
   });
+  if (run.error) throw new StreamError(run.error);
   if (!run.done) throw new Error("The run's stream ended early: the server closed the connection.");
   return run;
 }
+
+// A run that could not carry on, with a message for the user: a stream that ended with an error
+// line (the server's own words), or a continued run's link that cannot be replayed (chain.js).
+export class StreamError extends Error {}
 
 // At most one call per `ms` (a number, or a function giving it), always ending with the newest
 // arguments.
@@ -100,14 +108,15 @@ export function paced(fn, minMs, share) {
   return run;
 }
 
-export function toCSV(run) {
+// `names`: θ's coordinates (params.js), the columns' names: t,w,b,loss,grad_w,grad_b,eta_t.
+export function toCSV(run, [a, b] = ["x", "y"]) {
   const rows = run.path.map((p, t) =>
     [t, p[0], p[1], run.loss[t], run.grad[t][0], run.grad[t][1], run.eta_t?.[t] ?? ""].join(","),
   );
-  return `${["t,x,y,loss,grad_x,grad_y,eta_t", ...rows].join("\n")}\n`;
+  return `${[`t,${a},${b},loss,grad_${a},grad_${b},eta_t`, ...rows].join("\n")}\n`;
 }
 
-export function toJSON(run) {
+export function toJSON(run, parameters = ["x", "y"]) {
   const { body, status, message, steps, path, loss, grad, eta_t, final, nearest, resume } = run;
   const segments =
     run.segments?.length > 1
@@ -116,6 +125,7 @@ export function toJSON(run) {
   return JSON.stringify(
     {
       request: body,
+      parameters, // the names of θ's coordinates in path and grad
       status,
       message,
       steps,

@@ -28,12 +28,14 @@ export function defaultsFor(surface) {
     pins: [],
     race: false, // the pinned runs start from θ₀ too, and follow it when it moves
     field: false, // the gradient field over the contour (gradfield.js)
+    chain: [], // a continued run's earlier segments (chain.js)
   };
 }
 
 // The settings of the run on show, without what belongs to the page (pins, views, lesson): the
 // shape of a pin.
 export const runPart = ({
+  chain,
   pins,
   surface,
   race,
@@ -78,12 +80,23 @@ function runEntries(run) {
   return entries;
 }
 
+// What every segment of a continued run shares: a link gives it once.
+const COMMON = new Set(["x0", "y0", "steps", "tol"]);
+
 export function encode(state) {
   const q = new URLSearchParams([...surfaceEntries(state.surface), ...runEntries(state)]);
   for (const pin of state.pins)
     q.append(
       "pin",
       runEntries(pin)
+        .map(([k, v]) => `${k}:${v}`)
+        .join(","),
+    );
+  // A continued run's earlier segments: their optimizer settings and where the next takes over.
+  for (const c of state.chain ?? [])
+    q.append(
+      "cont",
+      [...runEntries(c).filter(([k]) => !COMMON.has(k)), ["at", String(c.at)]]
         .map(([k, v]) => `${k}:${v}`)
         .join(","),
     );
@@ -140,6 +153,15 @@ export function decode(search, surface) {
       const fields = new Map(text.split(",").map((kv) => kv.split(":", 2)));
       return decodeRun((k) => (fields.has(k) ? fields.get(k) : null), base, surface);
     });
+  state.chain = [];
+  for (const text of q.getAll("cont")) {
+    const fields = new Map(text.split(",").map((kv) => kv.split(":", 2)));
+    const get = (k) => (COMMON.has(k) ? q.get(k) : (fields.get(k) ?? null)); // θ₀ …: the run's
+    const at = Math.round(number(fields.get("at") ?? null, 0));
+    const last = state.chain.at(-1)?.at ?? 0;
+    if (at > last && at < state.maxSteps)
+      state.chain.push({ ...decodeRun(get, base, surface), at });
+  }
   state.race = q.get("race") === "1" && state.pins.length > 0;
   state.basins = q.get("basins") === "1";
   state.lesson = Number(q.get("lesson")) || null;

@@ -100,6 +100,9 @@ def _note(has_minimum: bool, x: Array, y: Array) -> str:
     )
 
 
+RUNAWAY = 6.0  # a separable fit's frame, along w, in units of the usual half-width (see _frame)
+
+
 def _frame(
     kind: Kind, u: Array, y: Array, optimum: tuple[float, float] | None
 ) -> tuple[Domain, tuple[float, float]]:
@@ -115,6 +118,12 @@ def _frame(
     cw, cb = optimum if optimum is not None else (0.0, 0.0)
     hw, hb = max(1.5 * abs(cw), ws), max(1.5 * abs(cb), bs)
     domain = Domain((cw - hw, cw + hw), (cb - hb, cb + hb))
+    if kind == "logistic" and optimum is None:
+        # Separable classes: descent runs off along w, towards the side that puts class 1 above
+        # class 0, slowly (|w| grows like log t). The frame reaches RUNAWAY·ws that way, so a
+        # run stays in view for thousands of steps.
+        up = float(u[y == 1.0].min()) >= float(u[y == 0.0].max())
+        domain = Domain((-hw, RUNAWAY * hw) if up else (-RUNAWAY * hw, hw), domain.y)
     return domain, (cw - 0.7 * hw, cb + 0.7 * hb)
 
 
