@@ -26,6 +26,7 @@ export function defaultState(info) {
     tol: d.tol,
     plane: null, // the slice on show: null, "pca" or "random"
     planeSeed: 0,
+    through: null, // the step whose θ the plane goes through (null: the final θ)
     m: 41,
     lesson: null,
     lessonRun: 0,
@@ -54,7 +55,13 @@ export function trainBody(s) {
 
 export function sliceBody(s) {
   const { theta_every: _, ...run } = trainBody(s);
-  return { run, plane: s.plane, m: s.m, ...(s.plane === "random" ? { seed: s.planeSeed } : {}) };
+  return {
+    run,
+    plane: s.plane,
+    m: s.m,
+    ...(s.plane === "random" ? { seed: s.planeSeed } : {}),
+    ...(s.through !== null ? { through: s.through } : {}),
+  };
 }
 
 // An optimizer body's hyperparameters: all but its name, η and schedule.
@@ -87,6 +94,7 @@ export function fromLessonRun(base, r) {
     tol: run.tol ?? base.tol,
     plane: r.plane ?? null,
     planeSeed: r.seed ?? 0,
+    through: r.through ?? null,
     m: r.m ?? base.m,
   };
   return state;
@@ -110,6 +118,7 @@ const KEYS = {
   tol: "tol",
   plane: "plane",
   planeSeed: "pseed",
+  through: "through",
   m: "m",
   lesson: "lesson",
 };

@@ -237,6 +237,8 @@ function subscribe() {
     if (whole || changed("present")) presenter.set(Boolean(s.present));
     for (const b of document.querySelectorAll("[data-plane]"))
       b.setAttribute("aria-pressed", String(b.dataset.plane === s.plane));
+    $("slice-through").setAttribute("aria-pressed", String(s.through !== null));
+    $("slice-centre").textContent = s.through === null ? "the final θ" : `θ at t = ${s.through}`;
   });
   store.subscribe((s, cause) => {
     if (cause.run === "train") train();
@@ -259,7 +261,9 @@ function wire() {
     e.preventDefault();
     const change = form.read();
     if (!change) return;
-    store.set({ ...change, lesson: null }, { history: "push", run: "train", fromForm: true });
+    // a new run: its plane goes through its final θ (a step of the old one may not exist)
+    const fresh = { ...change, lesson: null, through: null };
+    store.set(fresh, { history: "push", run: "train", fromForm: true });
   });
   for (const b of document.querySelectorAll("[data-plane]"))
     b.addEventListener("click", () => {
@@ -269,6 +273,12 @@ function wire() {
   $("speed").replaceChildren(
     ...SPEEDS.map((v) => new Option(v === "auto" ? "auto" : `${v} /s`, String(v))),
   );
+  // The plane through θ at the player's step, or (again) back through the final θ.
+  $("slice-through").addEventListener("click", () => {
+    const step = run?.t[Math.min(player.t, run.t.length - 1)];
+    const through = now().through === null && step !== undefined ? step : null;
+    store.set({ through, plane: now().plane ?? "pca" }, { history: "push", run: "slice" });
+  });
   wirePlayer(player, () => Boolean(run?.t.length));
   window.addEventListener("popstate", async () => {
     try {

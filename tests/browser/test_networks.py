@@ -149,6 +149,19 @@ def test_both_slices_and_the_player(page: Page, base_url: str) -> None:
     # Back returns to the PCA plane.
     page.go_back()
     page.wait_for_function(f"() => {LAB}.slice && {LAB}.slice.plane === 'pca'", timeout=SLOW)
+    settle(page)
+    # The plane through θ at the player's step: θ_40 is its centre (α = β = 0, on the plane).
+    scrubber.evaluate("(el) => { el.value = '40'; el.dispatchEvent(new Event('input')); }")
+    expect(page.locator("#n-t")).to_have_text("40")
+    page.locator("#slice-through").click()
+    page.wait_for_function(f"() => {LAB}.slice && {LAB}.slice.through === 40", timeout=SLOW)
+    settle(page)
+    assert parse_qs(urlparse(page.url).query)["through"] == ["40"]
+    centred = page.evaluate(f"() => {LAB}.slice.trajectory")
+    i = centred["t"].index(40)
+    assert abs(centred["alpha"][i]) < 1e-9 and abs(centred["beta"][i]) < 1e-9
+    assert centred["distance"][i] < 1e-9
+    expect(page.locator("#slice-centre")).to_have_text("θ at t = 40")
     assert not page.problems.errors  # type: ignore[attr-defined]
 
 
