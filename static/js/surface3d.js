@@ -25,8 +25,10 @@ function aspect(d) {
 
 // While θ₀ is dragged the path is drawn on a scene of its own laid over the surface's, with the
 // same box and camera and nothing else in it: Plotly rebuilds every trace of a scene on any
-// restyle, and rebuilding the surface is most of a redraw's cost. SETTLE_MS after the last
-// dragged redraw, the path goes back onto the full scene (where the surface can hide it).
+// restyle, and rebuilding the surface is most of a redraw's cost. Once the pointer is up (the
+// drag has ended), SETTLE_MS after the last dragged redraw, the path goes back onto the full scene
+// (where the surface can hide it); never while the pointer is down, when a pause of the
+// pointer or a slow answer would cost a whole rebuild in the middle of the drag.
 const SETTLE_MS = 300;
 const hidden = (range) => ({
   title: { text: "" },
@@ -49,6 +51,21 @@ export class SurfaceView {
     Object.assign(this.overlay.style, { inset: "0", visibility: "hidden" });
     this.dragging = false;
     this.settle = null;
+    this.last = null; // the last dragged redraw's arguments
+    this.pointerDown = false;
+    window.addEventListener("pointerdown", () => {
+      this.pointerDown = true;
+    });
+    window.addEventListener("pointerup", () => {
+      this.pointerDown = false;
+      if (this.dragging) this.settleLater();
+    });
+  }
+
+  settleLater() {
+    clearTimeout(this.settle);
+    const [run, race] = this.last;
+    this.settle = setTimeout(() => this.show(run, race), SETTLE_MS);
   }
 
   build(surface, grid, colors, pins) {
@@ -240,6 +257,7 @@ export class SurfaceView {
     if (dragging) return this.showDragged(run, race, [p, cur, start, marks]);
     if (this.dragging) {
       this.dragging = false;
+      clearTimeout(this.settle);
       this.overlay.style.visibility = "hidden";
     }
     const all = [...pins, p, cur, start, marks];
@@ -258,8 +276,9 @@ export class SurfaceView {
   }
 
   showDragged(run, race, parts) {
-    clearTimeout(this.settle);
-    this.settle = setTimeout(() => this.show(run, race), SETTLE_MS);
+    this.last = [run, race];
+    if (this.pointerDown) clearTimeout(this.settle);
+    else this.settleLater();
     const xyz = (list) => ({
       x: list.map((a) => a.x),
       y: list.map((a) => a.y),
