@@ -97,15 +97,15 @@ export function decodeSchedule(get, optimizer) {
   const values = {};
   for (const [k, p] of Object.entries(schedules()[name].params))
     values[k] = number(get(`sched_${k}`), p.value);
-  let lineSearch = null;
+  let search = null; // not `lineSearch`, which would hide the function of that name
   if (takesLineSearch(optimizer) && (get("ls") === "1" || get("ls") === "true")) {
-    lineSearch = lineSearchOf(
+    search = lineSearchOf(
       Object.fromEntries(
         Object.entries(lineSearch()).map(([k, p]) => [k, number(get(`ls_${k}`), p.value)]),
       ),
     );
   }
-  return { schedule: scheduleOf(name, values), lineSearch };
+  return { schedule: scheduleOf(name, values), lineSearch: search };
 }
 
 // A few words for a schedule: "step: ×0.5 every 20", "cosine to 0 over 100".
