@@ -24,13 +24,14 @@ import argparse
 import asyncio
 import math
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
 from playwright.async_api import Page, async_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from app.web.delayproxy import DelayProxy  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 from app.web.serve import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 
 DRAG_S = 4.0
@@ -222,8 +223,22 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         print(f"chromium is not installed at {CHROMIUM}", file=sys.stderr)
         return 1
-    with running_app() as url, DelayProxy(url, rtt=rtt) as slow_url:
-        asyncio.run(measure(url, slow_url, rtt))
+    with running_app() as url:
+        # The proxy runs in a process of its own: in this one it would share the GIL with the
+        # loop that sends the pointer's moves.
+        proxy = subprocess.Popen(
+            [sys.executable, "-m", "app.web.delayproxy", url, str(rtt * 1000)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        try:
+            assert proxy.stdout is not None
+            slow_url = proxy.stdout.readline().strip()
+            asyncio.run(measure(url, slow_url, rtt))
+        finally:
+            proxy.terminate()
+            proxy.wait(10)
     return 0
 
 

@@ -103,3 +103,21 @@ class DelayProxy:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
         self.loop.close()
+
+
+def main() -> None:
+    """`python -m app.web.delayproxy URL [RTT_MS]`: serve until killed, in a process of its own
+    (benchmarks/page.py runs it so, away from its own event loop and GIL); prints the proxy's
+    URL on the first line."""
+    import sys
+    import time
+
+    target, rtt_ms = sys.argv[1], float(sys.argv[2]) if len(sys.argv) > 2 else 100.0
+    with DelayProxy(target, rtt=rtt_ms / 1000) as url:
+        print(url, flush=True)
+        while True:
+            time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
