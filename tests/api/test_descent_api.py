@@ -565,7 +565,7 @@ def test_descent_equals_the_iterates_of_descend(client: TestClient, body: dict) 
         run.theta0,
         run.rules,
         iterates[-1],
-        iterates[-24:],
+        iterates[-12:],
         start_t=iterates[0].t,
         stochastic=run.step_gradient is not None,
     )

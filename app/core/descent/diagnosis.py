@@ -11,6 +11,7 @@ learner can check: each eigen-direction of the Hessian (curvature λ) shrinks it
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -22,7 +23,7 @@ from app.core.descent.runner import Iterate
 from app.core.surfaces.surface import Surface
 from app.core.text import num, point
 
-TAIL = 24  # iterates a diagnosis looks at (the API keeps this many of a run's last ones)
+TAIL = 12  # iterates a diagnosis looks at (the API keeps this many of a run's last ones)
 
 Shape = Literal["monotone", "oscillating", "zigzag", "stalled", "irregular"]
 
@@ -39,31 +40,37 @@ class PathShape:
 
 
 def path_shape(recent: Sequence[Iterate]) -> PathShape:
-    """Classify the tail of a run by the directions and lengths of its steps."""
-    thetas = np.array([it.theta for it in recent], dtype=float)
-    steps = np.diff(thetas, axis=0)
-    if len(steps) < 4 or not np.all(np.isfinite(steps)):
+    """Classify the tail of a run by the directions and lengths of its steps.
+
+    Plain floats, not numpy: a tail is a couple of dozen 2-vectors, and this runs at the end of
+    every run that hits max_steps (numpy's per-call overhead would cost more than the run)."""
+    steps = [(b.theta[0] - a.theta[0], b.theta[1] - a.theta[1]) for a, b in zip(recent, recent[1:])]
+    if len(steps) < 4 or not all(math.isfinite(dx) and math.isfinite(dy) for dx, dy in steps):
         return PathShape("irregular", math.nan)
-    norms = np.hypot(steps[:, 0], steps[:, 1])
-    if norms[-1] == 0.0:
+    if math.hypot(*steps[-1]) == 0.0:
         return PathShape("stalled", 0.0)
-    moved = norms > 0.0  # a schedule may make a step of length 0 (η_t = 0): skip it
-    steps, norms = steps[moved], norms[moved]
-    if len(steps) < 4:
+    # A schedule may make a step of length 0 (η_t = 0): skip it.
+    moved = [(dx, dy, math.hypot(dx, dy)) for dx, dy in steps if dx or dy]
+    if len(moved) < 4:
         return PathShape("irregular", math.nan)
-    rate = float((norms[-1] / norms[0]) ** (1.0 / (len(norms) - 1)))
-    cosines = (steps[:-1] * steps[1:]).sum(axis=1) / (norms[:-1] * norms[1:])
-    flips = float(np.mean(cosines < -0.5))
+    rate = (moved[-1][2] / moved[0][2]) ** (1.0 / (len(moved) - 1))
+    pairs = list(zip(moved, moved[1:]))
+    flips = sum((a[0] * b[0] + a[1] * b[1]) < -0.5 * a[2] * b[2] for a, b in pairs) / len(pairs)
     if flips >= 0.8:
         # Two steps back and forth cancel out when bouncing across a minimum; across a
         # valley they leave a move along it.
-        pairs = steps[:-1] + steps[1:]
-        net = np.hypot(pairs[:, 0], pairs[:, 1]) / (norms[:-1] + norms[1:])
-        return PathShape("zigzag" if float(np.median(net)) > 0.05 else "oscillating", rate)
+        net = [math.hypot(a[0] + b[0], a[1] + b[1]) / (a[2] + b[2]) for a, b in pairs]
+        return PathShape("zigzag" if statistics.median(net) > 0.05 else "oscillating", rate)
     losses = [it.loss for it in recent]
     if flips <= 0.2 and all(b < a for a, b in zip(losses, losses[1:])):
         return PathShape("monotone", rate)
     return PathShape("irregular", rate)
+
+
+def _eigenvalues(hxx: float, hxy: float, hyy: float) -> tuple[float, float]:
+    """The eigenvalues of the symmetric 2 × 2 matrix [[hxx, hxy], [hxy, hyy]], low first."""
+    mean, half = 0.5 * (hxx + hyy), math.hypot(0.5 * (hxx - hyy), hxy)
+    return mean - half, mean + half
 
 
 @dataclass(frozen=True)
@@ -80,13 +87,15 @@ def _local_curvatures(surface: Surface, final: Iterate) -> _Curvatures | None:
         return None
     x, y = final.theta
     m = min(surface.minima, key=lambda m: math.hypot(m.x - x, m.y - y))
-    at_minimum = surface.hessian_matrix(m.x, m.y)
-    here = surface.hessian_matrix(x, y)
-    if not np.all(np.isfinite(here)):
+    at_minimum = [float(h) for h in surface.hess(np.float64(m.x), np.float64(m.y))]
+    here = [float(h) for h in surface.hess(np.float64(x), np.float64(y))]
+    if not all(math.isfinite(h) for h in here):
         return None
-    if np.linalg.norm(here - at_minimum, 2) > _LOCAL * np.linalg.norm(at_minimum, 2):
+    low, high = _eigenvalues(*at_minimum)
+    # Spectral norms of symmetric matrices: their largest |eigenvalue|.
+    apart = max(abs(v) for v in _eigenvalues(*(a - b for a, b in zip(here, at_minimum))))
+    if apart > _LOCAL * max(abs(low), abs(high)):
         return None
-    low, high = (float(v) for v in np.linalg.eigvalsh(at_minimum))
     if not (low > 0.0 and math.isfinite(high)):
         return None
     return _Curvatures((m.x, m.y), low, high)

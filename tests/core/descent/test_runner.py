@@ -16,7 +16,7 @@ from app.core.surfaces.presets import get_preset
 
 def _summary(surface, optimizer, theta0, rules):
     iterates = run_to_end(surface, optimizer, theta0, rules)
-    return iterates, summarize(surface, optimizer, theta0, rules, iterates[-1], iterates[-24:])
+    return iterates, summarize(surface, optimizer, theta0, rules, iterates[-1], iterates[-12:])
 
 
 @pytest.mark.parametrize(
