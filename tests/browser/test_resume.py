@@ -222,8 +222,9 @@ def test_step_schedule_gives_a_staircase(page: Page, base_url: str) -> None:
     page.problems.errors.clear()  # type: ignore[attr-defined]
     page.fill("#sched-gamma", "2")
     page.press("#sched-gamma", "Enter")
+    # In the page's words (issue 16 item 9), not pydantic's "less than or equal to 1".
     expect(page.locator('[data-error-for="schedule.gamma"]')).to_contain_text(
-        "less than or equal to 1"
+        "multiply by γ must be at most 1"
     )
     expect(page.locator("#sched-gamma")).to_have_attribute("aria-invalid", "true")
     assert [e for e in page.problems.errors if "422" not in e] == []  # type: ignore[attr-defined]
