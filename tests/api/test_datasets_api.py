@@ -52,9 +52,11 @@ def test_describe_a_dataset_surface(client: TestClient) -> None:
     core = dataset_surface("logistic", d.x, d.y, standardize=True)
     m = core.minima[0]
     assert out["minima"] == [{"x": m.x, "y": m.y, "value": m.value, "kind": "global"}]
-    assert [(p["x"], p["y"], p["kind"]) for p in out["stationary_points"]] == [
-        (m.x, m.y, "minimum")
-    ]
+    # The stationary-point search polishes θ* by Newton's method on its own: the same point to
+    # the last few ulps, not bit for bit (which of the two a fresh worker computes first varies).
+    (point,) = out["stationary_points"]
+    assert point["kind"] == "minimum"
+    assert_allclose([point["x"], point["y"]], [m.x, m.y], rtol=1e-12, atol=1e-15)
     assert out["note"] == ""
     data = out["data"]
     assert data["kind"] == "logistic" and data["dataset"] == "overlap" and data["standardized"]
