@@ -11,6 +11,7 @@ from app.core.descent.compiled import COMPILED_PRESETS
 from app.core.descent.diagnosis import TAIL as DIAGNOSIS_TAIL
 from app.core.descent.diagnosis import diagnose, path_shape
 from app.core.descent.explore import BasinMap, Landmark, basins, indexed_landmarks, sweep
+from app.core.descent.flow import Flow, FlowCurve, flow_distances, gradient_flow, run_times
 from app.core.descent.optimizers import (
     CATALOGUE,
     MAX_ETA,
@@ -57,6 +58,8 @@ __all__ = [
     "MAX_STEPS",
     "DIAGNOSIS_TAIL",
     "ETA",
+    "Flow",
+    "FlowCurve",
     "MAX_ETA",
     "OPTIMIZERS",
     "SCHEDULES",
@@ -81,11 +84,14 @@ __all__ = [
     "compiled",
     "descend",
     "diagnose",
+    "flow_distances",
+    "gradient_flow",
     "indexed_landmarks",
     "make_optimizer",
     "make_schedule",
     "path_shape",
     "run_batch",
+    "run_times",
     "run_to_end",
     "state_from_dict",
     "state_to_dict",
