@@ -15,21 +15,32 @@ from app.core.data.datasets import (
     parse_csv,
     suitable_kinds,
 )
+from app.core.data.noise import Cloud, NoiseError, ellipse, measured, noise_scale, predict_cloud
 from app.core.data.regression import DataFit, dataset_surface, minibatch_gradient, separable
+from app.core.data.sampling import SAMPLINGS, Sampling, batch_factor
 
 __all__ = [
     "BUILTINS",
     "MAX_ABS_VALUE",
     "MAX_BYTES",
     "MAX_ROWS",
+    "SAMPLINGS",
+    "Cloud",
     "DataError",
     "DataFit",
     "Dataset",
+    "NoiseError",
+    "Sampling",
+    "batch_factor",
     "dataset_surface",
     "digest",
+    "ellipse",
     "get_builtin",
+    "measured",
     "minibatch_gradient",
+    "noise_scale",
     "parse_csv",
+    "predict_cloud",
     "separable",
     "suitable_kinds",
 ]

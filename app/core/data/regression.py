@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numpy.typing import NDArray
 
 from app.core.data.datasets import Dataset, Kind, check_data, digest
 from app.core.data.losses import Linear, Logistic, Loss
+from app.core.data.sampling import Batches, Sampling
 from app.core.singleflight import Flights
 from app.core.surfaces.stationary import StationaryPoint, remember
 from app.core.surfaces.surface import Array, Domain, Minimum, Surface
@@ -246,23 +246,16 @@ def _stationary(surface: Surface) -> tuple[StationaryPoint, ...]:
     )
 
 
-def minibatch_gradient(fit: DataFit, batch_size: int, seed: int) -> StepGradient:
-    """∇L on a minibatch at step t: the data are shuffled once per epoch by a generator seeded
-    with (seed, epoch) and cut into batches of `batch_size` (the last may be smaller), so the
-    gradient at step t depends only on (seed, t): equal seeds give equal paths, also when
+def minibatch_gradient(
+    fit: DataFit, batch_size: int, seed: int, sampling: Sampling = "epoch"
+) -> StepGradient:
+    """∇L on a minibatch at step t, the batch chosen as app.core.data.sampling's `sampling` says
+    (by default the data are shuffled once per epoch and cut into batches of `batch_size`), so
+    the gradient at step t depends only on (seed, t): equal seeds give equal paths, also when
     resumed."""
-    n = fit.x.size
-    size = min(batch_size, n)
-    per_epoch = -(-n // size)
-    last: dict[int, NDArray[np.int64]] = {}
+    batches = Batches(fit.x.size, batch_size, sampling, seed)
 
     def gradient(t: int, w: float, b: float) -> tuple[float, float]:
-        epoch, k = divmod(t, per_epoch)
-        order = last.get(epoch)
-        if order is None:
-            order = np.random.default_rng([seed, epoch]).permutation(n)
-            last.clear()
-            last[epoch] = order
-        return fit.loss.batch_grad(w, b, order[k * size : (k + 1) * size])
+        return fit.loss.batch_grad(w, b, batches.of(t))
 
     return gradient
