@@ -74,6 +74,7 @@ class ResolvedRun:
             theta = (float(saved.theta[0]), float(saved.theta[1]))
             self.resume = Resume(saved.t, theta, saved.optimizer, state)
         self.batch_size, self.seed = request.batch_size, request.seed
+        self.sampling = request.sampling
         self.step_gradient = None
         if request.batch_size is not None:
             if self.surface.data is None:
@@ -82,7 +83,7 @@ class ResolvedRun:
                     '{"kind": "logistic", "dataset": "overlap"}'
                 )
             self.step_gradient = minibatch_gradient(
-                self.surface.data, request.batch_size, request.seed
+                self.surface.data, request.batch_size, request.seed, request.sampling
             )
 
     @property
@@ -105,6 +106,7 @@ class ResolvedRun:
             "tol": self.rules.tol,
             "batch_size": self.batch_size,
             "seed": self.seed if self.batch_size is not None else None,
+            "sampling": self.sampling if self.batch_size is not None else None,
         }
 
 

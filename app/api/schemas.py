@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from app.api.dataset_schemas import DataFitOut, DatasetSurface, surface_tag
+from app.core.data import Sampling
 from app.core.descent import (
     CATALOGUE,
     DEFAULT_RULES,
@@ -355,6 +356,12 @@ class DescentRequest(StrictModel):
     seed: Whole = Field(
         0, ge=0, le=2**32 - 1, description="Seeds the minibatch shuffle: same seed, same path"
     )
+    sampling: Sampling = Field(
+        "epoch",
+        description="How a minibatch is chosen: `epoch` reshuffles the data every epoch and "
+        "cuts it into batches in order; `with_replacement` draws B indices independently each "
+        "step; `without_replacement` draws a fresh subset of B points each step",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -546,6 +553,7 @@ class StreamStart(BaseModel):
     tol: float
     batch_size: int | None = Field(None, description="Minibatch size; null for full batch")
     seed: int | None = Field(None, description="The minibatch seed; null for full batch")
+    sampling: str | None = Field(None, description="How batches are drawn; null for full batch")
 
 
 class StreamStep(BaseModel):
