@@ -11,6 +11,7 @@ from app.core.descent.compiled import COMPILED_PRESETS
 from app.core.descent.diagnosis import TAIL as DIAGNOSIS_TAIL
 from app.core.descent.diagnosis import diagnose, path_shape
 from app.core.descent.explore import BasinMap, Landmark, basins, indexed_landmarks, sweep
+from app.core.descent.flow import MAX_EVALS as FLOW_MAX_EVALS
 from app.core.descent.flow import Flow, FlowCurve, flow_distances, gradient_flow, run_times
 from app.core.descent.optimizers import (
     CATALOGUE,
@@ -58,6 +59,7 @@ __all__ = [
     "MAX_STEPS",
     "DIAGNOSIS_TAIL",
     "ETA",
+    "FLOW_MAX_EVALS",
     "Flow",
     "FlowCurve",
     "MAX_ETA",
