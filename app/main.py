@@ -19,10 +19,12 @@ from app.api.routes import (
     explore,
     expressions,
     field,
+    flow,
     health,
     lessons,
     live,
     networks,
+    noise,
     optimizers,
     surfaces,
 )
@@ -72,9 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(surfaces.router)
     app.include_router(field.router)
     app.include_router(descent.router)
+    app.include_router(flow.router)
     app.include_router(live.router)
     app.include_router(optimizers.router)
     app.include_router(datasets.router)
+    app.include_router(noise.router)
     app.include_router(explore.router)
     app.include_router(expressions.router)
     app.include_router(lessons.router)
