@@ -75,12 +75,21 @@ def gradient_covariance(grads: Array) -> tuple[Array, Array]:
     return mean, centred.T @ centred / grads.shape[0]
 
 
-def lyapunov(a: Array, q: Array) -> Array:
-    """Σ with Σ = A Σ Aᵀ + Q, by vectorisation: (I − A ⊗ A) vec Σ = vec Q (A's spectral radius
-    must be below 1)."""
-    k = a.shape[0]
-    sigma = np.linalg.solve(np.eye(k * k) - np.kron(a, a), q.reshape(-1)).reshape(k, k)
-    return 0.5 * (sigma + sigma.T)
+def _stationary(generator: Array, kick: Array) -> Array:
+    """S with vec S = N⁻¹ vec K for the 4 × 4 generator N, symmetrised.
+
+    Σ = AΣAᵀ + η²c·C with A = I − ηH is (I − A ⊗ A) vec Σ = η²c vec C, and I − A ⊗ A =
+    η(H ⊕ H − ηH ⊗ H) (H ⊕ H = H ⊗ I + I ⊗ H): divided by η, the system stays well
+    conditioned however small η is (I − A ⊗ A itself rounds to 0 at η ~ 1e-17)."""
+    s = np.linalg.solve(generator, kick.reshape(-1)).reshape(2, 2)
+    return 0.5 * (s + s.T)
+
+
+def lyapunov_generator(hessian: Array, eta: float) -> Array:
+    """(I − A ⊗ A)/η for A = I − ηH."""
+    eye = np.eye(2)
+    out: Array = np.kron(hessian, eye) + np.kron(eye, hessian) - eta * np.kron(hessian, hessian)
+    return out
 
 
 def noise_scale(fit: DataFit, theta: Array) -> float | None:
@@ -111,20 +120,22 @@ class Cloud:
     exact_note: str  # why `exact` is None, in words ("" when it is not)
 
 
-def _exact(fit: DataFit, hessians: Array, hessian: Array, q: Array, eta: float, c: float) -> Array:
+def _exact(hessians: Array, hessian: Array, eta: float, c: float, kick: Array) -> Array:
     deviation = hessians - hessian
     fourth = np.einsum("nij,nkl->ikjl", deviation, deviation).reshape(4, 4) / deviation.shape[0]
-    a = np.eye(2) - eta * hessian
-    transfer = np.kron(a, a) + eta * eta * c * fourth
-    radius = float(np.max(np.abs(np.linalg.eigvals(transfer))))
-    if radius >= 1.0:
+    # E[(I − ηĤ) ⊗ (I − ηĤ)] = A ⊗ A + η²c·fourth = I − η·generator
+    generator = lyapunov_generator(hessian, eta) - eta * c * fourth
+    # Stable in mean square iff every eigenvalue μ of the generator has |1 − ημ| < 1, i.e.
+    # η|μ|² < 2 Re μ (written so, it does not round to 1 at tiny η).
+    mu = np.linalg.eigvals(generator)
+    if np.any(eta * np.abs(mu) ** 2 >= 2.0 * mu.real):
+        radius = float(np.max(np.abs(1.0 - eta * mu)))
         raise NoiseError(
             f"At η = {eta:g} the random minibatch Hessian makes the second moment grow without "
             f"bound (its recursion's spectral radius is {radius:.3g} ≥ 1): SGD is not stable in "
             "mean square, although the Lyapunov equation, which ignores that, has a solution."
         )
-    m = np.linalg.solve(np.eye(4) - transfer, q.reshape(-1)).reshape(2, 2)
-    return 0.5 * (m + m.T)
+    return _stationary(generator, kick)
 
 
 def predict_cloud(fit: DataFit, eta: float, batch_size: int, sampling: Sampling) -> Cloud:
@@ -150,13 +161,13 @@ def predict_cloud(fit: DataFit, eta: float, batch_size: int, sampling: Sampling)
             "SGD has no stationary cloud and Σ does not exist. Take η below that."
         )
     c = batch_factor(fit.x.size, batch_size, sampling)
-    q = eta * eta * c * noise
-    predicted = lyapunov(np.eye(2) - eta * hessian, q)
+    kick = eta * c * noise  # η²c·C / η
+    predicted = _stationary(lyapunov_generator(hessian, eta), kick)
     exact: Array | None = None
     note = ""
     if fit.kind == "linear":
         try:
-            exact = _exact(fit, hessians, hessian, q, eta, c)
+            exact = _exact(hessians, hessian, eta, c, kick)
         except NoiseError as exc:
             note = str(exc)
     else:

@@ -9,7 +9,7 @@ import numba
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from scipy.linalg import solve_discrete_lyapunov
+from scipy.linalg import solve_continuous_lyapunov, solve_discrete_lyapunov
 
 from app.core.data import dataset_surface, get_builtin, minibatch_gradient
 from app.core.data.noise import (
@@ -162,6 +162,19 @@ def test_predicted_sigma_equals_scipys_discrete_lyapunov(kind: str) -> None:
         a = np.eye(2) - cloud.eta * cloud.hessian
         expected = solve_discrete_lyapunov(a, cloud.eta**2 / size * cloud.noise)
         assert_allclose(cloud.predicted, expected, rtol=1e-10, atol=0)
+
+
+def test_tiny_eta_tends_to_the_continuous_lyapunov_equation() -> None:
+    """As η → 0, Σ/η → c_B·S with HS + SH = C (scipy's continuous solver), also at η = 5e-324,
+    where I − (I − ηH) ⊗ (I − ηH) rounds to zero."""
+    fit = _fit(_linear(l2=0.1))
+    for eta in (1e-9, 1e-200):
+        cloud = predict_cloud(fit, eta, 4, "with_replacement")
+        s = solve_continuous_lyapunov(cloud.hessian, cloud.noise)
+        assert_allclose(cloud.predicted / eta, s / 4, rtol=1e-8)
+        assert cloud.exact is not None
+        assert_allclose(cloud.exact / eta, s / 4, rtol=1e-8)
+    assert np.all(predict_cloud(fit, 5e-324, 4, "with_replacement").predicted == 0.0)
 
 
 def cloud_limit(fit: DataFit) -> float:
