@@ -63,6 +63,9 @@ export const postExpression = (expression, domain, signal) =>
 // A whole run at once (resume.js replays a run's first steps this way).
 export const postDescent = (body, signal) => postJSON("/api/descent", body, signal);
 
+// A run beside its gradient flow and modified flow (flow.js): the body of POST /api/descent.
+export const postFlow = (body, signal) => postJSON("/api/flow", body, signal);
+
 // Final loss, steps and status over a range of η (sweep.js).
 export const postSweep = (body, signal) => postJSON("/api/sweep", body, signal);
 
