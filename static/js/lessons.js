@@ -56,6 +56,7 @@ export async function stateOfLesson(lesson, k, defaults) {
     pins,
     race: Boolean(views.race),
     field: Boolean(views.gradient_field),
+    flow: Boolean(views.gradient_flow),
     basins: Boolean(views.basins),
     lesson: lesson.id,
     lessonRun: runs.indexOf(main),

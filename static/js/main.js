@@ -9,6 +9,7 @@ import { chainOf, replayChain } from "./chain.js";
 import { Controls } from "./controls.js";
 import { DataFigure } from "./dataview.js";
 import { wireDrag } from "./drag.js";
+import { FlowView } from "./flow.js";
 import { short } from "./format.js";
 import { GradField } from "./gradfield.js";
 import { Lessons } from "./lessons.js";
@@ -54,6 +55,7 @@ const dataView = new DataFigure($("dataview-figure"), $("dataview"), $("dataview
 views.onShow = (r, t) => {
   dataView.show(r, t);
   gradField.show(r, t);
+  flowView.show(r, t);
 };
 const basins = new Basins(views.contour, body, {
   button: $("basins"),
@@ -74,6 +76,10 @@ const sweep = new Sweep(
 const gradField = new GradField(views.contour, {
   toggle: $("gradfield-toggle"),
   onToggle: (on) => store.set({ field: on }, { history: "push" }),
+});
+const flowView = new FlowView(views.contour, {
+  toggle: $("flow-toggle"),
+  onToggle: (on) => store.set({ flow: on }, { history: "push" }),
 });
 const lessons = new Lessons({
   onOpen: (id, k) => openLesson(id, k),
@@ -348,6 +354,7 @@ function subscribe() {
   new UrlSync(store, { encode, beforeCommit: followRace });
   store.subscribe((s, { whole, changed, fromForm, click }) => {
     if (whole || changed("field")) gradField.set(s.field);
+    if (whole || changed("flow")) flowView.set(s.flow);
     if (whole || changed("lesson") || changed("lessonRun")) {
       lessons.show(s.lesson ?? null, s.lessonRun ?? 0);
     }
@@ -438,6 +445,7 @@ window.descentLab = {
   contour: views.contour,
   basins,
   gradField,
+  flowView,
   sweep,
   dataView,
   player,

@@ -28,6 +28,7 @@ export function defaultsFor(surface) {
     pins: [],
     race: false, // the pinned runs start from θ₀ too, and follow it when it moves
     field: false, // the gradient field over the contour (gradfield.js)
+    flow: false, // the gradient flow and the modified flow beside the run (flow.js)
     chain: [], // a continued run's earlier segments (chain.js)
   };
 }
@@ -40,6 +41,7 @@ export const runPart = ({
   surface,
   race,
   field,
+  flow,
   basins,
   lesson,
   lessonRun,
@@ -105,6 +107,7 @@ export function encode(state) {
   if (state.lesson) q.set("lesson", String(state.lesson));
   if (state.present) q.set("present", "1");
   if (state.field) q.set("field", "1");
+  if (state.flow) q.set("flow", "1");
   return `?${q.toString()}`;
 }
 
@@ -167,6 +170,7 @@ export function decode(search, surface) {
   state.lesson = Number(q.get("lesson")) || null;
   state.present = q.get("present") === "1";
   state.field = q.get("field") === "1";
+  state.flow = q.get("flow") === "1";
   return state;
 }
 
