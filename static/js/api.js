@@ -66,6 +66,9 @@ export const postDescent = (body, signal) => postJSON("/api/descent", body, sign
 // A run beside its gradient flow and modified flow (flow.js): the body of POST /api/descent.
 export const postFlow = (body, signal) => postJSON("/api/flow", body, signal);
 
+// SGD's noise cloud around θ*, predicted and measured on a run (noise.js).
+export const postNoise = (body, signal) => postJSON("/api/noise", body, signal);
+
 // Final loss, steps and status over a range of η (sweep.js).
 export const postSweep = (body, signal) => postJSON("/api/sweep", body, signal);
 

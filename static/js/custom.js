@@ -11,6 +11,9 @@ export const DEFAULT_FORMULA = {
   y: [-3, 3],
 };
 export const DEFAULT_DATASET = { logistic: "overlap", linear: "trend" };
+// How minibatches are drawn (POST /api/descent's `sampling`); the first is the API's default.
+const EPOCH = "epoch";
+const SAMPLINGS = [EPOCH, "with_replacement", "without_replacement"];
 
 export const isCustom = (id) =>
   typeof id === "string" && (id.startsWith("formula?") || id.startsWith("data?"));
@@ -42,13 +45,14 @@ export function formulaId({ expression, x, y }) {
   return `formula?${new URLSearchParams({ f: expression, x: x.join(","), y: y.join(",") })}`;
 }
 
-export function dataId({ model, set, l2 = 0, std = false, batch = 0, seed = 0 }) {
+export function dataId({ model, set, l2 = 0, std = false, batch = 0, seed = 0, sampling = EPOCH }) {
   const q = new URLSearchParams({ model, set });
   if (l2) q.set("l2", String(l2));
   if (std) q.set("std", "1");
   if (batch) {
     q.set("batch", String(batch));
     q.set("seed", String(seed));
+    if (sampling !== EPOCH) q.set("sampling", sampling);
   }
   return `data?${q}`;
 }
@@ -78,6 +82,7 @@ function dataSettings(q, setKey) {
     std: q.get("std") === "1",
     batch: Math.max(0, Math.round(num(q.get("batch"), 0))),
     seed: Math.max(0, Math.round(num(q.get("seed"), 0))),
+    sampling: SAMPLINGS.includes(q.get("sampling")) ? q.get("sampling") : EPOCH,
   };
 }
 
@@ -96,7 +101,9 @@ export function surfaceSpec(id) {
 export function runExtras(id) {
   if (!isCustom(id)) return {};
   const p = parseId(id);
-  return p.kind === "data" && p.batch ? { batch_size: p.batch, seed: p.seed } : {};
+  if (p.kind !== "data" || !p.batch) return {};
+  const extras = { batch_size: p.batch, seed: p.seed };
+  return p.sampling === EPOCH ? extras : { ...extras, sampling: p.sampling };
 }
 
 // URL parameters of a surface (uploaded data by their digest only: a link cannot carry them).

@@ -1,5 +1,5 @@
 // "Regression on data": the model, the dataset (built-in, or a CSV uploaded and kept in this page
-// only), λ, "standardize x", and minibatch SGD's batch size and seed.
+// only), λ, "standardize x", and minibatch SGD's batch size, seed and sampling.
 import { getDatasets, postDatasetCSV } from "./api.js";
 import { DEFAULT_DATASET, dataId, isUpload, missingUpload, rememberUpload } from "./custom.js";
 
@@ -23,6 +23,8 @@ export const DATA_PANEL = `
     <div class="field check"><input type="checkbox" id="ds-std"><label for="ds-std">standardize x</label></div>
     <div class="field"><label for="ds-batch">Minibatch size</label><input type="number" id="ds-batch" min="0" step="1" placeholder="all"></div>
     <div class="field"><label for="ds-seed">Seed</label><input type="number" id="ds-seed" min="0" step="1"></div>
+    <div class="field"><label for="ds-sampling">Batches</label>
+      <select id="ds-sampling" title="Reshuffle the data each epoch and cut it in order; or draw each step's B points independently, with replacement or as a fresh subset"><option value="epoch">reshuffle each epoch</option><option value="with_replacement">with replacement</option><option value="without_replacement">fresh subset each step</option></select></div>
   </div>
 </div>`;
 
@@ -57,7 +59,7 @@ export class DataPanel {
     $("ds-file").addEventListener("change", () => this.upload());
     // No file chosen: the box shows the data on show again.
     $("ds-file").addEventListener("cancel", () => this.fillSets($("ds-model").value, this.shown));
-    for (const id of ["ds-l2", "ds-std", "ds-batch", "ds-seed"])
+    for (const id of ["ds-l2", "ds-std", "ds-batch", "ds-seed", "ds-sampling"])
       $(id).addEventListener("change", () => this.pickData());
     $("ds-l2").value = "0";
     $("ds-seed").value = "0";
@@ -88,6 +90,7 @@ export class DataPanel {
     $("ds-std").checked = p.std;
     $("ds-batch").value = p.batch ? String(p.batch) : "";
     $("ds-seed").value = String(p.seed);
+    $("ds-sampling").value = p.sampling;
   }
 
   fillSets(model, value) {
@@ -121,6 +124,7 @@ export class DataPanel {
         std: $("ds-std").checked,
         batch: int("ds-batch"),
         seed: int("ds-seed"),
+        sampling: $("ds-sampling").value,
       }),
     );
   }

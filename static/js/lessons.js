@@ -6,8 +6,9 @@ import { DEFAULT_FORMULA, dataId, formulaId } from "./custom.js";
 
 const $ = (id) => document.getElementById(id);
 
-// A run's `surface` in the API's terms → the page's surface id.
-export function pageSurfaceId(spec) {
+// A run's `surface` in the API's terms → the page's surface id (a dataset's carries the run's
+// minibatch settings).
+export function pageSurfaceId(spec, run = {}) {
   if (typeof spec === "string") return spec;
   if ("expression" in spec) {
     const d = spec.domain ?? {};
@@ -22,6 +23,9 @@ export function pageSurfaceId(spec) {
     set: spec.dataset,
     l2: spec.l2 ?? 0,
     std: Boolean(spec.standardize),
+    batch: run.batch_size ?? 0,
+    seed: run.seed ?? 0,
+    sampling: run.sampling ?? "epoch",
   });
 }
 
@@ -42,7 +46,10 @@ export function runSettings(run) {
 // The state a lesson sets: its run `k` on show, its other runs on that surface pinned (racing it
 // when the lesson says so), and the views it asks for. `defaults(id)` gives a surface's defaults.
 export async function stateOfLesson(lesson, k, defaults) {
-  const runs = lesson.runs.map((r) => ({ id: pageSurfaceId(r.surface), settings: runSettings(r) }));
+  const runs = lesson.runs.map((r) => ({
+    id: pageSurfaceId(r.surface, r),
+    settings: runSettings(r),
+  }));
   const main = runs[k] ?? runs[0];
   const base = await defaults(main.id);
   const { surface: _s, pins: _p, race: _r, ...runBase } = base;
@@ -57,6 +64,7 @@ export async function stateOfLesson(lesson, k, defaults) {
     race: Boolean(views.race),
     field: Boolean(views.gradient_field),
     flow: Boolean(views.gradient_flow),
+    noise: Boolean(views.noise_cloud),
     basins: Boolean(views.basins),
     lesson: lesson.id,
     lessonRun: runs.indexOf(main),

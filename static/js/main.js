@@ -7,6 +7,7 @@ import { Basins } from "./basins.js";
 import { setCatalogue, startEta } from "./catalogue.js";
 import { chainOf, replayChain } from "./chain.js";
 import { Controls } from "./controls.js";
+import { dataId, parseId } from "./custom.js";
 import { DataFigure } from "./dataview.js";
 import { wireDrag } from "./drag.js";
 import { FlowView } from "./flow.js";
@@ -14,6 +15,7 @@ import { short } from "./format.js";
 import { GradField } from "./gradfield.js";
 import { Lessons } from "./lessons.js";
 import { Runs } from "./live.js";
+import { NoiseView } from "./noise.js";
 import { paramNames } from "./params.js";
 import { SurfacePicker } from "./picker.js";
 import { PinnedRuns } from "./pinned.js";
@@ -56,6 +58,7 @@ views.onShow = (r, t) => {
   dataView.show(r, t);
   gradField.show(r, t);
   flowView.show(r, t);
+  noiseView.show(r, t);
 };
 const basins = new Basins(views.contour, body, {
   button: $("basins"),
@@ -80,6 +83,11 @@ const gradField = new GradField(views.contour, {
 const flowView = new FlowView(views.contour, {
   toggle: $("flow-toggle"),
   onToggle: (on) => store.set({ flow: on }, { history: "push" }),
+});
+const noiseView = new NoiseView(views.contour, {
+  toggle: $("noise-toggle"),
+  onToggle: (on) => store.set({ noise: on }, { history: "push" }),
+  onData: (change) => setData(change),
 });
 const lessons = new Lessons({
   onOpen: (id, k) => openLesson(id, k),
@@ -308,7 +316,16 @@ function onChange(kind, surfaceId = $("surface").value) {
   if (kind === "surface") {
     loadingWhile(async () => {
       const s = await sources.surfaceOf(surfaceId);
-      const keep = ["lesson", "present", "basins", "optimizer", "hyper", "field", "schedule"];
+      const keep = [
+        "lesson",
+        "present",
+        "basins",
+        "optimizer",
+        "hyper",
+        "field",
+        "schedule",
+        "noise",
+      ];
       const kept = Object.fromEntries(keep.map((k) => [k, now()[k]]));
       const next = { ...defaultsFor(s), ...kept, lineSearch: now().lineSearch };
       await apply({ state: { ...next, eta: startEta(now().optimizer, s) } }, { push: true });
@@ -328,6 +345,18 @@ function onChange(kind, surfaceId = $("surface").value) {
   } else {
     store.set(change, { history: "push", run: "start", fromForm });
   }
+}
+
+// The noise cloud's batch size or sampling changed: the same run on the dataset with that change.
+function setData(change) {
+  const id = dataId({ ...parseId(now().surface), ...change });
+  loadingWhile(async () => {
+    await sources.surfaceOf(id);
+    await apply(
+      { state: { ...now(), surface: id, chain: [], pins: [], label: "" } },
+      { push: true },
+    );
+  });
 }
 
 const rounded = (point) => point.map((v) => Number(v.toPrecision(6)));
@@ -355,6 +384,8 @@ function subscribe() {
   store.subscribe((s, { whole, changed, fromForm, click }) => {
     if (whole || changed("field")) gradField.set(s.field);
     if (whole || changed("flow")) flowView.set(s.flow);
+    noiseView.offer(body(), sources.surface(s.surface)?.data?.n ?? 1);
+    if (whole || changed("noise")) noiseView.set(s.noise);
     if (whole || changed("lesson") || changed("lessonRun")) {
       lessons.show(s.lesson ?? null, s.lessonRun ?? 0);
     }
@@ -446,6 +477,7 @@ window.descentLab = {
   basins,
   gradField,
   flowView,
+  noiseView,
   sweep,
   dataView,
   player,

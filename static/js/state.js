@@ -29,6 +29,7 @@ export function defaultsFor(surface) {
     race: false, // the pinned runs start from θ₀ too, and follow it when it moves
     field: false, // the gradient field over the contour (gradfield.js)
     flow: false, // the gradient flow and the modified flow beside the run (flow.js)
+    noise: false, // minibatch SGD's noise cloud around θ* (noise.js)
     chain: [], // a continued run's earlier segments (chain.js)
   };
 }
@@ -42,6 +43,7 @@ export const runPart = ({
   race,
   field,
   flow,
+  noise,
   basins,
   lesson,
   lessonRun,
@@ -108,6 +110,7 @@ export function encode(state) {
   if (state.present) q.set("present", "1");
   if (state.field) q.set("field", "1");
   if (state.flow) q.set("flow", "1");
+  if (state.noise) q.set("noise", "1");
   return `?${q.toString()}`;
 }
 
@@ -171,6 +174,7 @@ export function decode(search, surface) {
   state.present = q.get("present") === "1";
   state.field = q.get("field") === "1";
   state.flow = q.get("flow") === "1";
+  state.noise = q.get("noise") === "1";
   return state;
 }
 
