@@ -227,6 +227,7 @@ export class FlowView {
     Object.assign(this.box.style, {
       left: `calc(${ov.left} + 4px)`,
       top: `calc(${ov.top} + ${ov.height} - 4px)`,
+      maxWidth: `calc(${ov.width} - 8px)`,
     });
   }
 }

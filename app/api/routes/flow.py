@@ -103,7 +103,7 @@ def post_flow(
     theta0 = (float(path[0, 0]), float(path[0, 1]))
     flow = gradient_flow(surface, theta0, run_times(run["eta"]), eta, max_evals=evals)
     if eta is None:
-        note = f"Only the gradient flow is drawn: {why_not}, so the modified flow does not apply."
+        note = f"Only the gradient flow is drawn: {why_not}."
     else:
         note = (
             f"GD at η = {eta:g} stays within O(η) of the gradient flow and O(η²) of the flow of "
