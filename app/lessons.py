@@ -18,6 +18,10 @@ run reached 2/η and stayed within ±10% of it); `loss_falls` (the final loss is
 the first); `message_contains`; for slices `explained_at_least` (PC1 + PC2 share of the path's
 variance), `misleading_within` (every misleading stretch ends by this step),
 `variance_in_plane_below` and `misleading_at_least` (that many kept iterates are misleading).
+
+Lesson 10 (SGD's noise) turns on the noise cloud (`views["noise_cloud"]`); its `expect` key
+`noise_within` says that POST /api/noise, given the run, measures tr Σ over the run's second half
+within that fraction of the predicted tr Σ.
 """
 
 from __future__ import annotations
@@ -35,6 +39,14 @@ def _run(
 
 
 TRAIN, SLICE = "/api/networks/train", "/api/networks/slice"
+
+
+def _noise_run(batch: int, eta: float, label: str) -> dict[str, Any]:
+    """Minibatch SGD with replacement on the standardized noisy trend, long enough for its
+    second half to be a stationary cloud (relaxation takes ~10 steps at η = 0.05)."""
+    trend = {"kind": "linear", "dataset": "trend", "standardize": True}
+    extra = {"batch_size": batch, "seed": 0, "sampling": "with_replacement"}
+    return _run(trend, [0.0, 0.0], eta, label=label, max_steps=4000, tol=0.0, **extra)
 
 
 def _chebyshev(eta: float, max_steps: int, label: str) -> dict[str, Any]:
@@ -282,6 +294,33 @@ LESSONS: list[dict[str, Any]] = [
                 "misleading_at_least": 150,
                 "message_contains": "are not their losses",
             },
+        ],
+    },
+    {
+        "id": 10,
+        "slug": "sgd-noise",
+        "title": "SGD never sits still: batch size and η set the noise",
+        "text": [
+            "Minibatch SGD steps along the gradient of a few points, not of all of them. At θ* "
+            "the full gradient is zero but a batch's is not, so the iterates never settle: they "
+            "jitter in a cloud around θ*.",
+            "Its covariance Σ solves Σ = (I − ηH)Σ(I − ηH)ᵀ + (η²/B)·C (H the curvature at θ*, "
+            "C the spread of the points' own gradients): the ellipses are its 1σ and 2σ, the dots "
+            "the run's second half. 16 times the batch gives a 16 times smaller tr Σ; half the "
+            "step size, about half.",
+        ],
+        "question": "Move B from 1 to 16 with the slider: tr Σ falls 16-fold, but how much "
+        "narrower does the cloud get, and why?",
+        "views": {"noise_cloud": True},
+        "runs": [
+            _noise_run(1, 0.05, "B = 1"),
+            _noise_run(16, 0.05, "B = 16"),
+            _noise_run(1, 0.025, "B = 1, η/2"),
+        ],
+        "expect": [
+            {"status": "max_steps", "noise_within": 0.2},
+            {"status": "max_steps", "noise_within": 0.2},
+            {"status": "max_steps", "noise_within": 0.2},
         ],
     },
 ]

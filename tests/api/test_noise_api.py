@@ -13,6 +13,7 @@ from scipy.linalg import solve_discrete_lyapunov
 
 from app.api.noise_schemas import EXAMPLE
 from app.core.data import get_builtin
+from app.lessons import LESSONS
 
 TREND = {"kind": "linear", "dataset": "trend", "standardize": True}
 
@@ -141,3 +142,28 @@ def test_documented_with_examples(client: TestClient) -> None:
     for example in examples.values():
         assert client.post("/api/noise", json=example["value"]).status_code == 200
     assert "422" in op["responses"]
+
+
+def test_lesson_ten_measures_what_it_predicts_and_the_noise_falls_with_b_and_eta(
+    client: TestClient,
+) -> None:
+    """Each run's measured tr Σ is within the lesson's `noise_within` of the prediction; B = 16
+    has 16 times less of it than B = 1 (within 30%), η/2 about half (Σ ≈ ηC/(2H·B) for small η:
+    within 30% of 2)."""
+    (ten,) = [item for item in LESSONS if item["id"] == 10]
+    assert ten["views"].get("noise_cloud")
+    measured = []
+    for run, want in zip(ten["runs"], ten["expect"]):
+        body = {
+            "surface": run["surface"],
+            "eta": run["optimizer"]["eta"],
+            "batch_size": run["batch_size"],
+            "sampling": run["sampling"],
+            "run": {k: run[k] for k in ("theta0", "max_steps", "seed", "tol")},
+        }
+        out = client.post("/api/noise", json=body).json()
+        assert out["measured"]["status"] == want["status"]
+        assert out["measured"]["ratio"] == pytest.approx(1.0, abs=want["noise_within"])
+        measured.append(out["measured"]["trace"])
+    assert measured[0] / measured[1] == pytest.approx(16.0, rel=0.3)
+    assert measured[0] / measured[2] == pytest.approx(2.0, rel=0.3)

@@ -5,7 +5,7 @@ tests also hold each lesson to) and against POST /api/descent."""
 from __future__ import annotations
 
 import math
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import pytest
@@ -17,10 +17,17 @@ from tests.browser.conftest import open_page, wait_settled
 LAB = "window.descentLab"
 
 
-def page_surface(spec: str | dict) -> str:
+def page_surface(spec: str | dict, run: dict) -> str:
+    """The page's id of a run's surface (custom.js dataId: a dataset's carries the minibatch)."""
     if isinstance(spec, str):
         return spec
-    return f"data?model={spec['kind']}&set={spec['dataset']}"
+    q = {"model": spec["kind"], "set": spec["dataset"]}
+    q |= {"l2": str(spec["l2"])} if spec.get("l2") else {}
+    q |= {"std": "1"} if spec.get("standardize") else {}
+    if run.get("batch_size"):
+        q |= {"batch": str(run["batch_size"]), "seed": str(run.get("seed", 0))}
+        q |= {"sampling": run["sampling"]} if run.get("sampling", "epoch") != "epoch" else {}
+    return f"data?{urlencode(q)}"
 
 
 def check_outcome(run: dict, want: dict) -> None:
@@ -51,7 +58,7 @@ def test_every_lesson_url_sets_its_state_and_shows_its_outcome(
     open_page(page, f"{base_url}/?lesson={lesson['id']}")
     first = lesson["runs"][0]
     state = page.evaluate(f"{LAB}.state")
-    assert state["surface"] == page_surface(first["surface"])
+    assert state["surface"] == page_surface(first["surface"], first)
     assert state["optimizer"] == first["optimizer"]["name"]
     assert state["eta"] == first["optimizer"]["eta"]
     assert state["theta0"] == first["theta0"]
@@ -69,7 +76,7 @@ def test_every_lesson_url_sets_its_state_and_shows_its_outcome(
     same_surface = [
         (r, w)
         for r, w in zip(lesson["runs"][1:], lesson["expect"][1:])
-        if r["surface"] == first["surface"]
+        if page_surface(r["surface"], r) == page_surface(first["surface"], first)
     ]
     pins = page.evaluate(f"{LAB}.pins.map((p) => ({RUN})(p.run))")
     assert len(pins) == len(same_surface)
@@ -94,6 +101,9 @@ def test_every_lesson_url_sets_its_state_and_shows_its_outcome(
         )
     if lesson["views"].get("data_view"):
         expect(page.get_by_test_id("dataview")).to_be_visible()
+    if lesson["views"].get("noise_cloud"):
+        expect(page.get_by_test_id("noise-toggle")).to_be_checked()
+        expect(page.get_by_test_id("noise-readout")).to_have_attribute("data-state", "ready")
     assert page.problems.errors == []  # type: ignore[attr-defined]
 
 
