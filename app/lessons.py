@@ -323,6 +323,39 @@ LESSONS: list[dict[str, Any]] = [
             {"status": "max_steps", "noise_within": 0.2},
         ],
     },
+    {
+        "id": 11,
+        "slug": "gd-is-not-gradient-flow",
+        "title": "GD is not gradient flow",
+        "text": [
+            "Each step θ_{t+1} = θ_t − η∇L(θ_t) is one Euler step of the gradient flow "
+            "dθ/ds = −∇L, at time s = η·t. Euler's method drifts: θ_t stays off the flow (the "
+            "dashed ink curve) by an amount proportional to η.",
+            "To second order in η, GD follows another flow: that of the modified loss "
+            "L + (η/4)‖∇L‖² (the gold curve; Barrett & Dherin, 2021), which quietly penalises "
+            "steep places. θ_t's distance from it shrinks like η².",
+        ],
+        "question": "Read the distances at s = 1 (t = 5 at η = 0.2, t = 10 at η = 0.1): when η "
+        "is halved, by how much does θ_t move closer to each curve?",
+        "views": {"gradient_flow": True},
+        "runs": [
+            _run("double_well", [0.5, 1.0], 0.2, label="GD, η = 0.2"),
+            _run("double_well", [0.5, 1.0], 0.1, label="GD, η = 0.1"),
+        ],
+        # flow_at_s: θ_t's distances from both curves are read at this s (POST /api/flow);
+        # modified_closer: the modified flow is over 3 times closer there; halves_gaps_of: k,
+        # run k has twice this run's η and 2 ± 0.25 times its distance from the flow, 4 ± 0.5
+        # times its distance from the modified flow.
+        "expect": [
+            {"status": "converged", "flow_at_s": 1.0, "modified_closer": True},
+            {
+                "status": "converged",
+                "flow_at_s": 1.0,
+                "modified_closer": True,
+                "halves_gaps_of": 0,
+            },
+        ],
+    },
 ]
 
 

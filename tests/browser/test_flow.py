@@ -98,3 +98,20 @@ def test_adam_gets_the_plain_flow_and_a_note(page: Page, base_url: str) -> None:
     assert curves["curve"]["visible"] and not curves["modified"]["visible"]
     expect(page.get_by_test_id("flow-readout")).to_contain_text("Adam is not plain gradient")
     assert page.problems.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_flow_lesson_opens_with_the_curves_and_the_gaps_at_s_1(
+    page: Page, base_url: str
+) -> None:
+    open_page(page, f"{base_url}/?lesson=11")
+    expect(page.get_by_test_id("flow-toggle")).to_be_checked()
+    wait_flow(page)
+    run = page.evaluate(f"{LAB}.run.body")
+    truth = httpx.post(f"{base_url}/api/flow", json=run, timeout=60).json()
+    page.evaluate(f"{LAB}.player.pause(); {LAB}.player.seek(5)")  # s = 1 at η = 0.2
+    readout = page.get_by_test_id("flow-readout")
+    expect(readout).to_contain_text("t = 5, s = 1:")
+    shown = page.evaluate("() => ({ ...document.querySelector('.flow-box').dataset })")
+    assert float(shown["flowDistance"]) == truth["flow"]["distance"][5]
+    assert float(shown["modifiedDistance"]) == truth["modified"]["distance"][5]
+    assert page.problems.errors == []  # type: ignore[attr-defined]
