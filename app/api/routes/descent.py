@@ -128,6 +128,11 @@ ones go out in batches. Works with `curl -N`."""
 
 
 def _resolve(request: DescentRequest, settings: Settings) -> ResolvedRun:
+    return _resolve_estimated(request, settings)[0]
+
+
+def _resolve_estimated(request: DescentRequest, settings: Settings) -> tuple[ResolvedRun, float]:
+    """The resolved run and its estimated CPU seconds (422 if over the budget)."""
     if request.max_steps > settings.max_steps:
         raise HTTPException(
             422,
@@ -137,18 +142,8 @@ def _resolve(request: DescentRequest, settings: Settings) -> ResolvedRun:
         run = ResolvedRun(request)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    budget.check_run(run.surface, _work(request), "This run")
-    return run
-
-
-def _work(request: DescentRequest) -> budget.Work:
-    return budget.work(request.optimizer, 1, request.max_steps, batch=False)
-
-
-def _chunk(run: ResolvedRun, request: DescentRequest) -> int:
-    """Steps between two looks at the clock: about budget.CHUNK_SECONDS of work."""
-    step = budget.step_seconds(run.surface, _work(request))
-    return min(1 << 20, max(16, int(budget.CHUNK_SECONDS / step)))
+    w = budget.work(request.optimizer, 1, request.max_steps, batch=False)
+    return run, budget.check_run(run.surface, w, "This run")
 
 
 def _first(run: ResolvedRun) -> tuple[Iterate, Iterator[Iterate]]:
@@ -168,12 +163,16 @@ def run_descent(request: Request, settings: SettingsDep) -> JSONResponse:
 def whole_run(request: DescentRequest, settings: Settings) -> dict[str, Any]:
     """The body of POST /api/descent's answer (also the live socket's, routes/live.py), with the
     same checks and work budget; raises HTTPException."""
-    run = _resolve(request, settings)
+    run, seconds = _resolve_estimated(request, settings)
     try:  # ValueError: the loss or its gradient is not finite at θ₀
         path = Trajectory(run.surface, run.optimizer, run.theta0, run.rules, **run.options)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    deadline, chunk = budget.Deadline(), _chunk(run, request)
+    deadline = budget.Deadline()
+    # Steps between two looks at the clock: about budget.CHUNK_SECONDS of estimated work.
+    chunk = min(
+        1 << 20, max(16, int(request.max_steps * budget.CHUNK_SECONDS / max(seconds, 1e-12)))
+    )
     try:
         while path.status is None:
             path.extend(chunk)
@@ -186,7 +185,7 @@ def whole_run(request: DescentRequest, settings: Settings) -> dict[str, Any]:
         run.theta0,
         run.rules,
         path.final,
-        path.iterates(max(0, len(path) - TAIL)),
+        path.tail(TAIL),
         start_t=path.t0,
         stochastic=run.step_gradient is not None,
     )

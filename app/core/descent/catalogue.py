@@ -131,7 +131,7 @@ class Declared:
     needs_hessian: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+        for field in _fields(type(self)):
             value = getattr(self, field.name)
             if field.name == "eta":
                 if not _is_number(value) or not ETA.admits(value):
@@ -148,7 +148,25 @@ class Declared:
                     raise invalid(field.name, value, spec.bounds.rule())
 
 
+_FIELDS: dict[type, tuple[dataclasses.Field[Any], ...]] = {}
+
+
+def _fields(cls: type[Declared]) -> tuple[dataclasses.Field[Any], ...]:
+    # dataclasses.fields() builds its tuple anew at every call: an optimizer is made per request.
+    known = _FIELDS.get(cls)
+    if known is None:
+        known = _FIELDS[cls] = dataclasses.fields(cls)  # type: ignore[arg-type]
+    return known
+
+
+def field_names(cls: type[Declared]) -> tuple[str, ...]:
+    """The names of an optimizer class's fields (its step size and hyperparameters)."""
+    return tuple(f.name for f in _fields(cls))
+
+
 def _is_number(value: Any) -> bool:
+    if type(value) is float or type(value) is int:  # the usual case, without the ABC check
+        return True
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 

@@ -10,6 +10,7 @@ learner can check: each eigen-direction of the Hessian (curvature λ) shrinks it
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Sequence
@@ -19,8 +20,8 @@ from typing import Literal
 import numpy as np
 
 from app.core.descent.optimizers import GD, Optimizer
-from app.core.descent.runner import Iterate
-from app.core.surfaces.surface import Surface
+from app.core.descent.runner import Iterate, Tail
+from app.core.surfaces.surface import HessFn, Surface
 from app.core.text import num, point
 
 TAIL = 12  # iterates a diagnosis looks at (the API keeps this many of a run's last ones)
@@ -39,30 +40,45 @@ class PathShape:
     rate: float  # geometric mean of successive step-length ratios over the tail (nan if unknown)
 
 
-def path_shape(recent: Sequence[Iterate]) -> PathShape:
+def path_shape(recent: Sequence[Iterate] | Tail) -> PathShape:
     """Classify the tail of a run by the directions and lengths of its steps.
 
-    Plain floats, not numpy: a tail is a couple of dozen 2-vectors, and this runs at the end of
+    Plain floats in one pass, not numpy: a tail is a dozen 2-vectors, and this runs at the end of
     every run that hits max_steps (numpy's per-call overhead would cost more than the run)."""
-    steps = [(b.theta[0] - a.theta[0], b.theta[1] - a.theta[1]) for a, b in zip(recent, recent[1:])]
-    if len(steps) < 4 or not all(math.isfinite(dx) and math.isfinite(dy) for dx, dy in steps):
+    tail = recent if isinstance(recent, Tail) else Tail.of(recent)
+    thetas = tail.thetas
+    if len(thetas) < 5:
         return PathShape("irregular", math.nan)
-    if math.hypot(*steps[-1]) == 0.0:
+    # A schedule may make a step of length 0 (η_t = 0): such steps are left out of `moved`.
+    moved: list[tuple[float, float, float]] = []
+    px, py = thetas[0]
+    length = 0.0
+    for x, y in thetas[1:]:
+        dx, dy = x - px, y - py
+        px, py = x, y
+        if not (math.isfinite(dx) and math.isfinite(dy)):
+            return PathShape("irregular", math.nan)
+        length = math.hypot(dx, dy)
+        if length:
+            moved.append((dx, dy, length))
+    if length == 0.0:
         return PathShape("stalled", 0.0)
-    # A schedule may make a step of length 0 (η_t = 0): skip it.
-    moved = [(dx, dy, math.hypot(dx, dy)) for dx, dy in steps if dx or dy]
     if len(moved) < 4:
         return PathShape("irregular", math.nan)
     rate = (moved[-1][2] / moved[0][2]) ** (1.0 / (len(moved) - 1))
     pairs = list(zip(moved, moved[1:]))
-    flips = sum((a[0] * b[0] + a[1] * b[1]) < -0.5 * a[2] * b[2] for a, b in pairs) / len(pairs)
-    if flips >= 0.8:
+    flips = 0
+    for (ax, ay, a), (bx, by, b) in pairs:
+        if ax * bx + ay * by < -0.5 * a * b:
+            flips += 1
+    share = flips / len(pairs)
+    if share >= 0.8:
         # Two steps back and forth cancel out when bouncing across a minimum; across a
         # valley they leave a move along it.
         net = [math.hypot(a[0] + b[0], a[1] + b[1]) / (a[2] + b[2]) for a, b in pairs]
         return PathShape("zigzag" if statistics.median(net) > 0.05 else "oscillating", rate)
-    losses = [it.loss for it in recent]
-    if flips <= 0.2 and all(b < a for a, b in zip(losses, losses[1:])):
+    losses = tail.losses
+    if share <= 0.2 and all(b < a for a, b in zip(losses, losses[1:])):
         return PathShape("monotone", rate)
     return PathShape("irregular", rate)
 
@@ -82,18 +98,25 @@ class _Curvatures:
     high: float
 
 
-def _local_curvatures(surface: Surface, final: Iterate) -> _Curvatures | None:
+@functools.lru_cache(maxsize=64)
+def _eigenvalues_at(hess: HessFn, x: float, y: float) -> tuple[float, float, float, float, float]:
+    """The Hessian (hxx, hxy, hyy) at a minimum and its eigenvalues: the same for every run that
+    settles there, so computed once."""
+    hxx, hxy, hyy = (float(h) for h in hess(np.float64(x), np.float64(y)))
+    return (hxx, hxy, hyy, *_eigenvalues(hxx, hxy, hyy))
+
+
+def _local_curvatures(surface: Surface, where: Sequence[float]) -> _Curvatures | None:
     if not surface.minima:
         return None
-    x, y = final.theta
+    x, y = where
     m = min(surface.minima, key=lambda m: math.hypot(m.x - x, m.y - y))
-    at_minimum = [float(h) for h in surface.hess(np.float64(m.x), np.float64(m.y))]
-    here = [float(h) for h in surface.hess(np.float64(x), np.float64(y))]
-    if not all(math.isfinite(h) for h in here):
+    mxx, mxy, myy, low, high = _eigenvalues_at(surface.hess, m.x, m.y)
+    hxx, hxy, hyy = (float(h) for h in surface.hess(np.float64(x), np.float64(y)))
+    if not (math.isfinite(hxx) and math.isfinite(hxy) and math.isfinite(hyy)):
         return None
-    low, high = _eigenvalues(*at_minimum)
     # Spectral norms of symmetric matrices: their largest |eigenvalue|.
-    apart = max(abs(v) for v in _eigenvalues(*(a - b for a, b in zip(here, at_minimum))))
+    apart = max(abs(v) for v in _eigenvalues(hxx - mxx, hxy - mxy, hyy - myy))
     if apart > _LOCAL * max(abs(low), abs(high)):
         return None
     if not (low > 0.0 and math.isfinite(high)):
@@ -187,7 +210,7 @@ def _path_advice(shape: PathShape, optimizer: Optimizer) -> str:
 def diagnose(
     surface: Surface,
     optimizer: Optimizer,
-    recent: Sequence[Iterate],
+    recent: Sequence[Iterate] | Tail,
     *,
     stochastic: bool = False,
 ) -> str:
@@ -199,11 +222,12 @@ def diagnose(
             "larger batch, a decaying schedule (step, cosine or inverse_sqrt) or a smaller η "
             "shrinks the jitter."
         )
-    shape = path_shape(recent)
-    steps = recent[:-1]
-    constant = bool(steps) and all(it.eta == optimizer.eta for it in steps)
-    if isinstance(optimizer, GD) and constant and recent:
-        curvatures = _local_curvatures(surface, recent[-1])
+    tail = recent if isinstance(recent, Tail) else Tail.of(recent)
+    shape = path_shape(tail)
+    etas = tail.etas
+    constant = bool(etas) and all(eta == optimizer.eta for eta in etas)
+    if isinstance(optimizer, GD) and constant and tail.thetas:
+        curvatures = _local_curvatures(surface, tail.thetas[-1])
         if curvatures is not None:
             return _gd_advice(shape.shape, optimizer.eta, curvatures)
     return _path_advice(shape, optimizer)

@@ -14,7 +14,6 @@ each hyperparameter's default, bounds, label, symbol and torch name. `CATALOGUE`
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import typing
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from app.core.descent.catalogue import (
     Declared,
     OptimizerSpec,
     describe,
+    field_names,
     fixed,
     hyperparameter,
     step_size,
@@ -484,7 +484,7 @@ def make_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
         raise ValueError(
             f"Unknown optimizer {name!r}. Valid names: {', '.join(OPTIMIZERS)}."
         ) from None
-    known = [f.name for f in dataclasses.fields(cls)]
+    known = field_names(cls)
     unknown = sorted(set(hyperparameters) - set(known))
     if unknown:
         raise ValueError(

@@ -22,7 +22,7 @@ checks that both loops give the same numbers, bit for bit.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -78,6 +78,24 @@ class Iterate:
     @property
     def grad_norm(self) -> float:
         return math.hypot(self.grad[0], self.grad[1])
+
+
+@dataclass(frozen=True)
+class Tail:
+    """A run's last iterates as columns, oldest first: what a diagnosis reads. Cheaper than
+    Iterate objects when taken from a Trajectory's arrays."""
+
+    thetas: Sequence[Sequence[float]]
+    losses: Sequence[float]
+    etas: Sequence[float | None]  # the step sizes of the steps between them: one fewer
+
+    @classmethod
+    def of(cls, iterates: Sequence[Iterate]) -> Tail:
+        return cls(
+            [it.theta for it in iterates],
+            [it.loss for it in iterates],
+            [it.eta for it in iterates[:-1]],
+        )
 
 
 def _evaluate(surface: Surface, t: int, x: float, y: float) -> Iterate | None:
@@ -254,6 +272,16 @@ class Trajectory:
             last.eta, last.status = None, self.status
             last.reason, last.state = self.reason, self.state
         return out
+
+    def tail(self, size: int) -> Tail:
+        """The last `size` iterates (fewer if the run is shorter) as columns."""
+        n = self._len
+        start = max(0, n - size)
+        return Tail(
+            self._theta[start:n].tolist(),
+            self._loss[start:n].tolist(),
+            self.etas[start : n - 1],
+        )
 
     def iterate(self, i: int) -> Iterate:
         """The i-th iterate (0 ≤ i < len), as `descend` yields it."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.core.descent.diagnosis import diagnose
 from app.core.descent.optimizers import GD, Optimizer
-from app.core.descent.runner import Iterate, Status, StopRules
+from app.core.descent.runner import Iterate, Status, StopRules, Tail
 from app.core.surfaces.surface import Minimum, Point, Surface
 from app.core.text import num, point, sci
 
@@ -89,7 +89,7 @@ def _max_steps(
     optimizer: Optimizer,
     final: Iterate,
     rules: StopRules,
-    recent: Sequence[Iterate],
+    recent: Sequence[Iterate] | Tail,
     stochastic: bool,
 ) -> str:
     base = (
@@ -117,7 +117,7 @@ def summarize(
     theta0: tuple[float, float],
     rules: StopRules,
     final: Iterate,
-    recent: Sequence[Iterate],
+    recent: Sequence[Iterate] | Tail,
     start_t: int = 0,
     *,
     stochastic: bool = False,
