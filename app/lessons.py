@@ -328,15 +328,15 @@ LESSONS: list[dict[str, Any]] = [
         "slug": "gd-is-not-gradient-flow",
         "title": "GD is not gradient flow",
         "text": [
-            "Each step θ_{t+1} = θ_t − η∇L(θ_t) is one Euler step of the gradient flow "
-            "dθ/ds = −∇L, at time s = η·t. Euler's method drifts: θ_t stays off the flow (the "
+            "Each step θₜ₊₁ = θₜ − η∇L(θₜ) is one Euler step of the gradient flow "
+            "dθ/ds = −∇L, at time s = η·t. Euler's method drifts: θₜ stays off the flow (the "
             "dashed ink curve) by an amount proportional to η.",
             "To second order in η, GD follows another flow: that of the modified loss "
             "L + (η/4)‖∇L‖² (the gold curve; Barrett & Dherin, 2021), which quietly penalises "
-            "steep places. θ_t's distance from it shrinks like η².",
+            "steep places. θₜ's distance from it shrinks like η².",
         ],
         "question": "Read the distances at s = 1 (t = 5 at η = 0.2, t = 10 at η = 0.1): when η "
-        "is halved, by how much does θ_t move closer to each curve?",
+        "is halved, by how much does θₜ move closer to each curve?",
         "views": {"gradient_flow": True},
         "runs": [
             _run("double_well", [0.5, 1.0], 0.2, label="GD, η = 0.2"),

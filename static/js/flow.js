@@ -182,7 +182,7 @@ export class FlowView {
       return;
     }
     const s = d.times[Math.min(t, d.times.length - 1)];
-    const head = line("flow-head", `t = ${t}, s = ${num(s, 3)}: |θ_t − curve|`);
+    const head = line("flow-head", `t = ${t}, s = ${num(s, 3)}: |θₜ − curve|`);
     head.title = "s = Σ η_k over the steps before t: the flow's time at θ_t";
     box.append(head);
     const distance = (name, key, curve, label, title) => {
