@@ -1,5 +1,6 @@
 // The 3-D surface view: the surface, the minima, the pinned runs and the path lying on it.
 
+import { FlatPath3d } from "./flatpath3d.js";
 import { paramNames } from "./params.js";
 import {
   COLORSCALE,
@@ -23,32 +24,19 @@ function aspect(d) {
   return { x: 1, y: r, z: 0.62 };
 }
 
-// While θ₀ is dragged the path is drawn on a scene of its own laid over the surface's, with the
-// same box and camera and nothing else in it: Plotly rebuilds every trace of a scene on any
-// restyle, and rebuilding the surface is most of a redraw's cost. Once the pointer is up (the
-// drag has ended), SETTLE_MS after the last dragged redraw, the path goes back onto the full scene
-// (where the surface can hide it); never while the pointer is down, when a pause of the
-// pointer or a slow answer would cost a whole rebuild in the middle of the drag.
+// While θ₀ is dragged the path is drawn flat on a canvas over the scene, projected with the
+// scene's camera (flatpath3d.js): a restyle of any trace of a scene redraws all of it in WebGL.
+// Once the pointer is up (the drag has ended), SETTLE_MS after the last dragged redraw, the path
+// goes back onto the scene (where the surface can hide it) and the canvas is hidden; never while
+// the pointer is down, when a pause of the pointer or a slow answer would cost a whole redraw in
+// the middle of the drag.
 const SETTLE_MS = 300;
-const hidden = (range) => ({
-  title: { text: "" },
-  range,
-  visible: false,
-  showspikes: false,
-  showbackground: false,
-  showgrid: false,
-  zeroline: false,
-  showline: false,
-  showticklabels: false,
-});
+const GL_PIXEL_RATIO = Math.max(1, Math.min(2, window.devicePixelRatio || 1));
 
 export class SurfaceView {
   constructor(div) {
     this.div = div;
-    this.overlay = document.createElement("div");
-    this.overlay.className = "overlay";
-    this.overlay.dataset.testid = "surface3d-live";
-    Object.assign(this.overlay.style, { inset: "0", visibility: "hidden" });
+    this.flat = new FlatPath3d(div);
     this.dragging = false;
     this.settle = null;
     this.last = null; // the last dragged redraw's arguments
@@ -56,10 +44,12 @@ export class SurfaceView {
     window.addEventListener("pointerdown", () => {
       this.pointerDown = true;
     });
-    window.addEventListener("pointerup", () => {
+    const up = () => {
       this.pointerDown = false;
       if (this.dragging) this.settleLater();
-    });
+    };
+    window.addEventListener("pointerup", up);
+    window.addEventListener("pointercancel", up);
   }
 
   settleLater() {
@@ -180,25 +170,15 @@ export class SurfaceView {
     };
     this.dragging = false;
     clearTimeout(this.settle);
-    this.overlay.style.visibility = "hidden";
-    const main = Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG_3D, responsive: true });
-    const scene = {
-      ...layout.scene,
-      bgcolor: "rgba(0,0,0,0)",
-      xaxis: hidden([...d.x]),
-      yaxis: hidden([...d.y]),
-      zaxis: hidden([colors.lo, colors.hi + this.lift]),
+    this.flat.hide();
+    this.scene = {
+      ranges: [[...d.x], [...d.y], [colors.lo, colors.hi + this.lift]],
+      aspect: aspect(d),
     };
-    const pathOnly = [...traces.slice(this.first, this.first + 3), traces[this.marks]];
-    return main.then(() => {
-      if (!this.overlay.isConnected) this.div.append(this.overlay);
-      return Plotly.react(
-        this.overlay,
-        pathOnly,
-        { ...layout, scene },
-        { staticPlot: true, displayModeBar: false, responsive: true },
-      );
-    });
+    // WebGL at the screen's resolution (Plotly's default is twice it): with software WebGL a
+    // redraw costs in proportion to its pixels, and it holds up the page's next frame.
+    const config = { ...PLOT_CONFIG_3D, responsive: true, plotGlPixelRatio: GL_PIXEL_RATIO };
+    return Plotly.react(this.div, traces, layout, config);
   }
 
   // Points outside the drawn box are cut: a diverging path would otherwise stretch the scene.
@@ -255,11 +235,10 @@ export class SurfaceView {
       z: changes.map((c) => c.loss + this.lift),
     };
     if (dragging) return this.showDragged(run, race, [p, cur, start, marks]);
-    if (this.dragging) {
-      this.dragging = false;
-      clearTimeout(this.settle);
-      this.overlay.style.visibility = "hidden";
-    }
+    if (this.dragging && this.pointerDown) return Promise.resolve(); // a late paced redraw
+    const settled = this.dragging;
+    this.dragging = false;
+    clearTimeout(this.settle);
     const all = [...pins, p, cur, start, marks];
     const idx = [
       ...pins.map((_, i) => this.firstPin + i),
@@ -268,33 +247,25 @@ export class SurfaceView {
       this.first + 2,
       this.marks,
     ];
-    return Plotly.restyle(
+    const drawn = Plotly.restyle(
       this.div,
       { x: all.map((a) => a.x), y: all.map((a) => a.y), z: all.map((a) => a.z) },
       idx,
     );
+    // the canvas goes once the scene has the path, so that the path never blinks out
+    return settled ? drawn.finally(() => this.dragging || this.flat.hide()) : drawn;
   }
 
   showDragged(run, race, parts) {
     this.last = [run, race];
     if (this.pointerDown) clearTimeout(this.settle);
     else this.settleLater();
-    const xyz = (list) => ({
-      x: list.map((a) => a.x),
-      y: list.map((a) => a.y),
-      z: list.map((a) => a.z),
-    });
-    let first = Promise.resolve();
-    if (!this.dragging) {
-      // The drag starts: the overlay takes the camera the user left, the full scene drops the path.
-      this.dragging = true;
-      const camera = this.div.layout?.scene?.camera;
-      if (camera) first = Plotly.relayout(this.overlay, { "scene.camera": camera });
-      const none = { x: [], y: [], z: [] };
-      const idx = [this.first, this.first + 1, this.first + 2, this.marks];
-      first = first.then(() => Plotly.restyle(this.div, xyz(idx.map(() => none)), idx));
-      this.overlay.style.visibility = "visible";
-    }
-    return first.then(() => Plotly.restyle(this.overlay, xyz(parts), [0, 1, 2, 3]));
+    this.flat.draw({ ...this.scene, camera: this.div.layout?.scene?.camera }, parts);
+    if (this.dragging) return Promise.resolve();
+    // The drag starts: the scene drops its path, drawn on the canvas from now on.
+    this.dragging = true;
+    const idx = [this.first, this.first + 1, this.first + 2, this.marks];
+    const none = idx.map(() => []);
+    return Plotly.restyle(this.div, { x: none, y: none, z: none }, idx);
   }
 }

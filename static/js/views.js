@@ -19,15 +19,6 @@ export class Views {
     // WebGL), so they follow the current iterate at a lower rate, paced by what they cost, and
     // more sparingly while θ₀ is dragged, when the contour's path must keep up with the pointer.
     this.draw3d = paced((r, t) => this.surface3d.show(r, t), 150, 0.3);
-    // Dragged, only the path's own scene is redrawn (surface3d.js): a lighter redraw, more often.
-    this.draw3dLive = paced(
-      async (r, t) => {
-        await this.surface3d.show(r, t, true);
-        this.stats.redraws3d += 1;
-      },
-      50,
-      0.6,
-    );
     this.lossMarker = throttle((t) => this.lossChart.show(t), 80);
     const buildLoss = (surface, r, pins, t) =>
       this.lossChart.build(surface, r, pins).then(() => this.lossChart.show(t()));
@@ -64,7 +55,10 @@ export class Views {
       this.draw3d(run, race);
       this.lossMarker(race);
     } else {
-      this.draw3dLive(run, race);
+      // Dragged, the 3-D path is drawn flat on a canvas over the scene (surface3d.js): as cheap
+      // as the contour's, so both follow every answer.
+      this.surface3d.show(run, race, true);
+      this.stats.redraws3d += 1;
       requestAnimationFrame(() => {
         // the overlay is drawn; it shows at this frame
         this.stats.redraws += 1;

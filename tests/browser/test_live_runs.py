@@ -115,29 +115,33 @@ def test_the_3d_path_follows_a_drag_without_redrawing_the_surface(
 ) -> None:
     open_slow(page, base_url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
     page.wait_for_function("() => !window.descentLab.player.playing")
-    # Count the restyles of the path's own scene, and those of the full scene (surface included)
-    # that drew a path while the path's own scene was on show: there must be none of those.
+    # Count the restyles of the full scene (surface included) that drew a path while the pointer
+    # was down and the path was on the canvas: there must be none.
     page.evaluate("""() => {
         const main = document.getElementById('surface3d');
-        const live = document.querySelector('[data-testid=surface3d-live]');
-        window.__liveRestyles = 0;
+        window.__down = false;
         window.__fullWithPath = 0;
-        live.on('plotly_restyle', () => { window.__liveRestyles += 1; });
+        addEventListener('pointerdown', () => { window.__down = true; }, true);
+        addEventListener('pointerup', () => { window.__down = false; }, true);
         main.on('plotly_restyle', () => {
             const drawn = main.data.some((d) => d.mode === 'lines' && d.x.length > 0);
-            if (live.style.visibility === 'visible' && drawn) window.__fullWithPath += 1;
+            const live = document.querySelector('[data-testid=surface3d-live]');
+            const flat = live !== null && live.style.visibility === 'visible';
+            if (window.__down && flat && drawn) window.__fullWithPath += 1;
         });
     }""")
+    before = page.evaluate(f"{STATS}.redraws3d")
     x0, y0 = pixels_of(page, -1, 1)
     page.mouse.move(x0 - 3, y0)
     page.mouse.move(x0, y0)
     page.mouse.down()
     for k in range(1, 61):  # one drag, held down throughout
         page.mouse.move(x0 + 3 * k, y0 + 2 * k)
-    page.wait_for_function("() => window.__liveRestyles >= 3")
+    page.wait_for_function(f"() => {STATS}.redraws3d >= {before + 3}")
+    expect(page.locator("[data-testid=surface3d-live]")).to_be_visible()
     path_starts_at_theta0(page)
     page.mouse.up()
-    # Once the drag stops, the path is back on the full scene and its own scene is hidden.
+    # Once the drag stops, the path is back on the full scene and the canvas is hidden.
     expect(page.locator("[data-testid=surface3d-live]")).to_be_hidden()
     page.wait_for_function(
         """() => {
