@@ -213,8 +213,15 @@ def _integrate(
         t_old = solver.t
         message = solver.step()
         if solver.status == "failed":
+            # scipy's reason ("Required step size is less than spacing between numbers."): the
+            # curve speeds up without bound, or the surface has a singularity there.
             reason = str(message or "the solver failed").rstrip(".")
-            return curve("failed", f"The {name} was cut {at(k)}: {reason}.", evals)
+            return curve(
+                "failed",
+                f"The {name} was cut {at(k)}: it speeds up without bound near s = "
+                f"{solver.t:.4g}, where the solver could not follow it ({reason}).",
+                evals,
+            )
         finished = solver.status == "finished"
         stop = len(times) if finished else int(np.searchsorted(times, solver.t, side="right"))
         if stop > k:
