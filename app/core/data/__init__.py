@@ -17,7 +17,7 @@ from app.core.data.datasets import (
 )
 from app.core.data.noise import Cloud, NoiseError, ellipse, measured, noise_scale, predict_cloud
 from app.core.data.regression import DataFit, dataset_surface, minibatch_gradient, separable
-from app.core.data.sampling import SAMPLINGS, Sampling, batch_factor
+from app.core.data.sampling import SAMPLINGS, Batches, Sampling, batch_factor
 
 __all__ = [
     "BUILTINS",
@@ -25,6 +25,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_ROWS",
     "SAMPLINGS",
+    "Batches",
     "Cloud",
     "DataError",
     "DataFit",
