@@ -62,7 +62,7 @@ export class NoiseView {
     this.layer.style.display = "none";
     // Over the run's path: near θ* the path is a scribble that would hide the ellipses.
     view.overlay.after(this.layer);
-    this.cloud = svg("g", { class: "noise-cloud", fill: CLOUD_COLOR, opacity: "0.6" }, this.layer);
+    this.cloud = svg("g", { class: "noise-cloud", fill: CLOUD_COLOR, opacity: "0.55" }, this.layer);
     const ring = (k, dash) => {
       const common = { "data-k": k, fill: "none", "stroke-dasharray": dash };
       svg("polyline", { ...common, stroke: "#ffffff", "stroke-width": "4.5" }, this.layer);
@@ -201,6 +201,7 @@ export class NoiseView {
     const visible = this.on && Boolean(this.settings);
     this.layer.style.display = visible ? "" : "none";
     this.box.hidden = !visible;
+    this.view.frame.classList.toggle("noise-on", visible); // app.css dims the paths under it
     if (!visible || !this.view.div.layout) return;
     this.place();
     const d = this.shown();
@@ -217,7 +218,7 @@ export class NoiseView {
     const dots = [];
     for (let i = 0; i < cloud.length; i += stride) {
       const [x, y] = map(cloud[i][0], cloud[i][1]);
-      dots.push(svg("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: "1.6" }));
+      dots.push(svg("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: "1.4" }));
     }
     this.cloud.replaceChildren(...dots);
     this.cloud.dataset.count = String(cloud.length);
