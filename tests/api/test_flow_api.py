@@ -147,3 +147,15 @@ def test_a_run_that_leaves_no_budget_for_its_flow_is_refused_with_what_to_reduce
     steps = int(found.group(1).replace(",", ""))
     assert 0 < steps < 10000
     assert client.post("/api/flow", json={**body, "max_steps": steps}).status_code == 200
+
+
+def test_documented_with_examples_that_work(client) -> None:
+    op = client.get("/openapi.json").json()["paths"]["/api/flow"]["post"]
+    examples = op["requestBody"]["content"]["application/json"]["examples"]
+    assert len(examples) >= 3 and "422" in op["responses"]
+    assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "FlowResult"
+    )
+    for example in examples.values():
+        out = _flow(client, example["value"])
+        assert out["flow"]["status"] == "complete"
