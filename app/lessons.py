@@ -45,7 +45,7 @@ def _noise_run(batch: int, eta: float, label: str) -> dict[str, Any]:
     """Minibatch SGD with replacement on the standardized noisy trend, long enough for its
     second half to be a stationary cloud (relaxation takes ~10 steps at η = 0.05)."""
     trend = {"kind": "linear", "dataset": "trend", "standardize": True}
-    extra = {"batch_size": batch, "seed": 0, "sampling": "with_replacement"}
+    extra: dict[str, Any] = {"batch_size": batch, "seed": 0, "sampling": "with_replacement"}
     return _run(trend, [0.0, 0.0], eta, label=label, max_steps=4000, tol=0.0, **extra)
 
 
