@@ -271,3 +271,54 @@ class NetworkSliceOut(BaseModel):
     trajectory: TrajectoryOut
     faithfulness: FaithfulnessOut
     run: dict[str, Any] = Field(description="status, message and steps of the retrained run")
+
+
+MAX_NOISE_STEPS = 20_000  # SGD steps from θ* that measure the cloud
+
+
+class NetworkNoiseRequest(StrictModel):
+    run: NetworkRunRequest = Field(
+        description="The run whose final θ is taken as the minimum θ*, as sent to POST "
+        "/api/networks/train: train it to convergence (e.g. full-batch GD with a small tol)"
+    )
+    eta: Annotated[float, Field(gt=0.0, le=1e4)] | None = Field(
+        None, description="SGD's step size around θ*; default: the run's η"
+    )
+    batch_size: Whole = Field(ge=1, le=MAX_POINTS, description="SGD's batch size B")
+    sampling: Literal["with_replacement", "without_replacement"] = Field(
+        "with_replacement",
+        description="Fresh batches every step: with replacement (C/B) or a fresh subset of "
+        "distinct points ((n − B)/(B(n − 1))·C)",
+    )
+    plane: Literal["steepest", "widest"] = Field(
+        "steepest",
+        description="The plane the cloud is shown on, through θ*: steepest = the Hessian's two "
+        "largest curvatures (where SGD settles fastest); widest = the predicted Σ's two largest "
+        "axes (often flat directions, which a run takes very long to fill)",
+    )
+    measure_steps: Whole = Field(
+        4000,
+        ge=0,
+        le=MAX_NOISE_STEPS,
+        description="SGD steps from θ* whose second half measures the cloud (0: predict only)",
+    )
+    seed: Whole = Field(0, ge=0, le=2**32 - 1, description="Seeds the batches")
+
+
+NETWORK_NOISE_EXAMPLES: dict[str, Any] = {
+    "chebyshev": {
+        "summary": "The cloud of SGD (B = 1) around a Chebyshev fit trained by Adam",
+        "value": {
+            "run": {
+                "architecture": {"hidden": [3], "activation": "tanh"},
+                "data": {"dataset": "chebyshev", "points": 60, "noise": 0.5},
+                "optimizer": {"name": "adam", "eta": 0.01},
+                "max_steps": 5000,
+                "tol": 1e-7,
+            },
+            "eta": 0.05,
+            "batch_size": 1,
+            "measure_steps": 6000,
+        },
+    }
+}

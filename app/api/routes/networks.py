@@ -3,6 +3,7 @@ and describe what can be built."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Annotated, Any
 
@@ -19,8 +20,10 @@ from app.api.network_schemas import (
     MAX_PARAMS,
     MAX_SLICE_M,
     MAX_STEPS,
+    NETWORK_NOISE_EXAMPLES,
     NETWORK_RUN_EXAMPLES,
     NETWORK_SLICE_EXAMPLES,
+    NetworkNoiseRequest,
     NetworkRunOut,
     NetworkRunRequest,
     NetworkSliceOut,
@@ -28,7 +31,7 @@ from app.api.network_schemas import (
 )
 from app.api.networks import MAX_STORED, NetworkRun, step_to_dict
 from app.api.schemas import ErrorOut
-from app.core.data import BUILTINS
+from app.core.data import BUILTINS, NoiseError, ellipse
 from app.core.descent import CATALOGUE
 from app.core.networks import (
     ACTIVATIONS,
@@ -37,9 +40,16 @@ from app.core.networks import (
     MAX_NOISE,
     MAX_POINTS,
     MAX_WIDTH,
+    NETWORK_NOISE_MAX_PARAMETERS,
     TOY_DATASETS,
+    Plane,
     StepRecord,
     loss_slice,
+    per_example_gradients,
+    plane_covariance,
+    plane_operator,
+    predict_network_cloud,
+    sgd_cloud,
 )
 
 router = APIRouter(prefix="/api/networks", tags=["networks"])
@@ -355,5 +365,163 @@ def get_networks() -> JSONResponse:
                 "cpu_seconds": budget.BUDGET_SECONDS,
                 "wall_seconds": budget.WALL_SECONDS,
             },
+        }
+    )
+
+
+NoiseBody = Annotated[NetworkNoiseRequest, Body(openapi_examples=NETWORK_NOISE_EXAMPLES)]
+MAX_CLOUD_POINTS = 2000  # measured iterates sent back (thinned evenly)
+
+
+def _noise_seconds(run: NetworkRun, request: NetworkNoiseRequest) -> float:
+    """Training, then each point's gradient twice (at θ₀ and θ*), n Hessian-vector products, the
+    eigendecomposition and the measuring SGD steps."""
+    w = run.work()
+    n, points, units = w.params, w.points, w.units
+    one = budget.network_seconds(
+        budget.NetworkWork(n, 1, units, 0, None, 0.0, 0, 0)
+    )  # one point's loss and gradient
+    full = budget.network_seconds(budget.NetworkWork(n, points, units, 0, None, 0.0, 0, 0))
+    sgd = budget.network_seconds(
+        budget.NetworkWork(n, request.batch_size, units, 0, None, 0.0, 0, 0)
+    )
+    return (
+        budget.network_seconds(w)
+        + 2 * points * one
+        + n * budget.NET_HVP_SHARE * full
+        + n**3 * 1e-9
+        + request.measure_steps * sgd
+    )
+
+
+@router.post(
+    "/noise",
+    responses=BAD_INPUT,
+    summary="SGD's noise cloud around a trained network's minimum: predicted and measured",
+)
+def post_noise(request: NoiseBody) -> JSONResponse:
+    """Retrains `run` and takes its final θ as the minimum θ*. There, from the Hessian H (n exact
+    Hessian-vector products) and the per-example gradients' covariance C, the stationary
+    covariance Σ of minibatch SGD at (η, B, sampling) is the solution of the discrete Lyapunov
+    equation Σ = (I − ηH)Σ(I − ηH)ᵀ + η²c_B·C (c_B = 1/B with replacement, (n − B)/(B(n − 1))
+    for fresh subsets). Σ is shown on a plane through θ* (`plane`) as its 1σ and 2σ ellipses, in
+    the plane's coordinates (α, β); with `measure_steps`, SGD runs from θ* and the second half
+    of its iterates, projected on the plane, is the measured cloud. Also the gradient noise scale
+    tr C/|G|² at the run's θ₀ (McCandlish et al. 2018). 422 in words where no cloud exists
+    (a curvature at or above 2/η, or noise along a direction that is not curved upwards)."""
+    run = NetworkRun(request.run)
+    if run.arch.n_params > NETWORK_NOISE_MAX_PARAMETERS:
+        raise HTTPException(
+            422,
+            f"The noise cloud needs the full Hessian: this network has {run.arch.n_params:,} "
+            f"parameters, at most {NETWORK_NOISE_MAX_PARAMETERS} are supported. Use fewer or "
+            "narrower hidden layers.",
+        )
+    if request.batch_size > run.objective.points:
+        raise HTTPException(
+            422,
+            f"batch_size = {request.batch_size} is more than the data's "
+            f"{run.objective.points} points",
+        )
+    seconds = _noise_seconds(run, request)
+    if seconds > budget.BUDGET_SECONDS:
+        raise HTTPException(
+            422,
+            f"This noise cloud would take about {seconds:,.0f} s of CPU time, above this "
+            f"server's budget of {budget.BUDGET_SECONDS:g} s: use fewer measure_steps, fewer "
+            "points or training steps, or a smaller network",
+        )
+    tracker = _Tracker()
+    deadline = budget.Deadline()
+    try:
+        for record in train_records(run, deadline):
+            tracker.see(record)
+    except budget.Stopped as exc:
+        raise budget.stopped_error(exc) from None
+    end = tracker.end(run)
+    if end["status"] == "diverged":
+        raise HTTPException(422, f"The run diverged, so it found no minimum: {end['message']}")
+    center = np.array(end["final"]["theta"], dtype=np.float64)
+    eta = request.eta if request.eta is not None else run.optimizer.eta
+    try:
+        cloud = predict_network_cloud(
+            run.objective, center, eta, request.batch_size, request.sampling
+        )
+    except NoiseError as exc:
+        raise HTTPException(422, str(exc)) from None
+    deadline.check()
+    if request.plane == "steepest":
+        d1, d2 = cloud.eigenvectors[:, -1], cloud.eigenvectors[:, -2]
+    else:
+        axes = np.linalg.eigh(cloud.predicted)[1]
+        d1, d2 = axes[:, -1], axes[:, -2]
+    plane = Plane("pca", center, d1, d2)
+    predicted = plane_covariance(plane, cloud.predicted)
+    measured: dict[str, Any] | None = None
+    if request.measure_steps:
+        path = sgd_cloud(
+            run.objective,
+            center,
+            eta,
+            request.batch_size,
+            request.sampling,
+            request.measure_steps,
+            request.seed,
+        )
+        deadline.check()
+        coords = (path[len(path) // 2 :] - center) @ plane_operator(plane).T
+        spread = coords.T @ coords / len(coords)
+        keep = coords[:: max(1, -(-len(coords) // MAX_CLOUD_POINTS))]
+        measured = {
+            "steps": request.measure_steps,
+            "covariance": spread.tolist(),
+            "trace_ratio": float(np.trace(spread) / np.trace(predicted)),
+            "alpha": keep[:, 0].tolist(),
+            "beta": keep[:, 1].tolist(),
+        }
+    at_start = per_example_gradients(run.objective, run.theta0)
+    mean = at_start.mean(axis=0)
+    g2 = float(mean @ mean)
+    spread0 = float(((at_start - mean) ** 2).sum(axis=1).mean())
+    grad_norm = float(np.linalg.norm(cloud.gradient))
+    message = (
+        f"Around θ* (‖∇L‖ = {grad_norm:.3g}), SGD with B = {request.batch_size} at η = {eta:.4g} "
+        f"is predicted to jitter with tr Σ = {cloud.trace:.3g} over all {run.arch.n_params} "
+        f"parameters; on the {request.plane} plane the cloud's spread is "
+        f"tr = {float(np.trace(predicted)):.3g}"
+        + (
+            f", measured {measured['trace_ratio']:.2f}× that over {request.measure_steps:,} steps."
+            if measured
+            else "."
+        )
+    )
+    if grad_norm > 1e-3 * max(1.0, math.sqrt(spread0)):
+        message += (
+            " θ is not quite a minimum (its gradient is not zero): train longer or with a "
+            "smaller tol for a prediction that holds."
+        )
+    return JSONResponse(
+        {
+            "n": run.arch.n_params,
+            "eta": eta,
+            "eta_limit": 2.0 / float(cloud.eigenvalues[-1]),
+            "batch_size": request.batch_size,
+            "sampling": request.sampling,
+            "factor": cloud.factor,
+            "grad_norm": grad_norm,
+            "curvatures": {
+                "min": float(cloud.eigenvalues[0]),
+                "max": float(cloud.eigenvalues[-1]),
+            },
+            "trace_predicted": cloud.trace,
+            "plane": request.plane,
+            "covariance": predicted.tolist(),
+            "ellipses": {
+                str(k): ellipse(np.zeros(2), predicted, float(k)).tolist() for k in (1, 2)
+            },
+            "measured": measured,
+            "noise_scale_at_theta0": spread0 / g2 if g2 > 0.0 else None,
+            "run": {k: end[k] for k in ("status", "message", "steps")},
+            "message": message,
         }
     )

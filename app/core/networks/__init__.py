@@ -28,6 +28,15 @@ from app.core.networks.mlp import (
     layers,
     probabilities,
 )
+from app.core.networks.noise import MAX_PARAMETERS as NETWORK_NOISE_MAX_PARAMETERS
+from app.core.networks.noise import (
+    NetworkCloud,
+    per_example_gradients,
+    plane_covariance,
+    plane_operator,
+    predict_network_cloud,
+    sgd_cloud,
+)
 from app.core.networks.objective import LOSSES, LossName, NetworkLoss
 from app.core.networks.sharpness import SharpnessSummary, lanczos, sharpness, summarize_sharpness
 from app.core.networks.slices import (
@@ -58,6 +67,13 @@ from app.core.networks.train import (
 )
 
 __all__ = [
+    "NETWORK_NOISE_MAX_PARAMETERS",
+    "NetworkCloud",
+    "per_example_gradients",
+    "plane_covariance",
+    "plane_operator",
+    "predict_network_cloud",
+    "sgd_cloud",
     "HEIGHT_TOLERANCE",
     "Faithfulness",
     "Grid",
