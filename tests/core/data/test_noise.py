@@ -316,3 +316,14 @@ def test_logistic_cloud_matches_lyapunov() -> None:
         assert_allclose(path[:201], app, rtol=0, atol=1e-12)
         got = float(np.trace(measured(path, cloud.optimum)))
         assert got == pytest.approx(float(np.trace(cloud.predicted)), rel=0.10)
+
+
+@pytest.mark.parametrize("sampling", ["epoch", *FRESH])
+def test_a_steps_batch_depends_only_on_seed_and_t(sampling: Sampling) -> None:
+    """What makes a resumed run equal to the whole one: the batch of step t, asked for out of
+    order (or by a fresh object, as a resumed run does), is the one a run in order uses."""
+    in_order = Batches(100, 7, sampling, 11)
+    sequence = [in_order.of(t).copy() for t in range(3000)]
+    rng = np.random.default_rng(0)
+    for t in rng.permutation(3000)[:300]:
+        assert_allclose(Batches(100, 7, sampling, 11).of(int(t)), sequence[t], rtol=0, atol=0)
