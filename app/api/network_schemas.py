@@ -290,11 +290,12 @@ class NetworkNoiseRequest(StrictModel):
         description="Fresh batches every step: with replacement (C/B) or a fresh subset of "
         "distinct points ((n − B)/(B(n − 1))·C)",
     )
-    plane: Literal["steepest", "widest"] = Field(
+    plane: Literal["steepest", "widest", "pca", "random"] = Field(
         "steepest",
-        description="The plane the cloud is shown on, through θ*: steepest = the Hessian's two "
+        description="The plane through θ* the cloud is shown on: steepest = the Hessian's two "
         "largest curvatures (where SGD settles fastest); widest = the predicted Σ's two largest "
-        "axes (often flat directions, which a run takes very long to fill)",
+        "axes (often flat directions, which a run takes very long to fill); pca and random = "
+        "the planes of POST /api/networks/slice through the final θ (random seeded by `seed`)",
     )
     measure_steps: Whole = Field(
         4000,
@@ -302,7 +303,9 @@ class NetworkNoiseRequest(StrictModel):
         le=MAX_NOISE_STEPS,
         description="SGD steps from θ* whose second half measures the cloud (0: predict only)",
     )
-    seed: Whole = Field(0, ge=0, le=2**32 - 1, description="Seeds the batches")
+    seed: Whole = Field(
+        0, ge=0, le=2**32 - 1, description="Seeds the batches (and a random plane's directions)"
+    )
 
 
 NETWORK_NOISE_EXAMPLES: dict[str, Any] = {

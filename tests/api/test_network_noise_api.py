@@ -9,7 +9,7 @@ import pytest
 from scipy.linalg import solve_discrete_lyapunov
 
 from app.api.network_schemas import NETWORK_NOISE_EXAMPLES
-from app.core.networks import Architecture, NetworkLoss, toy_dataset
+from app.core.networks import Architecture, NetworkLoss, random_plane, toy_dataset
 from app.core.networks.noise import hessian, per_example_gradients
 
 EXAMPLE = NETWORK_NOISE_EXAMPLES["chebyshev"]["value"]
@@ -87,3 +87,25 @@ def test_refusals_are_in_words(client):
     assert response.status_code == 422 and "60 points" in response.json()["message"]
     response = client.post("/api/networks/noise", json={**EXAMPLE, "eta": "NaN"})
     assert response.status_code == 422
+
+
+def test_the_cloud_on_the_slice_views_planes(client):
+    """On the random plane of POST /api/networks/slice (seeded alike), the predicted shadow is
+    PΣPᵀ with P the plane's coordinate map and Σ scipy's; the PCA plane answers too."""
+    body = {**EXAMPLE, "plane": "random", "seed": 3, "measure_steps": 0}
+    answer = client.post("/api/networks/noise", json=body).json()
+    run = client.post("/api/networks/train", json=EXAMPLE["run"]).json()
+    theta = np.array(run["end"]["final"]["theta"])
+    arch = Architecture(1, (3,), 1, "tanh")
+    data = toy_dataset("chebyshev", 60, noise=0.5)
+    objective = NetworkLoss(arch, data.X, data.y, "mse")
+    h = hessian(objective, theta)
+    c = np.cov(per_example_gradients(objective, theta).T, bias=True)
+    eta = EXAMPLE["eta"]
+    sigma = solve_discrete_lyapunov(np.eye(h.shape[0]) - eta * h, eta**2 * c)
+    plane = random_plane(arch, theta, 3)
+    d = np.stack([plane.d1, plane.d2], axis=1)
+    p = np.linalg.pinv(d)
+    np.testing.assert_allclose(answer["covariance"], p @ sigma @ p.T, rtol=1e-7)
+    pca = client.post("/api/networks/noise", json={**body, "plane": "pca"})
+    assert pca.status_code == 200 and np.all(np.linalg.eigvalsh(pca.json()["covariance"]) > 0)

@@ -45,10 +45,12 @@ from app.core.networks import (
     Plane,
     StepRecord,
     loss_slice,
+    pca_plane,
     per_example_gradients,
     plane_covariance,
     plane_operator,
     predict_network_cloud,
+    random_plane,
     sgd_cloud,
 )
 
@@ -433,9 +435,16 @@ def post_noise(request: NoiseBody) -> JSONResponse:
         )
     tracker = _Tracker()
     deadline = budget.Deadline()
+    # The PCA plane is POST /api/networks/slice's: from the same kept iterates.
+    every, iterates = _kept_every(run), []
     try:
-        for record in train_records(run, deadline):
+        for record in train_records(
+            run, deadline, theta_every=1 if request.plane == "pca" else None
+        ):
             tracker.see(record)
+            since = record.t - run.start_t
+            if request.plane == "pca" and (since % every == 0 or record.status is not None):
+                iterates.append(record.theta)
     except budget.Stopped as exc:
         raise budget.stopped_error(exc) from None
     end = tracker.end(run)
@@ -451,11 +460,14 @@ def post_noise(request: NoiseBody) -> JSONResponse:
         raise HTTPException(422, str(exc)) from None
     deadline.check()
     if request.plane == "steepest":
-        d1, d2 = cloud.eigenvectors[:, -1], cloud.eigenvectors[:, -2]
-    else:
+        plane = Plane("pca", center, cloud.eigenvectors[:, -1], cloud.eigenvectors[:, -2])
+    elif request.plane == "widest":
         axes = np.linalg.eigh(cloud.predicted)[1]
-        d1, d2 = axes[:, -1], axes[:, -2]
-    plane = Plane("pca", center, d1, d2)
+        plane = Plane("pca", center, axes[:, -1], axes[:, -2])
+    elif request.plane == "pca":
+        plane = pca_plane(np.array(iterates), center)
+    else:
+        plane = random_plane(run.arch, center, request.seed)
     predicted = plane_covariance(plane, cloud.predicted)
     measured: dict[str, Any] | None = None
     if request.measure_steps:
