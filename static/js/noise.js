@@ -248,21 +248,25 @@ export class NoiseView {
       box.exact = String(d.exact.trace);
       text += ` (exact ${num(d.exact.trace, 3)})`;
     }
-    const head = el("div", "noise-head", text);
+    const head = el("span", "noise-head", text);
     head.title = `${d.equation}; the exact value also counts the minibatch Hessian's randomness`;
-    lines.append(head);
+    const trace = el("div");
+    trace.append(head);
     if (d.measured) {
       const m = d.measured;
       box.measured = String(m.trace);
       const ratio = m.ratio === null ? "" : ` (${num(m.ratio, 3)}×)`;
-      const line = el("div", "", `measured ${num(m.trace, 3)}${ratio}, t = ${m.from_t}…${m.to_t}`);
-      line.title = "The mean of (θ_t − θ*)(θ_t − θ*)ᵀ over the run's second half (the dots)";
-      lines.append(line);
+      const span = el("span", "", `, measured ${num(m.trace, 3)}${ratio}`);
+      span.title =
+        `The mean of (θ_t − θ*)(θ_t − θ*)ᵀ over the run's second half, ` +
+        `t = ${m.from_t}…${m.to_t} (the dots)`;
+      trace.append(span);
     }
+    lines.append(trace);
     const s = d.noise_scale;
     if (s.at_theta0 !== null) box.scale = String(s.at_theta0);
-    const scale = el("div", "", `B_simple at θ₀ ${num(s.at_theta0, 3)}; at θ* unbounded`);
-    scale.title = s.message;
+    const scale = el("div", "", `B_simple ${num(s.at_theta0, 3)} at θ₀, unbounded at θ*`);
+    scale.title = `The gradient noise scale tr C/|G|². ${s.message}`;
     lines.append(scale);
     if (d.sampling === "epoch") lines.append(el("div", "noise-note", d.note));
   }
@@ -270,7 +274,10 @@ export class NoiseView {
   // The contour's axes: close up, θ* ± 3 standard deviations of the B = 1 cloud (Σ/c_B, the
   // same window at every B and sampling, so the ellipses' sizes compare), or the whole surface.
   frameView() {
-    this.zoom.textContent = this.zoomed ? "Whole surface" : "Zoom to cloud";
+    this.zoom.textContent = this.zoomed ? "Zoom out" : "Zoom in";
+    this.zoom.title = this.zoomed
+      ? "Show the whole surface"
+      : "Close up on θ*: ±3 standard deviations of the B = 1 cloud, the same at every B";
     const d = this.shown();
     const div = this.view.div;
     if (!d || d.error || !div.layout) return;

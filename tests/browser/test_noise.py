@@ -81,7 +81,7 @@ def test_cloud_ellipses_and_readout_follow_the_batch_slider(page: Page, base_url
     assert four["areas"][1] == pytest.approx(4 * four["areas"][0], rel=1e-6)  # 2σ against 1σ
     readout = page.get_by_test_id("noise-readout")
     expect(readout).to_contain_text("4 of 60")
-    expect(readout).to_contain_text("at θ* unbounded")
+    expect(readout).to_contain_text("unbounded at θ*")
 
     # B = 16 on the log slider: a new run, and ellipses whose area shrinks as √det Σ does
     page.locator("#noise-batch").fill("677")  # 60^0.677 ≈ 16
