@@ -125,3 +125,4 @@ export const getNetworks = () => getJSON("/api/networks");
 export const streamNetwork = (body, options) =>
   streamLines("/api/networks/train/stream", body, options);
 export const postNetworkSlice = (body, signal) => postJSON("/api/networks/slice", body, signal);
+export const postNetworkNoise = (body, signal) => postJSON("/api/networks/noise", body, signal);

@@ -28,6 +28,10 @@ export function defaultState(info) {
     planeSeed: 0,
     through: null, // the step whose θ the plane goes through (null: the final θ)
     m: 41,
+    cloud: false, // SGD's noise cloud at the final θ, on the slice (netnoise.js)
+    cloudBatch: 1,
+    cloudEta: null, // SGD's η for the cloud (null: the run's)
+    cloudSampling: "with_replacement",
     lesson: null,
     lessonRun: 0,
     present: false, // presenter mode (presenter.js)
@@ -120,6 +124,9 @@ const KEYS = {
   planeSeed: "pseed",
   through: "through",
   m: "m",
+  cloudBatch: "cb",
+  cloudEta: "ceta",
+  cloudSampling: "cs",
   lesson: "lesson",
 };
 
@@ -131,13 +138,16 @@ export function encode(s) {
   }
   q.set("hidden", s.hidden.join("-"));
   if (s.present) q.set("present", "1");
+  if (s.cloud) q.set("cloud", "1");
   for (const [k, v] of Object.entries(s.hyper))
     q.set(`h.${k}`, String(typeof v === "boolean" ? Number(v) : v));
   return `?${q.toString()}`;
 }
 
 const numeric = new Set(
-  Object.keys(KEYS).filter((k) => !["dataset", "activation", "optimizer", "plane"].includes(k)),
+  Object.keys(KEYS).filter(
+    (k) => !["dataset", "activation", "optimizer", "plane", "cloudSampling"].includes(k),
+  ),
 );
 
 // A state from location.search on top of `base`; the API judges the values (a 422 in words).
@@ -159,6 +169,9 @@ export function decode(search, base, info) {
   }
   if (!["pca", "random"].includes(state.plane)) state.plane = null;
   state.present = q.get("present") === "1";
+  state.cloud = q.get("cloud") === "1";
+  if (!["with_replacement", "without_replacement"].includes(state.cloudSampling))
+    state.cloudSampling = "with_replacement";
   state.hyper = {};
   for (const p of hyperparameters(state.optimizer)) {
     const raw = q.get(`h.${p.name}`);

@@ -8,6 +8,7 @@ import {
   getLessons,
   getNetworks,
   getOptimizers,
+  postNetworkNoise,
   postNetworkSlice,
   streamNetwork,
 } from "./api.js";
@@ -17,6 +18,7 @@ import { NetCharts } from "./netcharts.js";
 import { forward, NetData } from "./netdata.js";
 import { NetForm } from "./netform.js";
 import { NetLessons } from "./netlessons.js";
+import { CloudView, cloudBody } from "./netnoise.js";
 import { SliceView } from "./netslice.js";
 import { decode, defaultState, encode, fromLessonRun, sliceBody, trainBody } from "./netstate.js";
 import { Player, SPEEDS } from "./player.js";
@@ -33,6 +35,7 @@ const now = () => store.state;
 const charts = new NetCharts($("net-chart"));
 const dataView = new NetData($("net-data"), $("netdata-note"));
 const slice = new SliceView();
+const cloud = new CloudView(slice.contour, $("cloud-readout"));
 let info = null; // GET /api/networks
 let form = null;
 let lessons = null;
@@ -40,6 +43,7 @@ let presenter = null;
 let run = null; // the run on show (see newRun)
 let training = null; // AbortController of the stream under way
 let slicing = null; // AbortController of the slice request under way
+let clouding = null; // AbortController of the noise-cloud request under way
 let busy = 0; // requests under way (settled() waits for them)
 
 function status(kind, message) {
@@ -124,6 +128,7 @@ async function train() {
   $("eos-sentence").textContent = "";
   $("n-limit").textContent = num(run.limit, 4);
   slice.clear();
+  cloud.clear();
   player.reset({ play: true });
   status("running", "Training…");
   busy += 1;
@@ -167,8 +172,33 @@ async function loadSlice() {
     await slice.build(result);
     slice.show(player.t);
     status(wasKind, wasStatus);
+    loadCloud();
   } catch (err) {
     if (slicing === controller) showError(err, "The slice: ");
+  } finally {
+    busy -= 1;
+  }
+}
+
+// SGD's cloud around the final θ on the slice on show (netnoise.js), when asked for.
+async function loadCloud() {
+  clouding?.abort();
+  const s = now();
+  if (!s.cloud || !slice.slice) return cloud.clear();
+  if (s.through !== null)
+    return cloud.fail("The cloud is around the final θ: slice through the final θ to see it.");
+  const controller = new AbortController();
+  clouding = controller;
+  cloud.loading();
+  busy += 1;
+  try {
+    const result = await postNetworkNoise(cloudBody(sliceBody(s), s), controller.signal);
+    if (clouding === controller) cloud.show(result);
+  } catch (err) {
+    if (clouding === controller && err?.name !== "AbortError")
+      cloud.fail(
+        err instanceof ApiError ? err.message : `Could not reach the server: ${err.message}`,
+      );
   } finally {
     busy -= 1;
   }
@@ -239,12 +269,19 @@ function subscribe() {
       b.setAttribute("aria-pressed", String(b.dataset.plane === s.plane));
     $("slice-through").setAttribute("aria-pressed", String(s.through !== null));
     $("slice-centre").textContent = s.through === null ? "the final θ" : `θ at t = ${s.through}`;
+    $("cloud-on").checked = s.cloud;
+    $("cloud-b").value = String(s.cloudBatch);
+    $("cloud-eta").value = s.cloudEta ? String(s.cloudEta) : "";
+    $("cloud-sampling").value = s.cloudSampling;
   });
   store.subscribe((s, cause) => {
     if (cause.run === "train") train();
-    else if (cause.run === "slice") {
-      if (!s.plane) slice.clear();
-      else if (run?.end && run.body === JSON.stringify(trainBody(s))) loadSlice();
+    else if (cause.run === "cloud" && slice.slice) loadCloud();
+    else if (cause.run === "slice" || cause.run === "cloud") {
+      if (!s.plane) {
+        slice.clear();
+        cloud.clear();
+      } else if (run?.end && run.body === JSON.stringify(trainBody(s))) loadSlice();
       else train();
     }
   });
@@ -270,6 +307,24 @@ function wire() {
       const plane = now().plane === b.dataset.plane ? null : b.dataset.plane;
       store.set({ plane }, { history: "push", run: "slice" });
     });
+  // The cloud needs a slice to be drawn on: the PCA plane unless one is on show.
+  const cloudChange = (change) =>
+    store.set(
+      { ...change, plane: now().plane ?? "pca" },
+      { history: "push", run: now().plane ? "cloud" : "slice" },
+    );
+  $("cloud-on").addEventListener("change", (e) => cloudChange({ cloud: e.target.checked }));
+  $("cloud-b").addEventListener("change", (e) => {
+    const b = Math.round(e.target.valueAsNumber);
+    if (Number.isFinite(b) && b >= 1) cloudChange({ cloud: true, cloudBatch: b });
+  });
+  $("cloud-eta").addEventListener("change", (e) => {
+    const eta = e.target.valueAsNumber;
+    cloudChange({ cloud: true, cloudEta: Number.isFinite(eta) && eta > 0 ? eta : null });
+  });
+  $("cloud-sampling").addEventListener("change", (e) =>
+    cloudChange({ cloud: true, cloudSampling: e.target.value }),
+  );
   $("speed").replaceChildren(
     ...SPEEDS.map((v) => new Option(v === "auto" ? "auto" : `${v} /s`, String(v))),
   );
@@ -340,6 +395,9 @@ window.networkLab = {
   },
   get drawnTheta() {
     return dataView.theta;
+  },
+  get cloud() {
+    return cloud.data;
   },
   forward, // the data view's forward pass (netdata.js), for the tests
 
