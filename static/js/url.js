@@ -1,8 +1,8 @@
 // The URL follows the store: each change says how history records it (`history` in its cause).
 // "push" adds an entry, "replace" rewrites the current one, "none" leaves it (back, forward and
 // a first load read the URL instead). A drag of θ₀ or of the η slider is one gesture and one
-// entry: "live" pushes when the gesture starts and replaces while it goes on (at most four times
-// a second), "end" replaces when it ends.
+// entry: "live" pushes when the gesture starts and replaces while it goes on (at most once a
+// second: a history.replaceState costs the page several ms), "end" replaces when it ends.
 import { throttle } from "./runs.js";
 
 export class UrlSync {
@@ -13,7 +13,7 @@ export class UrlSync {
     this.encode = encode;
     this.beforeCommit = beforeCommit;
     this.inGesture = false;
-    this.replaceLive = throttle(() => this.inGesture && this.commit(true), 250);
+    this.replaceLive = throttle(() => this.inGesture && this.commit(true), 1000);
     store.subscribe((_, cause) => this.follow(cause.history ?? "none"));
   }
 
