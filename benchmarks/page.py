@@ -12,9 +12,14 @@ The pointer moves like a mouse: one move every 1/60 s sent through the DevTools 
 waiting for the page to acknowledge the previous one (at most 4 outstanding), round the centre of
 the surface through all four basins; then it rests, button still down. Playwright's mouse.move
 waits for each acknowledgement and would measure its own round trip instead.
+It also prints the page's main-thread time per path redraw over the drag (CPU time, and wall time
+in tasks, from the DevTools protocol's Performance.getMetrics: on a loaded machine wall time
+includes waiting for a core), and measures it again on loopback dragging runs of 1,001 iterates
+("cheap frame").
 Prints PASS/MISS against issue 17's targets (first load <= 1.3 MB, reload <= 50 kB; contour >= 30
 redraws/s on loopback and >= 0.9 x that at the round trip; 3-D >= 10 redraws/s; pointer stop ->
-path at the pointer <= round trip + 50 ms) and exits 0 either way; it exits 1 only if the page
+path at the pointer <= round trip + 50 ms; a redraw of a 1,001-iterate path costs the main thread
+at most half a 60 Hz frame) and exits 0 either way; it exits 1 only if the page
 cannot be measured. On a shared, loaded machine the figures are lower than on a quiet one.
 """
 
@@ -28,7 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import CDPSession, Page, async_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,6 +48,9 @@ REDRAWS_MIN = 30.0
 SLOW_SHARE = 0.9  # of the loopback contour rate, at the round trip
 REDRAWS_3D_MIN = 10.0
 STOP_SLACK_MS = 50.0  # pointer stop -> path at the pointer: at most the round trip + this
+FRAME_MS = 1000 / 60
+CHEAP_FRAME_MS = FRAME_MS / 2  # main-thread time per redraw of a long path: "well under a frame"
+LONG_RUN = "/?surface=himmelblau&opt=gd&eta=0.0002&steps=1000"  # every run has 1,001 iterates
 
 
 class Traffic:
@@ -129,11 +137,13 @@ async def measure_drag(page: Page, label: str) -> dict[str, float]:
     radius = math.hypot(px - cx, py - cy)
     angle0 = math.atan2(py - cy, px - cx)
     cdp = await page.context.new_cdp_session(page)
+    await cdp.send("Performance.enable")
     await page.mouse.move(px - 3, py)
     await page.mouse.move(px, py)
     await page.mouse.down()
     start = await page.evaluate(COUNTERS)
     before = await page.evaluate("window.descentLab.stats")
+    main_before = await main_thread(cdp)
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     pending: set[asyncio.Task] = set()
@@ -155,6 +165,7 @@ async def measure_drag(page: Page, label: str) -> dict[str, float]:
         await asyncio.sleep(t0 + moves / MOVE_HZ - loop.time())
     await asyncio.gather(*pending)
     end = await page.evaluate(COUNTERS)
+    main_after = await main_thread(cdp)
     await page.evaluate("() => { window.__stop = window.__lastMove; }")
     await page.wait_for_function("() => window.__atPointer !== null", timeout=30_000)
     stop_ms = await page.evaluate("window.__atPointer - window.__stop")
@@ -174,6 +185,14 @@ async def measure_drag(page: Page, label: str) -> dict[str, float]:
     )
     print(f"  contour:   {redraws:.1f} path redraws/s of {fps:.1f} frames/s ({redraws / fps:.0%})")
     print(f"  3-D view:  {redraws3d:.1f} path redraws/s")
+    n = max(1, end[2] - start[2])
+    per = {k: (main_after[k] - main_before[k]) * 1000 / n for k in main_after}
+    print(
+        f"  page:      main thread per path redraw: {per['ThreadTime']:.1f} ms of CPU, "
+        f"{per['TaskDuration']:.1f} ms in tasks (script {per['ScriptDuration']:.1f}, style "
+        f"and layout {per['RecalcStyleDuration'] + per['LayoutDuration']:.1f}); path of "
+        f"{await page.evaluate('window.descentLab.run.path.length')} iterates"
+    )
     if lat:
         p95 = statistics.quantiles(lat, n=20)[-1] if len(lat) > 1 else lat[0]
         print(
@@ -181,7 +200,21 @@ async def measure_drag(page: Page, label: str) -> dict[str, float]:
             f"p95 {p95:.0f} ms"
         )
     print(f"  stop:      pointer stops -> path starts at the pointer: {stop_ms:.0f} ms")
-    return {"redraws": redraws, "redraws3d": redraws3d, "fps": fps, "stop": stop_ms}
+    return {
+        "redraws": redraws,
+        "redraws3d": redraws3d,
+        "fps": fps,
+        "stop": stop_ms,
+        "cpu_ms": per["ThreadTime"],
+    }
+
+
+async def main_thread(cdp: CDPSession) -> dict[str, float]:
+    """The renderer main thread's cumulative CPU time, and its wall time in tasks, scripts, style
+    and layout, in seconds."""
+    metrics = (await cdp.send("Performance.getMetrics"))["metrics"]
+    keep = ("ThreadTime", "TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration")
+    return {m["name"]: m["value"] for m in metrics if m["name"] in keep}
 
 
 async def measure(url: str, slow_url: str, rtt: float) -> None:
@@ -194,6 +227,10 @@ async def measure(url: str, slow_url: str, rtt: float) -> None:
         await page.goto(f"{slow_url}/")
         await ready(page)
         slow = await measure_drag(page, f"{rtt * 1000:.0f} ms round trip (delaying proxy)")
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page()
+        await page.goto(f"{url}{LONG_RUN}")
+        await ready(page)
+        long = await measure_drag(page, "loopback, runs of 1,001 iterates")
         await browser.close()
     rtt_ms = rtt * 1000
     print("targets:")
@@ -213,6 +250,10 @@ async def measure(url: str, slow_url: str, rtt: float) -> None:
     print(
         f"  pointer stop -> path at pointer <= {rtt_ms + STOP_SLACK_MS:.0f} ms at {rtt_ms:.0f} ms "
         f"({slow['stop']:.0f} ms): {verdict(slow['stop'] <= rtt_ms + STOP_SLACK_MS)}"
+    )
+    print(
+        f"  main-thread CPU per redraw of a 1,001-iterate path <= {CHEAP_FRAME_MS:.1f} ms "
+        f"({long['cpu_ms']:.1f} ms): {verdict(long['cpu_ms'] <= CHEAP_FRAME_MS)}"
     )
 
 

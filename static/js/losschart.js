@@ -41,7 +41,8 @@ export class LossView {
     return { t: eta.map((_, i) => i), eta, varies, log: Boolean(wide) };
   }
 
-  build(surface, run, pins) {
+  // `race`: the iterate to mark (as show() marks it), drawn in the same Plotly call.
+  build(surface, run, pins, race = null) {
     this.best = surface.minima.length ? Math.min(...surface.minima.map((m) => m.value)) : null;
     const traces = [];
     this.pinSeries = [];
@@ -218,11 +219,20 @@ export class LossView {
       if (this.eta.log) Object.assign(layout.yaxis3, decades(this.eta.eta), { nticks: undefined });
       for (const ax of [layout.yaxis, layout.yaxis2, layout.yaxis3]) if (ax.dtick) ax.dtick *= 2;
     }
+    const marks = race === null ? null : this.markers(race);
+    for (const [k, i] of (marks?.idx ?? []).entries()) {
+      Object.assign(traces[i], { x: marks.xs[k], y: marks.ys[k] });
+    }
     return Plotly.react(this.div, traces, layout, { ...PLOT_CONFIG, responsive: true });
   }
 
   // The iterate on show: `race` may pass this run's end while pinned runs go on.
   show(race) {
+    const marks = this.markers(race);
+    return marks && Plotly.restyle(this.div, { x: marks.xs, y: marks.ys }, marks.idx);
+  }
+
+  markers(race) {
     const s = this.series_;
     if (!s || !s.t.length) return null;
     const t = Math.min(race, s.t.length - 1);
@@ -236,6 +246,6 @@ export class LossView {
       ys.push(on ? [this.eta.eta[t]] : []);
       idx.push(this.first + 5);
     }
-    return Plotly.restyle(this.div, { x: xs, y: ys }, idx);
+    return { xs, ys, idx };
   }
 }

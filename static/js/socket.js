@@ -18,6 +18,7 @@ export class LiveSocket {
     this.ws = null;
     this.waiting = null; // the newest message while the socket opens
     this.newest = null; // the newest answer not read yet
+    this.drawn = false; // an answer was read since the last frame
     this.retryMs = RETRY_MS;
     this.timer = null;
     this.stats = Object.assign(stats, { opened: 0, dropped: 0 });
@@ -39,9 +40,15 @@ export class LiveSocket {
     return true;
   }
 
+  // Read the newest answer now, and the next one no sooner than the next frame.
   deliver() {
     const text = this.newest;
     this.newest = null;
+    this.drawn = true;
+    requestAnimationFrame(() => {
+      this.drawn = false;
+      if (this.newest !== null) this.deliver();
+    });
     this.onAnswer(JSON.parse(text));
   }
 
@@ -56,11 +63,12 @@ export class LiveSocket {
       if (this.waiting) ws.send(this.waiting);
       this.waiting = null;
     };
-    // Answers can come faster than frames: only the newest of a frame is read and drawn (they
-    // come in the order of their ids, so it is the last one).
+    // Answers can come faster than frames: one is read and drawn at once, and those that come
+    // before the next frame wait for it, when only the newest is read (they come in the order of
+    // their ids, so it is the last one).
     ws.onmessage = (e) => {
-      if (this.newest === null) requestAnimationFrame(() => this.deliver());
       this.newest = e.data;
+      if (!this.drawn) this.deliver();
     };
     // A failed or dropped socket closes (an error is always followed by close).
     ws.onclose = () => {

@@ -7,6 +7,16 @@ import { paced, throttle } from "./runs.js";
 import { SurfaceView } from "./surface3d.js";
 
 const $ = (id) => document.getElementById(id);
+// While θ₀ is dragged the status message changes with every answer, and so does its number of
+// lines; each change of the status line's height resizes all three figures below it (a whole
+// contour and WebGL redraw, far costlier than the redraw of a path). So while live answers come
+// the status line only grows (its height is read by an observer, after the frame's layout, never
+// forced), and takes its message's height HOLD_MS after the last of them.
+const HOLD_MS = 1000;
+// Dragged, the loss chart (a Plotly.react of whole traces, tens of ms) is rebuilt at most once
+// per LIVE_LOSS_MS, and SETTLE_MS after the last answer, so the chart ends on the final run.
+const LIVE_LOSS_MS = 1000;
+const SETTLE_MS = 300;
 
 export class Views {
   constructor() {
@@ -15,15 +25,22 @@ export class Views {
     this.lossChart = new LossView($("losschart"));
     // path redraws while dragging (contour, 3-D view), for the benchmark
     this.stats = { redraws: 0, redraws3d: 0, latencies: [] };
+    this.holding = false; // the status line only grows: a drag is under way
+    this.release = null;
+    this.statusHeight = 0;
+    new ResizeObserver(([entry]) => {
+      this.statusHeight = entry.borderBoxSize[0].blockSize;
+      if (this.holding) $("status").style.minHeight = `${this.statusHeight}px`;
+    }).observe($("status"));
+    this.lossLive = { args: null, at: -Infinity, settle: null };
     // The 3-D view and the loss chart cost tens of milliseconds a redraw (far more with software
     // WebGL), so they follow the current iterate at a lower rate, paced by what they cost, and
     // more sparingly while θ₀ is dragged, when the contour's path must keep up with the pointer.
     this.draw3d = paced((r, t) => this.surface3d.show(r, t), 150, 0.3);
     this.lossMarker = throttle((t) => this.lossChart.show(t), 80);
-    const buildLoss = (surface, r, pins, t) =>
-      this.lossChart.build(surface, r, pins).then(() => this.lossChart.show(t()));
+    const buildLoss = (surface, r, pins, t) => this.lossChart.build(surface, r, pins, t());
     this.rebuildLoss = throttle(buildLoss, 250);
-    this.rebuildLossLive = paced(buildLoss, 400, 0.1);
+    this.buildLoss = buildLoss;
   }
 
   box() {
@@ -59,6 +76,7 @@ export class Views {
       // as the contour's, so both follow every answer.
       this.surface3d.show(run, race, true);
       this.stats.redraws3d += 1;
+      this.holdStatus();
       requestAnimationFrame(() => {
         // the overlay is drawn; it shows at this frame
         this.stats.redraws += 1;
@@ -71,7 +89,21 @@ export class Views {
 
   // The loss chart of a finished run; `t()` gives the iterate to mark once it is drawn.
   loss(surface, run, pins, t, live = false) {
-    (live ? this.rebuildLossLive : this.rebuildLoss)(surface, run, pins, t);
+    if (!live) {
+      clearTimeout(this.lossLive.settle);
+      this.rebuildLoss(surface, run, pins, t);
+      return;
+    }
+    const l = this.lossLive;
+    l.args = [surface, run, pins, t];
+    clearTimeout(l.settle);
+    const build = () => {
+      clearTimeout(l.settle);
+      l.at = performance.now();
+      this.buildLoss(...l.args);
+    };
+    l.settle = setTimeout(build, SETTLE_MS);
+    if (performance.now() - l.at >= LIVE_LOSS_MS) build();
   }
 
   clear() {
@@ -101,5 +133,15 @@ export class Views {
     $("status").dataset.status = kind;
     $("status-badge").textContent = kind === "max_steps" ? "max steps" : kind;
     $("status-message").textContent = message;
+  }
+
+  holdStatus() {
+    if (!this.holding) $("status").style.minHeight = `${this.statusHeight}px`;
+    this.holding = true;
+    clearTimeout(this.release);
+    this.release = setTimeout(() => {
+      this.holding = false;
+      $("status").style.minHeight = "";
+    }, HOLD_MS);
   }
 }
