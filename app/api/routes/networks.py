@@ -457,7 +457,13 @@ def post_noise(request: NoiseBody) -> JSONResponse:
             run.objective, center, eta, request.batch_size, request.sampling
         )
     except NoiseError as exc:
-        raise HTTPException(422, str(exc)) from None
+        advice = (
+            " Pick a smaller η for SGD (`eta`)."
+            if "2/η" in str(exc)
+            else " The run's final θ is not a strict minimum (a saddle, or a valley with a "
+            "flat or downhill side): train longer, with a smaller tol, or with Adam, to reach one."
+        )
+        raise HTTPException(422, str(exc) + advice) from None
     deadline.check()
     if request.plane == "steepest":
         plane = Plane("pca", center, cloud.eigenvectors[:, -1], cloud.eigenvectors[:, -2])
