@@ -13,9 +13,10 @@ const $ = (id) => document.getElementById(id);
 // the status line only grows (its height is read by an observer, after the frame's layout, never
 // forced), and takes its message's height HOLD_MS after the last of them.
 const HOLD_MS = 1000;
-// Dragged, the loss chart (a Plotly.react of whole traces, tens of ms) is rebuilt at most once
-// per LIVE_LOSS_MS, and SETTLE_MS after the last answer, so the chart ends on the final run.
-const LIVE_LOSS_MS = 1000;
+// Dragged, the loss chart (a Plotly.react of whole traces: 40-150 ms of main thread here, several
+// frames) is rebuilt at most once per LIVE_LOSS_MS, and SETTLE_MS after the last answer, so it
+// follows a paused pointer and ends on the final run.
+const LIVE_LOSS_MS = 2000;
 const SETTLE_MS = 300;
 
 export class Views {
