@@ -10,8 +10,9 @@ const $ = (id) => document.getElementById(id);
 // While θ₀ is dragged the status message changes with every answer, and so does its number of
 // lines; each change of the status line's height resizes all three figures below it (a whole
 // contour and WebGL redraw, far costlier than the redraw of a path). So while live answers come
-// the status line only grows (its height is read by an observer, after the frame's layout, never
-// forced), and takes its message's height HOLD_MS after the last of them.
+// the status line keeps the height it had (its height is read by an observer, after a frame's
+// layout, never forced; a longer message is cut meanwhile), and takes its message's height
+// HOLD_MS after the last of them.
 const HOLD_MS = 1000;
 // Dragged, the loss chart (a Plotly.react of whole traces: 40-150 ms of main thread here, several
 // frames) is rebuilt at most once per LIVE_LOSS_MS, and SETTLE_MS after the last answer, so it
@@ -26,12 +27,11 @@ export class Views {
     this.lossChart = new LossView($("losschart"));
     // path redraws while dragging (contour, 3-D view), for the benchmark
     this.stats = { redraws: 0, redraws3d: 0, latencies: [] };
-    this.holding = false; // the status line only grows: a drag is under way
+    this.holding = false; // the status line keeps its height: a drag is under way
     this.release = null;
     this.statusHeight = 0;
     new ResizeObserver(([entry]) => {
-      this.statusHeight = entry.borderBoxSize[0].blockSize;
-      if (this.holding) $("status").style.minHeight = `${this.statusHeight}px`;
+      if (!this.holding) this.statusHeight = entry.borderBoxSize[0].blockSize;
     }).observe($("status"));
     this.lossLive = { args: null, at: -Infinity, settle: null };
     // The 3-D view and the loss chart cost tens of milliseconds a redraw (far more with software
@@ -137,12 +137,16 @@ export class Views {
   }
 
   holdStatus() {
-    if (!this.holding) $("status").style.minHeight = `${this.statusHeight}px`;
+    const style = $("status").style;
+    if (!this.holding) {
+      const height = `${this.statusHeight}px`;
+      Object.assign(style, { minHeight: height, maxHeight: height, overflow: "hidden" });
+    }
     this.holding = true;
     clearTimeout(this.release);
     this.release = setTimeout(() => {
       this.holding = false;
-      $("status").style.minHeight = "";
+      Object.assign(style, { minHeight: "", maxHeight: "", overflow: "" });
     }, HOLD_MS);
   }
 }
