@@ -193,6 +193,10 @@ async def measure_drag(page: Page, label: str) -> dict[str, float]:
         f"and layout {per['RecalcStyleDuration'] + per['LayoutDuration']:.1f}); path of "
         f"{await page.evaluate('window.descentLab.run.path.length')} iterates"
     )
+    answers = stats["socketAnswers"] - before["socketAnswers"]
+    if answers:
+        read_ms = (stats["readMs"] - before["readMs"]) / answers
+        print(f"             of which script reading and drawing an answer: {read_ms:.1f} ms")
     if lat:
         p95 = statistics.quantiles(lat, n=20)[-1] if len(lat) > 1 else lat[0]
         print(
