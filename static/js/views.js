@@ -92,14 +92,19 @@ export class Views {
   loss(surface, run, pins, t, live = false) {
     if (!live) {
       clearTimeout(this.lossLive.settle);
+      this.lossLive.settle = null;
       this.rebuildLoss(surface, run, pins, t);
       return;
     }
     const l = this.lossLive;
     l.args = [surface, run, pins, t];
+    // A drag starts: the chart keeps the run it shows for now (the drag's first answers already
+    // cost the 3-D view a WebGL redraw).
+    if (l.settle === null) l.at = performance.now();
     clearTimeout(l.settle);
     const build = () => {
       clearTimeout(l.settle);
+      l.settle = null;
       l.at = performance.now();
       this.buildLoss(...l.args);
     };
