@@ -131,8 +131,12 @@ def _resolve(request: DescentRequest, settings: Settings) -> ResolvedRun:
     return _resolve_estimated(request, settings)[0]
 
 
-def _resolve_estimated(request: DescentRequest, settings: Settings) -> tuple[ResolvedRun, float]:
-    """The resolved run and its estimated CPU seconds (422 if over the budget)."""
+def _resolve_estimated(
+    request: DescentRequest, settings: Settings, *, short: bool = False
+) -> tuple[ResolvedRun, float]:
+    """The resolved run and its estimated CPU seconds (422 if over the budget). A `short` run
+    (short_run: a preset, at most INLINE_BUDGET_US of work) is far inside the budget: it is not
+    estimated again (0 is returned)."""
     if request.max_steps > settings.max_steps:
         raise HTTPException(
             422,
@@ -142,6 +146,8 @@ def _resolve_estimated(request: DescentRequest, settings: Settings) -> tuple[Res
         run = ResolvedRun(request)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    if short:
+        return run, 0.0
     w = budget.work(request.optimizer, 1, request.max_steps, batch=False)
     return run, budget.check_run(run.surface, w, "This run")
 
@@ -163,11 +169,14 @@ def run_descent(request: Request, settings: SettingsDep) -> JSONResponse:
 def whole_run(request: DescentRequest, settings: Settings) -> dict[str, Any]:
     """The body of POST /api/descent's answer (also the live socket's, routes/live.py), with the
     same checks and work budget; raises HTTPException."""
-    run, seconds = _resolve_estimated(request, settings)
+    short = short_run(request)
+    run, seconds = _resolve_estimated(request, settings, short=short)
     try:  # ValueError: the loss or its gradient is not finite at θ₀
         path = Trajectory(run.surface, run.optimizer, run.theta0, run.rules, **run.options)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    if short:  # about a millisecond at most: no clock to look at
+        path.extend(request.max_steps + 1)
     deadline = budget.Deadline()
     # Steps between two looks at the clock: about budget.CHUNK_SECONDS of estimated work.
     chunk = min(

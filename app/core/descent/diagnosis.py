@@ -128,8 +128,10 @@ def _factor(value: float) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".") if value >= 0.9 else num(value)
 
 
+@functools.lru_cache(maxsize=256)
 def _gd_advice(shape: Shape, eta: float, c: _Curvatures) -> str:
-    """Advice for GD with constant η, from the curvatures at the minimum it is settling into."""
+    """Advice for GD with constant η, from the curvatures at the minimum it is settling into.
+    Cached: runs of one surface at one η that settle into one minimum get the same words."""
     limit = 2.0 / c.high
     best = 2.0 / (c.low + c.high)
     steep = abs(1.0 - eta * c.high)
