@@ -49,33 +49,34 @@ def path_shape(recent: Sequence[Iterate] | Tail) -> PathShape:
     thetas = tail.thetas
     if len(thetas) < 5:
         return PathShape("irregular", math.nan)
+    isfinite, hypot = math.isfinite, math.hypot
     # A schedule may make a step of length 0 (η_t = 0): such steps are left out of `moved`.
     moved: list[tuple[float, float, float]] = []
+    flips = 0  # successive moved steps that turn back (cosine below −1/2)
     px, py = thetas[0]
     length = 0.0
     for x, y in thetas[1:]:
         dx, dy = x - px, y - py
         px, py = x, y
-        if not (math.isfinite(dx) and math.isfinite(dy)):
+        if not (isfinite(dx) and isfinite(dy)):
             return PathShape("irregular", math.nan)
-        length = math.hypot(dx, dy)
+        length = hypot(dx, dy)
         if length:
+            if moved:
+                ax, ay, a = moved[-1]
+                if ax * dx + ay * dy < -0.5 * a * length:
+                    flips += 1
             moved.append((dx, dy, length))
     if length == 0.0:
         return PathShape("stalled", 0.0)
     if len(moved) < 4:
         return PathShape("irregular", math.nan)
     rate = (moved[-1][2] / moved[0][2]) ** (1.0 / (len(moved) - 1))
-    pairs = list(zip(moved, moved[1:]))
-    flips = 0
-    for (ax, ay, a), (bx, by, b) in pairs:
-        if ax * bx + ay * by < -0.5 * a * b:
-            flips += 1
-    share = flips / len(pairs)
+    share = flips / (len(moved) - 1)
     if share >= 0.8:
         # Two steps back and forth cancel out when bouncing across a minimum; across a
         # valley they leave a move along it.
-        net = [math.hypot(a[0] + b[0], a[1] + b[1]) / (a[2] + b[2]) for a, b in pairs]
+        net = [hypot(a[0] + b[0], a[1] + b[1]) / (a[2] + b[2]) for a, b in zip(moved, moved[1:])]
         return PathShape("zigzag" if statistics.median(net) > 0.05 else "oscillating", rate)
     losses = tail.losses
     if share <= 0.2 and all(b < a for a, b in zip(losses, losses[1:])):
@@ -110,13 +111,16 @@ def _local_curvatures(surface: Surface, where: Sequence[float]) -> _Curvatures |
     if not surface.minima:
         return None
     x, y = where
-    m = min(surface.minima, key=lambda m: math.hypot(m.x - x, m.y - y))
+    m = surface.minima[0]
+    if len(surface.minima) > 1:
+        m = min(surface.minima, key=lambda m: math.hypot(m.x - x, m.y - y))
     mxx, mxy, myy, low, high = _eigenvalues_at(surface.hess, m.x, m.y)
-    hxx, hxy, hyy = (float(h) for h in surface.hess(np.float64(x), np.float64(y)))
+    hxx, hxy, hyy = map(float, surface.hess(np.float64(x), np.float64(y)))
     if not (math.isfinite(hxx) and math.isfinite(hxy) and math.isfinite(hyy)):
         return None
-    # Spectral norms of symmetric matrices: their largest |eigenvalue|.
-    apart = max(abs(v) for v in _eigenvalues(hxx - mxx, hxy - mxy, hyy - myy))
+    # The spectral norm of the symmetric difference: its largest |eigenvalue|, |mean| + half-gap.
+    dxx, dxy, dyy = hxx - mxx, hxy - mxy, hyy - myy
+    apart = abs(0.5 * (dxx + dyy)) + math.hypot(0.5 * (dxx - dyy), dxy)
     if apart > _LOCAL * max(abs(low), abs(high)):
         return None
     if not (low > 0.0 and math.isfinite(high)):
