@@ -371,8 +371,14 @@ function wireDragOnce() {
   wireDrag(views.contour, {
     getTheta0: () => now().theta0,
     onMove: (point, pointerTime) => moveTo(point, { history: "live", run: "live", pointerTime }),
-    onEnd: (point) =>
-      moveTo(point, { history: "end", run: "live", pointerTime: performance.now() }),
+    // Plotly's final anchor of the ring is the last dragged θ₀ to within a pixel: then the run on
+    // show (or on its way) is the final one, and the drag ends without another round trip.
+    onEnd: (point) => {
+      const [ax, ay] = views.contour.toPixels(...point);
+      const [bx, by] = views.contour.toPixels(...now().theta0);
+      if (Math.hypot(ax - bx, ay - by) <= 1) store.set({}, { history: "end" });
+      else moveTo(point, { history: "end", run: "live", pointerTime: performance.now() });
+    },
     onClick: (point) => moveTo(point, { history: "push", run: "start", click: true }),
   });
 }
