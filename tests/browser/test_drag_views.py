@@ -173,3 +173,24 @@ def test_the_loss_chart_after_the_pointer_stops_is_the_final_run(page: Page, bas
     # Himmelblau's minimum value L* is 0; the chart floors L − L* at 1e-16 for its log axis.
     assert chart[0] == pytest.approx([max(v, 1e-16) for v in run["loss"]], rel=1e-9, abs=1e-15)
     assert chart[1] == pytest.approx([(g[0] ** 2 + g[1] ** 2) ** 0.5 for g in run["grad"]])
+
+
+def test_releasing_the_pointer_asks_for_nothing_more(page: Page, base_url: str) -> None:
+    """The last move's run is the final one: letting go of θ₀ (Plotly's ring lands within a
+    pixel of it) sends no further request, and the link records that θ₀."""
+    open_page(page, base_url + URL)
+    page.wait_for_function("() => !window.descentLab.player.playing")
+    press_and_drag(page, (-1, 1), (2, -1))
+    wait_final(page)
+    stats = "[window.descentLab.stats.socketSent, window.descentLab.stats.requests]"
+    sent = page.evaluate(stats)
+    theta0 = page.evaluate("window.descentLab.state.theta0")
+    page.mouse.up()
+    # once the pointer is up the 3-D path goes back onto the scene: the drag is over
+    expect(page.locator("[data-testid=surface3d-live]")).to_be_hidden()
+    assert page.evaluate(stats) == sent
+    assert page.evaluate("window.descentLab.state.theta0") == theta0
+    wait_final(page)
+    query = page.evaluate("new URLSearchParams(location.search).get('x0')")
+    assert float(query) == pytest.approx(theta0[0])
+    assert page.problems.errors == []  # type: ignore[attr-defined]
