@@ -255,8 +255,12 @@ class NetworkRun:
         steps = last.t - self.start_t
         summary = None
         if sharp:
+            plain = self.optimizer.name == "gd"
             s = summarize_sharpness(
-                [t for t, _ in sharp], [v for _, v in sharp], self.optimizer.eta
+                [t for t, _ in sharp],
+                [v for _, v in sharp],
+                self.optimizer.eta,
+                optimizer=None if plain else self.optimizer.label,
             )
             summary = {
                 "limit": s.limit,

@@ -74,12 +74,17 @@ class SharpnessSummary:
 
 
 def summarize_sharpness(
-    steps: Sequence[int], values: Sequence[float], eta: float, band: float = 0.1
+    steps: Sequence[int],
+    values: Sequence[float],
+    eta: float,
+    band: float = 0.1,
+    optimizer: str | None = None,
 ) -> SharpnessSummary:
     """The sharpness measured at `steps` during GD with step size η, against 2/η, in words:
     "The sharpness reached 2/η = 8 at step 1,240 and stays within ±10% of it: GD is at the edge
     of stability." A quadratic with curvature above 2/η diverges under GD; a network at the edge
-    does not."""
+    does not. 2/η is plain GD's limit: for another `optimizer` (its label) the words compare
+    with it instead of calling it that optimizer's limit."""
     if len(steps) != len(values) or not values:
         raise ValueError("Give the sharpness as one value per measured step (at least one)")
     limit = 2.0 / eta
@@ -87,9 +92,14 @@ def summarize_sharpness(
     above = np.flatnonzero(ratio >= 1.0)
     if above.size == 0:
         top = int(np.argmax(ratio))
+        verdict = (
+            "gradient descent is stable here, as on a quadratic."
+            if optimizer is None
+            else f"below plain gradient descent's limit ({optimizer} has a limit of its own)."
+        )
         sentence = (
             f"The sharpness stayed below 2/η = {sci(limit)} (at most {sci(values[top])}, at step "
-            f"{steps[top]:,}): gradient descent is stable here, as on a quadratic."
+            f"{steps[top]:,}): {verdict}"
         )
         return SharpnessSummary(limit, None, None, None, False, sentence)
     first = int(above[0])
@@ -98,10 +108,16 @@ def summarize_sharpness(
     at_edge = 1.0 - band <= low and high <= 1.0 + band
     where = "started above" if first == 0 else "reached"
     head = f"The sharpness {where} 2/η = {sci(limit)} at step {steps[first]:,}"
-    if at_edge:
+    if at_edge and optimizer is None:
         sentence = (
             f"{head} and stays within ±{band:.0%} of it: gradient descent is at the edge of "
             "stability (on a quadratic this sharpness would make it diverge)."
+        )
+    elif at_edge:
+        sentence = (
+            f"{head} and stays within ±{band:.0%} of it: where plain gradient descent would be "
+            f"at the edge of stability. {optimizer} scales or accumulates its steps, so its own "
+            "limit differs: read 2/η as a comparison."
         )
     else:
         sentence = (

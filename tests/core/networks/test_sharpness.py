@@ -73,3 +73,13 @@ def test_the_sharpness_against_two_over_eta_in_words() -> None:
     assert "started above" in summarize_sharpness([0, 1], [9.0, 8.0], eta=0.25).sentence
     with pytest.raises(ValueError, match="one value per measured step"):
         summarize_sharpness([0, 1], [1.0], eta=0.25)
+
+
+def test_another_optimizer_is_compared_with_plain_gds_limit_not_told_it_is_its_own() -> None:
+    steps = [0, 100, 200, 300, 400]
+    adam = summarize_sharpness(steps, [3.0, 5.0, 8.1, 7.5, 8.6], eta=0.25, optimizer="Adam")
+    assert adam.at_edge and "gradient descent is at the edge" not in adam.sentence
+    assert "where plain gradient descent would be at the edge" in adam.sentence
+    assert "Adam" in adam.sentence
+    below = summarize_sharpness(steps[:3], [3.0, 5.0, 6.0], eta=0.25, optimizer="Momentum")
+    assert "stable here" not in below.sentence and "Momentum has a limit" in below.sentence
