@@ -262,6 +262,14 @@ SURFACE_DOC = (
 )
 
 
+Precision = Literal["double", "single"]
+PRECISION_DOC = (
+    "z's precision: `double` (the default) gives every value exactly (the shortest text that "
+    "reads back as the same float64); `single` rounds z to float32 (about 7 significant digits, "
+    "half the bytes), which is plenty to draw it"
+)
+
+
 class GridRequest(StrictModel):
     surface: SurfaceSpec = Field(description=SURFACE_DOC)
     n: Whole = Field(100, ge=10, le=400, description="Points per axis")
@@ -269,6 +277,7 @@ class GridRequest(StrictModel):
     xmax: Coordinate | None = None
     ymin: Coordinate | None = None
     ymax: Coordinate | None = None
+    precision: Precision = Field("double", description=PRECISION_DOC)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"surface": "rosenbrock", "n": 100}]})
 

@@ -74,8 +74,8 @@ export const postSweep = (body, signal) => postJSON("/api/sweep", body, signal);
 
 export const fetchGrid = (id, n, signal) =>
   isCustom(id)
-    ? postJSON("/api/grid", { surface: surfaceSpec(id), n }, signal)
-    : getJSON(`/api/surfaces/${encodeURIComponent(id)}/grid?n=${n}`, signal);
+    ? postJSON("/api/grid", { surface: surfaceSpec(id), n, precision: "single" }, signal)
+    : getJSON(`/api/surfaces/${encodeURIComponent(id)}/grid?n=${n}&precision=single`, signal);
 
 // ∇L on an n × n grid over box = { xmin, xmax, ymin, ymax } (gradfield.js), asked like the grid.
 export const fetchField = (id, n, box, signal) =>

@@ -4,6 +4,7 @@ import json
 import math
 from typing import get_args
 
+import numpy as np
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -72,6 +73,26 @@ def test_grid(client: TestClient) -> None:
     for j in (0, 5, 11):
         for i in (0, 7, 11):
             assert grid["z"][j][i] == pytest.approx(f(grid["x"][i], grid["y"][j]), rel=1e-15)
+
+
+def test_a_single_precision_grid_is_the_double_one_rounded_to_float32(client: TestClient) -> None:
+    """What the page asks for (it only draws z): each value is float32(z) exactly, in about half
+    the bytes; x and y stay exact; the default is unchanged."""
+    params = {"n": 60}
+    double = client.get("/api/surfaces/himmelblau/grid", params=params)
+    single = client.get("/api/surfaces/himmelblau/grid", params={**params, "precision": "single"})
+    exact, rounded = strict_json(double.text), strict_json(single.text)
+    assert rounded["x"] == exact["x"] and rounded["y"] == exact["y"]
+    z = np.array(exact["z"])
+    assert np.array_equal(np.float32(np.array(rounded["z"])), z.astype(np.float32))
+    assert np.abs(np.array(rounded["z"]) / z - 1).max() <= 2.0**-23  # float32 rounding + its text
+    assert len(single.content) < 0.6 * len(double.content)
+    posted = client.post(
+        "/api/grid", json={"surface": "himmelblau", "n": 60, "precision": "single"}
+    ).json()
+    assert posted == rounded
+    bad = client.get("/api/surfaces/himmelblau/grid", params={"precision": "half"})
+    assert bad.status_code == 422 and "precision" in bad.json()["message"]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Body, HTTPException, Path, Query
 
 from app.api import budget
@@ -9,9 +10,11 @@ from app.api.json import JSONResponse
 from app.api.resolve import resolve_surface
 from app.api.schemas import (
     MAX_ABS_COORDINATE,
+    PRECISION_DOC,
     ErrorOut,
     GridOut,
     GridRequest,
+    Precision,
     SurfaceOut,
     SurfaceRequest,
 )
@@ -54,12 +57,16 @@ def _grid(
     settings: Settings,
     n: int,
     bounds: Bounds,
+    precision: Precision = "double",
 ) -> JSONResponse:
     if n > settings.grid_max_n:
         raise HTTPException(422, f"n = {n} is above this server's cap of {settings.grid_max_n}")
     budget.check_grid(surface, n, False, "This grid")
     grid = sample(surface, n, domain_of(surface, bounds))
-    return JSONResponse({"x": grid.x, "y": grid.y, "z": grid.z})
+    # float32 overflows to ±inf (sent as null, like any non-finite value) only past 3.4e38.
+    with np.errstate(over="ignore"):
+        z = grid.z if precision == "double" else grid.z.astype(np.float32)
+    return JSONResponse({"x": grid.x, "y": grid.y, "z": z})
 
 
 @router.get("/surfaces", response_model=list[SurfaceOut], summary="List the preset surfaces")
@@ -100,10 +107,12 @@ def get_grid(
     xmax: Bound = None,
     ymin: Bound = None,
     ymax: Bound = None,
+    precision: Annotated[Precision, Query(description=PRECISION_DOC)] = "double",
 ) -> JSONResponse:
     """`z[j][i] = f(x[i], y[j])`; values that are not finite are `null`. Bounds default to the
     surface's plot domain."""
-    return _grid(resolve_surface(surface_id), settings, n, (xmin, xmax, ymin, ymax))
+    bounds = (xmin, xmax, ymin, ymax)
+    return _grid(resolve_surface(surface_id), settings, n, bounds, precision)
 
 
 @router.post(
@@ -116,4 +125,4 @@ def post_grid(request: Annotated[GridRequest, Body()], settings: SettingsDep) ->
     """Like `GET /api/surfaces/{id}/grid`, for any surface a descent accepts."""
     surface = resolve_surface(request.surface)
     bounds = (request.xmin, request.xmax, request.ymin, request.ymax)
-    return _grid(surface, settings, request.n, bounds)
+    return _grid(surface, settings, request.n, bounds, request.precision)
