@@ -70,10 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Routes are matched in this order, one by one: the busiest endpoint first.
+    app.include_router(descent.router)
     app.include_router(health.router)
     app.include_router(surfaces.router)
     app.include_router(field.router)
-    app.include_router(descent.router)
     app.include_router(flow.router)
     app.include_router(live.router)
     app.include_router(optimizers.router)
