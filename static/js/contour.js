@@ -34,6 +34,7 @@ export class ContourView {
     this.pins = [];
     this.last = null;
     this.overlay = svg("svg", { class: "overlay", "aria-hidden": "true" }, frame);
+    this.layers = []; // addLayer's: [svg, redraw]
     const defs = svg("defs", {}, this.overlay);
     const arrowhead = (id, fill) => {
       const m = svg(
@@ -150,12 +151,30 @@ export class ContourView {
   placeOverlay() {
     const { width, height } = this.div.layout;
     Object.assign(this.frame.style, { width: `${width}px`, height: `${height}px` });
-    Object.assign(this.overlay.style, {
+    const area = {
       left: `${MARGIN.l}px`,
       top: `${MARGIN.t}px`,
       width: `${width - MARGIN.l - MARGIN.r}px`,
       height: `${height - MARGIN.t - MARGIN.b}px`,
-    });
+    };
+    Object.assign(this.overlay.style, area);
+    for (const [layer] of this.layers) Object.assign(layer.style, area);
+  }
+
+  // An SVG layer of a view of its own (flow.js, noise.js, netnoise.js) over the plot area, above
+  // the run's path, kept in place with the overlay; `redraw(ranges)` is called on every pan and
+  // zoom (with the live ranges while Plotly drags) and after every plot. Hidden until shown.
+  addLayer(attrs, redraw) {
+    const layer = svg("svg", { "aria-hidden": "true", ...attrs });
+    layer.style.display = "none";
+    (this.layers.at(-1)?.[0] ?? this.overlay).after(layer);
+    this.layers.push([layer, redraw]);
+    if (this.div.layout) this.placeOverlay();
+    return layer;
+  }
+
+  followers(ranges = null) {
+    for (const [, redraw] of this.layers) redraw(ranges);
   }
 
   async build(surface, grid, colors, theta0, pins, box) {
@@ -235,8 +254,16 @@ export class ContourView {
     if (!this.wired) {
       this.wired = true;
       // Follow pans and zooms, live while they happen.
-      this.div.on("plotly_relayouting", (e) => this.redraw(rangesOf(e, this.div.layout)));
-      this.div.on("plotly_relayout", () => this.redraw());
+      this.div.on("plotly_relayouting", (e) => {
+        const ranges = rangesOf(e, this.div.layout);
+        this.redraw(ranges);
+        this.followers(ranges);
+      });
+      this.div.on("plotly_relayout", () => {
+        this.redraw();
+        this.followers();
+      });
+      this.div.on("plotly_afterplot", () => this.followers());
     }
     this.placeOverlay();
     this.redraw();

@@ -5,7 +5,7 @@
 // and says when a curve was cut. The layer follows pans and zooms like the gradient field's.
 import { postFlow } from "./api.js";
 import { num } from "./format.js";
-import { INK, rangesOf, svg } from "./plotkit.js";
+import { INK, svg } from "./plotkit.js";
 
 const FLOW_COLOR = INK; // on a white halo
 const MODIFIED_COLOR = "#ffd400"; // on an ink halo: both stand out at either end of the colour scale
@@ -39,9 +39,10 @@ export class FlowView {
     this.data = null; // the API's answer for `key`
     this.key = null; // the run body the data (or the request in flight) is for
     this.current = null; // { run, t }
-    this.layer = svg("svg", { class: "flowlayer", "aria-hidden": "true", "data-testid": "flow" });
-    this.layer.style.display = "none";
-    view.overlay.after(this.layer); // over the run's path, which would hide curves that hug it
+    // over the run's path, which would hide curves that hug it
+    this.layer = view.addLayer({ class: "flowlayer", "data-testid": "flow" }, (r) =>
+      this.redraw(r),
+    );
     this.flow = curveLayer(this.layer, FLOW_COLOR, "#ffffff", "7 4", "curve");
     this.modified = curveLayer(this.layer, MODIFIED_COLOR, INK, "3 3", "modified");
     this.box = document.createElement("div");
@@ -67,7 +68,6 @@ export class FlowView {
       clearTimeout(this.timer);
       this.key = this.data?.key ?? null;
     }
-    this.wire();
     if (this.on && this.current) this.show(this.current.run, this.current.t);
     else this.redraw();
   }
@@ -86,15 +86,6 @@ export class FlowView {
       }
     }
     this.redraw();
-  }
-
-  wire() {
-    const div = this.view.div;
-    if (this.wired || typeof div.on !== "function") return;
-    this.wired = true;
-    div.on("plotly_relayouting", (e) => this.on && this.redraw(rangesOf(e, div.layout)));
-    div.on("plotly_relayout", () => this.redraw());
-    div.on("plotly_afterplot", () => this.redraw());
   }
 
   async load(body, key) {
@@ -123,7 +114,6 @@ export class FlowView {
   }
 
   redraw(ranges = null) {
-    this.wire();
     if (!this.on || !this.view.div.layout) return;
     this.place();
     const d = this.shown();
@@ -214,16 +204,9 @@ export class FlowView {
     }
   }
 
-  // Over the plot area, as the contour's overlay.
+  // The box in the plot area's bottom-left corner.
   place() {
     const ov = this.view.overlay.style;
-    Object.assign(this.layer.style, {
-      left: ov.left,
-      top: ov.top,
-      width: ov.width,
-      height: ov.height,
-    });
-    // The bottom-left corner of the plot area.
     Object.assign(this.box.style, {
       left: `calc(${ov.left} + 4px)`,
       top: `calc(${ov.top} + ${ov.height} - 4px)`,

@@ -4,10 +4,10 @@
 // second half of an SGD run from θ*, projected, as dots. Drawn in an SVG layer over the slice's
 // contour, like the main page's cloud (noise.js); the readout goes under the slice controls.
 import { num } from "./format.js";
-import { INK, rangesOf, svg } from "./plotkit.js";
+import { CLOUD_COLOR, sigmaRings } from "./noise.js";
+import { svg } from "./plotkit.js";
 
 const Plotly = window.Plotly;
-const CLOUD_COLOR = "#e4007c";
 export const MEASURE_STEPS = 4000;
 
 // The body of POST /api/networks/noise for the slice on show (its run, plane and seed).
@@ -29,26 +29,12 @@ export class CloudView {
     this.view = view;
     this.readout = readout;
     this.data = null; // the API's answer, or { error }
-    this.layer = svg("svg", { class: "noiselayer", "aria-hidden": "true", "data-testid": "cloud" });
-    this.layer.style.display = "none";
-    view.overlay.after(this.layer);
+    this.layer = view.addLayer({ class: "noiselayer", "data-testid": "cloud" }, (r) =>
+      this.redraw(r),
+    );
     this.dots = svg("g", { fill: CLOUD_COLOR, opacity: "0.55" }, this.layer);
-    const ring = (k, dash) => {
-      const common = { "data-k": k, fill: "none", "stroke-dasharray": dash };
-      svg("polyline", { ...common, stroke: "#ffffff", "stroke-width": "4.5" }, this.layer);
-      return svg("polyline", { ...common, stroke: INK, "stroke-width": "2.2" }, this.layer);
-    };
-    this.rings = [ring(1, ""), ring(2, "7 4")];
+    this.rings = sigmaRings(this.layer);
     new ResizeObserver(() => this.redraw()).observe(view.frame);
-  }
-
-  wire() {
-    const div = this.view.div;
-    if (this.wired || typeof div.on !== "function") return;
-    this.wired = true;
-    div.on("plotly_relayouting", (e) => this.data && this.redraw(rangesOf(e, div.layout)));
-    div.on("plotly_relayout", () => this.redraw());
-    div.on("plotly_afterplot", () => this.redraw());
   }
 
   // The state of the request: "loading", an answer, an error message, or null (off).
@@ -106,17 +92,9 @@ export class CloudView {
   }
 
   redraw(ranges = null) {
-    this.wire();
     const d = this.data && !this.data.error ? this.data : null;
     this.layer.style.display = d ? "" : "none";
     if (!d || !this.view.div.layout) return;
-    const ov = this.view.overlay.style;
-    Object.assign(this.layer.style, {
-      left: ov.left,
-      top: ov.top,
-      width: ov.width,
-      height: ov.height,
-    });
     const map = this.view.mapper(ranges);
     for (const [i, ring] of this.rings.entries()) {
       const text = d.ellipses[String(i + 1)].map((p) => map(p[0], p[1]).join(",")).join(" ");

@@ -7,10 +7,10 @@
 // sampling asks main.js for a new run (onData), whose cloud is then fetched.
 import { postNoise } from "./api.js";
 import { num } from "./format.js";
-import { INK, rangesOf, svg } from "./plotkit.js";
+import { INK, svg } from "./plotkit.js";
 
 const Plotly = window.Plotly;
-const CLOUD_COLOR = "#e4007c";
+export const CLOUD_COLOR = "#e4007c";
 const MAX_DOTS = 1500; // dots drawn at most (the cloud's look does not need all 5,000)
 const SLIDER_STEPS = 1000;
 export const SAMPLINGS = {
@@ -36,6 +36,17 @@ export function noiseBody(body) {
   };
 }
 
+// The 1σ (solid) and 2σ (dashed) ellipses' polylines in `layer`, each with a white halo drawn
+// under it (its previousSibling), so they read on any colour of the contour.
+export function sigmaRings(layer) {
+  const ring = (k, dash) => {
+    const common = { "data-k": k, fill: "none", "stroke-dasharray": dash };
+    svg("polyline", { ...common, stroke: "#ffffff", "stroke-width": "4.5" }, layer);
+    return svg("polyline", { ...common, stroke: INK, "stroke-width": "2.2" }, layer);
+  };
+  return [ring(1, ""), ring(2, "7 4")];
+}
+
 // B on a log scale: slider position v ∈ [0, SLIDER_STEPS] ↔ B = n^(v/SLIDER_STEPS).
 const batchAt = (v, n) => Math.max(1, Math.min(n, Math.round(n ** (v / SLIDER_STEPS))));
 const positionOf = (b, n) => (n > 1 ? Math.round((SLIDER_STEPS * Math.log(b)) / Math.log(n)) : 0);
@@ -58,17 +69,12 @@ export class NoiseView {
     this.data = null; // the API's answer for `key` (or { key, error })
     this.key = null;
     this.current = null; // { run, t }
-    this.layer = svg("svg", { class: "noiselayer", "aria-hidden": "true", "data-testid": "noise" });
-    this.layer.style.display = "none";
     // Over the run's path: near θ* the path is a scribble that would hide the ellipses.
-    view.overlay.after(this.layer);
+    this.layer = view.addLayer({ class: "noiselayer", "data-testid": "noise" }, (r) =>
+      this.redraw(r),
+    );
     this.cloud = svg("g", { class: "noise-cloud", fill: CLOUD_COLOR, opacity: "0.55" }, this.layer);
-    const ring = (k, dash) => {
-      const common = { "data-k": k, fill: "none", "stroke-dasharray": dash };
-      svg("polyline", { ...common, stroke: "#ffffff", "stroke-width": "4.5" }, this.layer);
-      return svg("polyline", { ...common, stroke: INK, "stroke-width": "2.2" }, this.layer);
-    };
-    this.rings = [ring(1, ""), ring(2, "7 4")];
+    this.rings = sigmaRings(this.layer);
     this.buildBox();
     toggle.addEventListener("change", () => {
       this.set(toggle.checked);
@@ -126,7 +132,6 @@ export class NoiseView {
     const was = this.on;
     this.on = Boolean(on);
     this.toggle.checked = this.on;
-    this.wire();
     if (was !== this.on) this.frameView();
     if (this.current) this.show(this.current.run, this.current.t);
     else this.redraw();
@@ -162,15 +167,6 @@ export class NoiseView {
     this.redraw();
   }
 
-  wire() {
-    const div = this.view.div;
-    if (this.wired || typeof div.on !== "function") return;
-    this.wired = true;
-    div.on("plotly_relayouting", (e) => this.on && this.redraw(rangesOf(e, div.layout)));
-    div.on("plotly_relayout", () => this.redraw());
-    div.on("plotly_afterplot", () => this.redraw());
-  }
-
   async load(body, key) {
     this.abort?.abort();
     this.abort = new AbortController();
@@ -197,13 +193,11 @@ export class NoiseView {
   }
 
   redraw(ranges = null) {
-    this.wire();
     const visible = this.on && Boolean(this.settings);
     this.layer.style.display = visible ? "" : "none";
     this.box.hidden = !visible;
     this.view.frame.classList.toggle("noise-on", visible); // app.css dims the paths under it
     if (!visible || !this.view.div.layout) return;
-    this.place();
     const d = this.shown();
     const ok = d && !d.error;
     const map = this.view.mapper(ranges);
@@ -289,16 +283,5 @@ export class NoiseView {
     }
     if (ranges)
       Plotly.relayout(div, { "xaxis.range": [...ranges.x], "yaxis.range": [...ranges.y] });
-  }
-
-  // Over the plot area, as the contour's overlay.
-  place() {
-    const ov = this.view.overlay.style;
-    Object.assign(this.layer.style, {
-      left: ov.left,
-      top: ov.top,
-      width: ov.width,
-      height: ov.height,
-    });
   }
 }
