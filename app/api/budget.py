@@ -251,6 +251,23 @@ def network_seconds(w: NetworkWork) -> float:
     return (w.steps + 1) * network_step_seconds(w) + grid
 
 
+def network_noise_seconds(w: NetworkWork, batch: int, measure_steps: int) -> float:
+    """A noise cloud (POST /api/networks/noise): the training run, then each point's gradient
+    twice (at θ₀ and θ*), n Hessian-vector products, the eigendecomposition and `measure_steps`
+    SGD steps on batches of `batch` points."""
+
+    def one_step(points: int) -> float:
+        return network_seconds(NetworkWork(w.params, points, w.units, 0, None, 0.0, 0, 0))
+
+    return (
+        network_seconds(w)
+        + 2 * w.points * one_step(1)
+        + w.params * NET_HVP_SHARE * one_step(w.points)
+        + w.params**3 * 1e-9
+        + measure_steps * one_step(batch)
+    )
+
+
 def check_network(w: NetworkWork, what: str) -> float:
     """The estimated seconds of a network request; 422 naming the budget and what to reduce."""
     seconds = network_seconds(w)

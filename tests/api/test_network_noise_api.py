@@ -109,3 +109,15 @@ def test_the_cloud_on_the_slice_views_planes(client):
     np.testing.assert_allclose(answer["covariance"], p @ sigma @ p.T, rtol=1e-7)
     pca = client.post("/api/networks/noise", json={**body, "plane": "pca"})
     assert pca.status_code == 200 and np.all(np.linalg.eigvalsh(pca.json()["covariance"]) > 0)
+
+
+def test_a_cloud_over_the_work_budget_is_refused_before_it_starts(client):
+    """569 parameters on 5,000 points: the Hessian alone is ~569 full passes over the data."""
+    body = copy.deepcopy(EXAMPLE)
+    body["run"]["architecture"] = {"hidden": [24, 20]}
+    body["run"]["data"] = {"dataset": "chebyshev", "points": 5000}
+    body["run"]["max_steps"] = 10_000
+    body["measure_steps"] = 20_000
+    response = client.post("/api/networks/noise", json=body)
+    assert response.status_code == 422
+    assert "budget" in response.json()["message"] and "measure_steps" in response.json()["message"]

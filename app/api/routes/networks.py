@@ -375,27 +375,6 @@ NoiseBody = Annotated[NetworkNoiseRequest, Body(openapi_examples=NETWORK_NOISE_E
 MAX_CLOUD_POINTS = 2000  # measured iterates sent back (thinned evenly)
 
 
-def _noise_seconds(run: NetworkRun, request: NetworkNoiseRequest) -> float:
-    """Training, then each point's gradient twice (at θ₀ and θ*), n Hessian-vector products, the
-    eigendecomposition and the measuring SGD steps."""
-    w = run.work()
-    n, points, units = w.params, w.points, w.units
-    one = budget.network_seconds(
-        budget.NetworkWork(n, 1, units, 0, None, 0.0, 0, 0)
-    )  # one point's loss and gradient
-    full = budget.network_seconds(budget.NetworkWork(n, points, units, 0, None, 0.0, 0, 0))
-    sgd = budget.network_seconds(
-        budget.NetworkWork(n, request.batch_size, units, 0, None, 0.0, 0, 0)
-    )
-    return (
-        budget.network_seconds(w)
-        + 2 * points * one
-        + n * budget.NET_HVP_SHARE * full
-        + n**3 * 1e-9
-        + request.measure_steps * sgd
-    )
-
-
 @router.post(
     "/noise",
     responses=BAD_INPUT,
@@ -425,7 +404,7 @@ def post_noise(request: NoiseBody) -> JSONResponse:
             f"batch_size = {request.batch_size} is more than the data's "
             f"{run.objective.points} points",
         )
-    seconds = _noise_seconds(run, request)
+    seconds = budget.network_noise_seconds(run.work(), request.batch_size, request.measure_steps)
     if seconds > budget.BUDGET_SECONDS:
         raise HTTPException(
             422,
