@@ -37,6 +37,7 @@ from playwright.async_api import CDPSession, Page, async_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from app.web import assets  # noqa: E402
 from app.web.serve import CHROMIUM, CHROMIUM_ARGS, running_app  # noqa: E402
 
 DRAG_S = 4.0
@@ -268,6 +269,7 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         print(f"chromium is not installed at {CHROMIUM}", file=sys.stderr)
         return 1
+    assets.main()  # the first load as `make run` serves it: Plotly at Brotli's best quality
     with running_app() as url:
         # The proxy runs in a process of its own: in this one it would share the GIL with the
         # loop that sends the pointer's moves.

@@ -5,9 +5,10 @@ Each asset is compressed once per worker however many requests ask for it at the
 (single flight: the first caller computes, the others wait for its result), and the app's
 lifespan computes the page's assets before the worker accepts traffic. Compressing Plotly's 4.8 MB
 bundle takes ~2 s with gzip -9 and Brotli quality 5; Brotli's best quality (11) saves another
-180 kB but takes ~45 s here, so it is done ahead of time: `python -m app.web.assets` (run by the
-Dockerfile) writes the best encodings of the current bundle to CACHE, named by the content's
-hash, and a worker that finds them there reads them instead of compressing.
+180 kB but takes 15-45 s here, so it is done ahead of time: `python -m app.web.assets` (run by
+`make run` and the Dockerfile; quick when already done) writes the best encodings of the current
+bundle to CACHE, named by the content's hash, and a worker that finds them there reads them
+instead of compressing.
 """
 
 from __future__ import annotations
@@ -27,13 +28,22 @@ import brotli
 from starlette.requests import Request
 from starlette.responses import Response
 
-__all__ = ["CACHE", "Encoded", "SingleFlight", "encode", "negotiate", "respond", "write_cache"]
+__all__ = [
+    "CACHE",
+    "Encoded",
+    "SingleFlight",
+    "cached",
+    "encode",
+    "negotiate",
+    "respond",
+    "write_cache",
+]
 
 CACHE = Path(
     os.environ.get("DESCENT_ASSET_CACHE") or Path(__file__).resolve().parents[2] / ".asset-cache"
 )
 FAST_BROTLI = 5  # ~1 s on the Plotly bundle: 1.29 MB, against gzip -9's 1.47 MB
-BEST_BROTLI = 11  # ~45 s on the Plotly bundle: 1.11 MB
+BEST_BROTLI = 11  # 15-45 s on the Plotly bundle: 1.11 MB
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -78,13 +88,23 @@ def intact(raw: bytes, gz: bytes, br: bytes) -> bool:
         return False
 
 
+def cached(raw: bytes, cache: Path = CACHE) -> bool:
+    """Whether `cache` holds intact encodings of `raw`."""
+    digest = hashlib.sha256(raw).hexdigest()[:32]
+    paths = [cache / f"{digest}.{suffix}" for suffix in ("gz", "br")]
+    return all(p.is_file() for p in paths) and intact(raw, *(p.read_bytes() for p in paths))
+
+
 def write_cache(raw: bytes, cache: Path = CACHE) -> None:
-    """Write the best encodings of `raw` to `cache`, where `encode` finds them."""
+    """Write the best encodings of `raw` to `cache`, where `encode` finds them. Each file is
+    written under a temporary name and renamed, so a worker never reads half of one."""
     digest = hashlib.sha256(raw).hexdigest()[:32]
     gz, br = compress(raw, BEST_BROTLI)
     cache.mkdir(parents=True, exist_ok=True)
-    (cache / f"{digest}.gz").write_bytes(gz)
-    (cache / f"{digest}.br").write_bytes(br)
+    for suffix, body in (("gz", gz), ("br", br)):
+        partial = cache / f"{digest}.{suffix}.{os.getpid()}.part"
+        partial.write_bytes(body)
+        partial.replace(cache / f"{digest}.{suffix}")
 
 
 def negotiate(accept_encoding: str) -> str | None:
@@ -155,11 +175,15 @@ class SingleFlight(Generic[K, V]):
 
 
 def main() -> None:
-    """Write the best encodings of Plotly's bundle to CACHE (the Dockerfile runs this)."""
+    """Write the best encodings of Plotly's bundle to CACHE unless they are there already
+    (`make run` and the Dockerfile run this)."""
     from app.web.pages import PLOTLY_JS
 
-    write_cache(PLOTLY_JS.read_bytes())
-    print(f"wrote the compressed Plotly bundle to {CACHE}")
+    raw = PLOTLY_JS.read_bytes()
+    if cached(raw, CACHE):
+        return
+    print(f"compressing Plotly's bundle at Brotli's best quality into {CACHE} (once, 15-45 s)")
+    write_cache(raw, CACHE)
 
 
 if __name__ == "__main__":

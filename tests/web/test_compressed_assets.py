@@ -241,3 +241,30 @@ def test_a_damaged_cache_file_is_not_served(tmp_path: Path) -> None:
     assert brotli.decompress(encoded.br) == raw and gzip.decompress(encoded.gzip) == raw
     (tmp_path / f"{digest}.gz").write_bytes(b"\x1f\x8b\x08\x00not gzip at all")
     assert gzip.decompress(assets.encode(raw, tmp_path).gzip) == raw
+
+
+def test_the_cache_is_written_once_and_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = PLOTLY[:60_000]
+    assert not assets.cached(raw, tmp_path)
+    assets.write_cache(raw, tmp_path)
+    assert assets.cached(raw, tmp_path)
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".br", ".gz"]  # no partial file left
+    digest = hashlib.sha256(raw).hexdigest()[:32]
+    (tmp_path / f"{digest}.gz").write_bytes(b"stale")
+    assert not assets.cached(raw, tmp_path)  # a damaged file is not taken for a cache
+
+
+def test_make_run_compresses_plotly_only_when_the_cache_lacks_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = PLOTLY[:40_000]
+    bundle = tmp_path / "plotly.min.js"
+    bundle.write_bytes(raw)
+    monkeypatch.setattr(pages, "PLOTLY_JS", bundle)
+    monkeypatch.setattr(assets, "CACHE", tmp_path / "cache")
+    assets.main()
+    assert "once" in capsys.readouterr().out and assets.cached(raw, tmp_path / "cache")
+    assets.main()
+    assert capsys.readouterr().out == ""  # already there: nothing compressed
