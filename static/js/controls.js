@@ -7,6 +7,7 @@ import {
   startEta,
   takesLineSearch,
 } from "./catalogue.js";
+import { setText, setValue } from "./dom.js";
 import { inWords } from "./errorwords.js";
 import { latexToText, short } from "./format.js";
 import { paramNames } from "./params.js";
@@ -140,8 +141,8 @@ export class Controls {
   }
 
   writeTheta0([x, y]) {
-    $("x0").value = short(x);
-    $("y0").value = short(y);
+    setValue($("x0"), short(x));
+    setValue($("y0"), short(y));
   }
 
   // The form as run settings; null (with the errors shown) when a box holds no number.
@@ -174,9 +175,12 @@ export class Controls {
     return ok ? run : null;
   }
 
+  // (Looked for in the settings only: the whole document holds thousands of Plotly nodes, and this
+  // runs with every answer while θ₀ is dragged.)
   clearErrors() {
-    for (const el of document.querySelectorAll("[data-error-for]")) el.textContent = "";
-    for (const el of document.querySelectorAll("[aria-invalid]"))
+    const settings = document.querySelector(".sidebar") ?? document;
+    for (const el of settings.querySelectorAll("[data-error-for]")) setText(el, "");
+    for (const el of settings.querySelectorAll("[aria-invalid]"))
       el.removeAttribute("aria-invalid");
   }
 

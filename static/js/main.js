@@ -9,6 +9,7 @@ import { chainOf, replayChain } from "./chain.js";
 import { Controls } from "./controls.js";
 import { dataId, parseId } from "./custom.js";
 import { DataFigure } from "./dataview.js";
+import { setAttr, setText, setValue } from "./dom.js";
 import { wireDrag } from "./drag.js";
 import { FlowView } from "./flow.js";
 import { short } from "./format.js";
@@ -109,11 +110,11 @@ const player = new Player({
   render: (t) => run() && views.show(run(), t),
   onState: () => {
     const n = raceLength();
-    $("play").dataset.playing = String(player.playing);
-    $("play").setAttribute("aria-label", player.playing ? "Pause" : "Play");
-    $("scrubber").max = String(Math.max(0, n - 1));
-    $("scrubber").value = String(player.t);
-    $("t-label").textContent = `t = ${player.t} / ${Math.max(0, n - 1)}`;
+    setAttr($("play"), "data-playing", String(player.playing));
+    setAttr($("play"), "aria-label", player.playing ? "Pause" : "Play");
+    setAttr($("scrubber"), "max", String(Math.max(0, n - 1)));
+    setValue($("scrubber"), String(player.t));
+    setText($("t-label"), `t = ${player.t} / ${Math.max(0, n - 1)}`);
   },
 });
 
@@ -142,7 +143,8 @@ const runs = new Runs({
     if (!r.done) views.status("running", `Running… ${r.path.length} iterates so far`);
   },
   onDone: (r, live) => {
-    views.status(r.status, r.message);
+    if (live) views.liveStatus(r.status, r.message);
+    else views.status(r.status, r.message);
     renderLegend();
     views.loss(grid.surface, r, pinList(), () => player.t, live);
     player.more();

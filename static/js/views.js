@@ -1,5 +1,6 @@
 // Everything the page draws from a run: the three figures, the per-step readout, the status line.
 import { ContourView } from "./contour.js";
+import { setText } from "./dom.js";
 import { num, pair } from "./format.js";
 import { LossView } from "./losschart.js";
 import { paramNames } from "./params.js";
@@ -19,6 +20,9 @@ const HOLD_MS = 1000;
 // follows a paused pointer and ends on the final run.
 const LIVE_LOSS_MS = 2000;
 const SETTLE_MS = 300;
+// Dragged, the status line's words change with most answers, and each change lays the page out
+// again: they follow at most every LIVE_STATUS_MS, ending with the newest.
+const LIVE_STATUS_MS = 250;
 
 export class Views {
   constructor() {
@@ -34,6 +38,7 @@ export class Views {
       if (!this.holding) this.statusHeight = entry.borderBoxSize[0].blockSize;
     }).observe($("status"));
     this.lossLive = { args: null, at: -Infinity, settle: null };
+    this.statusLive = { next: null, at: -Infinity, timer: null };
     // The 3-D view and the loss chart cost tens of milliseconds a redraw (far more with software
     // WebGL), so they follow the current iterate at a lower rate, paced by what they cost, and
     // more sparingly while θ₀ is dragged, when the contour's path must keep up with the pointer.
@@ -124,21 +129,41 @@ export class Views {
     // the optimizer's η when nothing changes it.
     const opt = run.body.optimizer;
     const eta = run.eta_t?.[t] ?? (opt.schedule || opt.line_search ? null : opt.eta);
-    $("r-t").textContent = String(t);
-    $("r-theta").textContent = pair(p);
-    $("r-loss").textContent = num(run.loss[t], 6);
-    $("r-grad").textContent = pair(g);
-    $("r-gnorm").textContent = num(Math.hypot(g[0], g[1]));
-    $("r-eta").textContent = eta === null ? "—" : num(eta);
-    $("r-update").textContent = eta === null ? "—" : pair([-eta * g[0], -eta * g[1]]);
-    $("r-step").textContent = next ? pair([next[0] - p[0], next[1] - p[1]]) : "— (last iterate)";
-    $("r-next").textContent = next ? pair(next) : "—";
+    setText($("r-t"), String(t));
+    setText($("r-theta"), pair(p));
+    setText($("r-loss"), num(run.loss[t], 6));
+    setText($("r-grad"), pair(g));
+    setText($("r-gnorm"), num(Math.hypot(g[0], g[1])));
+    setText($("r-eta"), eta === null ? "—" : num(eta));
+    setText($("r-update"), eta === null ? "—" : pair([-eta * g[0], -eta * g[1]]));
+    setText($("r-step"), next ? pair([next[0] - p[0], next[1] - p[1]]) : "— (last iterate)");
+    setText($("r-next"), next ? pair(next) : "—");
   }
 
   status(kind, message) {
-    $("status").dataset.status = kind;
-    $("status-badge").textContent = kind === "max_steps" ? "max steps" : kind;
-    $("status-message").textContent = message;
+    clearTimeout(this.statusLive.timer);
+    this.statusLive.timer = null;
+    this.writeStatus(kind, message);
+  }
+
+  liveStatus(kind, message) {
+    const l = this.statusLive;
+    l.next = [kind, message];
+    if (l.timer) return;
+    const write = () => {
+      l.timer = null;
+      l.at = performance.now();
+      this.writeStatus(...l.next);
+    };
+    const wait = l.at + LIVE_STATUS_MS - performance.now();
+    if (wait <= 0) write();
+    else l.timer = setTimeout(write, wait);
+  }
+
+  writeStatus(kind, message) {
+    if ($("status").dataset.status !== kind) $("status").dataset.status = kind;
+    setText($("status-badge"), kind === "max_steps" ? "max steps" : kind);
+    setText($("status-message"), message);
   }
 
   holdStatus() {
