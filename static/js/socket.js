@@ -3,7 +3,8 @@
 // a setting superseded before its turn is dropped). If the socket cannot open or drops, send()
 // says so (false) and onDown() is called, so that the caller asks over HTTP instead; a new
 // socket is opened RETRY_MS later (twice as late after each socket that never opened, up to
-// MAX_RETRY_MS).
+// MAX_RETRY_MS). Results come as binary frames (the numbers without printing and parsing them;
+// the layout is in app/api/routes/live.py), errors as JSON text.
 import { liveSocketURL } from "./api.js";
 
 const RETRY_MS = 1000;
@@ -21,8 +22,9 @@ export class LiveSocket {
     this.drawn = false; // an answer was read since the last frame
     this.retryMs = RETRY_MS;
     this.timer = null;
-    // readMs: time spent reading and drawing answers (the page's script per redraw)
-    this.stats = Object.assign(stats, { opened: 0, dropped: 0, readMs: 0 });
+    // readMs: time spent reading and drawing answers (the page's script per redraw); binary:
+    // answers read from binary frames
+    this.stats = Object.assign(stats, { opened: 0, dropped: 0, readMs: 0, binary: 0 });
   }
 
   get open() {
@@ -31,7 +33,7 @@ export class LiveSocket {
 
   // Send { id, request }; false when no socket is usable now (ask over HTTP).
   send(id, request) {
-    const text = JSON.stringify({ id, request });
+    const text = JSON.stringify({ id, request, binary: true });
     if (!this.ws) {
       if (this.timer || typeof WebSocket !== "function") return false;
       this.connect();
@@ -51,12 +53,14 @@ export class LiveSocket {
       if (this.newest !== null) this.deliver();
     });
     const t0 = performance.now();
-    this.onAnswer(JSON.parse(text));
+    if (typeof text !== "string") this.stats.binary += 1;
+    this.onAnswer(typeof text === "string" ? JSON.parse(text) : unpack(text));
     this.stats.readMs += performance.now() - t0;
   }
 
   connect() {
     const ws = new WebSocket(liveSocketURL());
+    ws.binaryType = "arraybuffer";
     this.ws = ws;
     let opened = false;
     ws.onopen = () => {
@@ -87,4 +91,22 @@ export class LiveSocket {
       this.onDown();
     };
   }
+}
+
+// A binary answer as its JSON form: { id, result } with path, loss, grad and eta as arrays (pairs
+// for path and grad) and a value that overflowed as null, as JSON has it.
+export function unpack(buffer) {
+  const size = new DataView(buffer).getUint32(0, true);
+  const { id, n, m, result } = JSON.parse(
+    new TextDecoder().decode(new Uint8Array(buffer, 4, size)),
+  );
+  const values = new Float64Array(buffer, Math.ceil((4 + size) / 8) * 8);
+  const at = (i) => (Number.isFinite(values[i]) ? values[i] : null);
+  const pairs = (from) =>
+    Array.from({ length: n }, (_, i) => [at(from + 2 * i), at(from + 2 * i + 1)]);
+  result.path = pairs(0);
+  result.loss = Array.from({ length: n }, (_, i) => at(2 * n + i));
+  result.grad = pairs(3 * n);
+  result.eta = Array.from({ length: m }, (_, i) => at(5 * n + i));
+  return { id, result };
 }

@@ -2,9 +2,12 @@
 
 from typing import Any
 
+import numpy as np
 import orjson
 from fastapi.testclient import TestClient
 
+from app.api.json import dumps
+from app.api.routes.live import pack
 from app.main import create_app
 from app.settings import Settings, get_settings
 
@@ -89,3 +92,65 @@ def test_superseded_settings_are_dropped_and_the_newest_is_answered_last(
         assert len(ids) < 30  # the ones superseded while the slow run computed were dropped
         status, expected = _http(client, {"surface": "himmelblau", "theta0": [3.25, 1]})
         assert reply["result"] == expected
+
+
+def _unpack(frame: bytes) -> dict[str, Any]:
+    """A binary answer decoded independently of app/api/routes/live.py's packing: the JSON
+    answer's shape, with non-finite values as null (as JSON has them)."""
+    size = int.from_bytes(frame[:4], "little")
+    header = orjson.loads(frame[4 : 4 + size])
+    start = 4 + size + (-(4 + size) % 8)
+    assert frame[4 + size : start] == b"\0" * (start - 4 - size)
+    n, m = header["n"], header["m"]
+    values = np.frombuffer(frame[start:], dtype="<f8")
+    assert len(values) == 5 * n + m  # nothing after the columns
+
+    def column(a: np.ndarray) -> list[Any]:
+        return (
+            [v if np.isfinite(v) else None for v in a.tolist()]
+            if a.ndim == 1
+            else [column(row) for row in a]
+        )
+
+    path, loss = values[: 2 * n].reshape(n, 2), values[2 * n : 3 * n]
+    grad, eta = values[3 * n : 5 * n].reshape(n, 2), values[5 * n :]
+    result = {**header["result"], "path": column(path), "loss": column(loss)}
+    result |= {"grad": column(grad), "eta": column(eta)}
+    return {"id": header["id"], "result": result}
+
+
+def test_binary_answers_hold_the_json_answers_numbers_bit_for_bit(client: TestClient) -> None:
+    bodies: list[dict[str, Any]] = [
+        {"surface": "himmelblau", "theta0": [-1, 1], "max_steps": 1000},
+        {"surface": "rosenbrock", "theta0": [-1.5, 2], "optimizer": {"name": "adam", "eta": 0.05}},
+        {"surface": "quadratic", "theta0": [1, 1], "optimizer": {"name": "gd", "eta": 2.5}},
+    ]
+    with client.websocket_connect(URL) as ws:
+        for i, body in enumerate(bodies):
+            ws.send_text(orjson.dumps({"id": i, "request": body, "binary": True}).decode())
+            frame = ws.receive_bytes()
+            status, expected = _http(client, body)
+            assert status == 200
+            assert _unpack(frame) == {"id": i, "result": expected}
+        # errors stay JSON text, whatever the message asked for
+        bad = {"surface": "himmelblau", "optimizer": {"name": "gd", "eta": -1}}
+        ws.send_text(orjson.dumps({"id": 7, "request": bad, "binary": True}).decode())
+        assert orjson.loads(ws.receive_text())["status"] == 422
+
+
+def test_overflowed_values_are_ieee_in_binary_where_json_has_null() -> None:
+    # (the runner stops before a value overflows, so a reply is made up here)
+    inf, nan = float("inf"), float("nan")
+    result = {
+        "status": "diverged",
+        "steps": 1,
+        "path": np.array([[1.0, 2.0], [inf, -inf]]),
+        "loss": np.array([5.0, nan]),
+        "grad": np.array([[0.5, -0.25], [nan, 1e308]]),
+        "eta": np.array([0.1]),
+    }
+    reply = {"id": 3, "result": result}
+    frame = pack(reply)
+    values = np.frombuffer(frame[-8 * 11 :], dtype="<f8")
+    assert np.isposinf(values[2]) and np.isneginf(values[3]) and np.isnan(values[5])
+    assert _unpack(frame) == orjson.loads(dumps(reply))

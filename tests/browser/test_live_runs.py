@@ -153,3 +153,25 @@ def test_the_3d_path_follows_a_drag_without_redrawing_the_surface(
     assert page.evaluate("window.__fullWithPath") == 0
     assert page.evaluate("document.getElementById('surface3d').data[0].type") == "surface"
     assert page.problems.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_dragged_run_on_show_is_post_descents_run_number_for_number(
+    page: Page, base_url: str
+) -> None:
+    # The live answers come as binary frames (app/api/routes/live.py): what the page shows after
+    # the drag must be the same numbers as the JSON of POST /api/descent for the final θ₀.
+    open_page(page, base_url + "/?surface=himmelblau&opt=gd&eta=0.0002&steps=1000&x0=-1&y0=1")
+    drag_around(page, (-1, 1), [(-1 - 0.1 * k, 1 + 0.1 * k) for k in range(1, 15)])
+    path_starts_at_theta0(page)
+    assert page.evaluate(f"{STATS}.binary") >= 1
+    shown = page.evaluate(
+        """() => { const r = window.descentLab.run;
+            return { body: r.body, path: r.path, loss: r.loss, grad: r.grad, eta: r.eta_t,
+                     status: r.status, message: r.message }; }"""
+    )
+    expected = page.request.post(base_url + "/api/descent", data=shown["body"]).json()
+    assert shown["path"] == expected["path"] and len(shown["path"]) == 1001
+    assert shown["loss"] == expected["loss"] and shown["grad"] == expected["grad"]
+    assert shown["eta"] == [*expected["eta"], None]  # the last iterate takes no step
+    assert (shown["status"], shown["message"]) == (expected["status"], expected["message"])
+    assert page.problems.errors == []  # type: ignore[attr-defined]
