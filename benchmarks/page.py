@@ -225,13 +225,17 @@ async def main_thread(cdp: CDPSession) -> dict[str, float]:
 async def measure(url: str, slow_url: str, rtt: float) -> None:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # One page at a time, each closed after its measurement: a page left open keeps drawing
+        # (Plotly's 3-D scene redraws every frame) and would take CPU from the next one.
         page = await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page()
         await measure_loads(page, url)
         fast = await measure_drag(page, "loopback")
+        await page.context.close()
         page = await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page()
         await page.goto(f"{slow_url}/")
         await ready(page)
         slow = await measure_drag(page, f"{rtt * 1000:.0f} ms round trip (delaying proxy)")
+        await page.context.close()
         page = await (await browser.new_context(viewport={"width": 1280, "height": 720})).new_page()
         await page.goto(f"{url}{LONG_RUN}")
         await ready(page)

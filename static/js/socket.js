@@ -102,11 +102,21 @@ export function unpack(buffer) {
   );
   const values = new Float64Array(buffer, Math.ceil((4 + size) / 8) * 8);
   const at = (i) => (Number.isFinite(values[i]) ? values[i] : null);
-  const pairs = (from) =>
-    Array.from({ length: n }, (_, i) => [at(from + 2 * i), at(from + 2 * i + 1)]);
-  result.path = pairs(0);
-  result.loss = Array.from({ length: n }, (_, i) => at(2 * n + i));
-  result.grad = pairs(3 * n);
-  result.eta = Array.from({ length: m }, (_, i) => at(5 * n + i));
+  const column = (from, length) => {
+    const out = new Array(length);
+    for (let i = 0; i < length; i++) out[i] = at(from + i);
+    return out;
+  };
+  const pairs = (from) => {
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = [at(from + 2 * i), at(from + 2 * i + 1)];
+    return out;
+  };
+  Object.assign(result, {
+    path: pairs(0),
+    loss: column(2 * n, n),
+    grad: pairs(3 * n),
+    eta: column(5 * n, m),
+  });
   return { id, result };
 }
