@@ -6,11 +6,27 @@
 
 const GRAB_RADIUS = 10; // px around θ₀ that start a drag: the ring Plotly lets you drag
 
+// While θ₀ is dragged a transparent layer covers the page, so the pointer is over nothing else:
+// Plotly's hover handler of the ring (it measures the ring and sets the cursor: a forced layout
+// and style recalculation with every move, ~1-2 ms here) and every hover effect stay quiet. The
+// moves still bubble to the document and the window, where Plotly's drag and ours listen.
+function cover() {
+  const el = document.createElement("div");
+  el.className = "drag-cover";
+  document.body.append(el);
+  return el;
+}
+
 export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
   const gd = view.div;
   let dragging = false;
   let moved = false;
   let grab = [0, 0]; // θ₀'s offset from the pointer, in pixels: Plotly moves the shape by deltas
+  let covered = null;
+  const uncover = () => {
+    covered?.remove();
+    covered = null;
+  };
 
   const at = (e) => view.toData(e.clientX + grab[0], e.clientY + grab[1]);
 
@@ -29,8 +45,13 @@ export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
   window.addEventListener("pointermove", (e) => {
     if (!dragging || !(e.buttons & 1)) return;
     moved = true;
+    covered ??= cover(); // (not at pointerdown: Plotly's drag starts on the ring's own events)
     onMove(at(e), e.timeStamp);
   });
+
+  // The release reaches Plotly's drag through the cover; the cover goes after it.
+  window.addEventListener("mouseup", () => setTimeout(uncover));
+  window.addEventListener("pointercancel", uncover);
 
   window.addEventListener("pointerup", (e) => {
     if (!dragging) return;

@@ -175,3 +175,27 @@ def test_the_dragged_run_on_show_is_post_descents_run_number_for_number(
     assert shown["eta"] == [*expected["eta"], None]  # the last iterate takes no step
     assert (shown["status"], shown["message"]) == (expected["status"], expected["message"])
     assert page.problems.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_cover_keeps_hover_quiet_during_a_drag_and_goes_after_it(
+    page: Page, base_url: str
+) -> None:
+    open_page(page, base_url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
+    x0, y0 = pixels_of(page, -1, 1)
+    page.mouse.move(x0 - 3, y0)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(*pixels_of(page, -1.5, 1.5))
+    page.mouse.move(*pixels_of(page, -2, 2))
+    # While the button is down the pointer is over the cover, not over the ring or the plot.
+    over = page.evaluate("([x, y]) => document.elementFromPoint(x, y).className", [x0, y0])
+    assert over == "drag-cover"
+    page.mouse.up()
+    path_starts_at_theta0(page)
+    page.wait_for_function("() => document.querySelector('.drag-cover') === null")
+    assert page.evaluate(f"{STATE}.theta0") == pytest.approx([-2, 2], abs=0.05)
+    # The page answers the pointer again: a click moves θ₀.
+    page.mouse.click(*pixels_of(page, 1, -1))
+    page.wait_for_function(f"() => Math.abs({STATE}.theta0[0] - 1) < 0.05")
+    path_starts_at_theta0(page)
+    assert page.problems.errors == []  # type: ignore[attr-defined]
