@@ -400,14 +400,21 @@ export class ContourView {
   }
 }
 
-// An SVG polyline's points, skipping points that do not map to the screen (overflowed values).
-// (Built as one string: ~1,000 points are drawn with every answer while θ₀ is dragged.)
+// An SVG polyline's points, skipping points that do not map to the screen (overflowed values)
+// and points within SUBPIXEL of the last one kept (the last point is always kept): the drawn line
+// moves by less than that, and a slow run's 1,000 iterates, drawn with every answer while θ₀ is
+// dragged, shrink to the few hundred that show.
+const SUBPIXEL = 0.5;
 function points(map, xy) {
   let out = "";
-  for (let i = 0; i < xy.x.length; i++) {
+  let last = null;
+  const n = xy.x.length;
+  for (let i = 0; i < n; i++) {
     const [px, py] = map(xy.x[i], xy.y[i]);
-    if (Number.isFinite(px) && Number.isFinite(py))
-      out += `${out ? " " : ""}${Math.round(px * 10) / 10},${Math.round(py * 10) / 10}`;
+    if (!(Number.isFinite(px) && Number.isFinite(py))) continue;
+    if (last && i < n - 1 && Math.hypot(px - last[0], py - last[1]) < SUBPIXEL) continue;
+    last = [px, py];
+    out += `${out ? " " : ""}${Math.round(px * 10) / 10},${Math.round(py * 10) / 10}`;
   }
   return out;
 }

@@ -100,10 +100,16 @@ export class FlatPath3d {
     ctx.strokeStyle = RUN_COLOR;
     ctx.lineWidth = 4;
     ctx.beginPath();
-    for (let i = 0; i < path.x.length; i++) {
+    // Points within half a pixel of the last one drawn are skipped (the last is always drawn):
+    // the line moves by less than that, and a slow run's 1,000 iterates shrink to what shows.
+    const n = path.x.length;
+    let last = null;
+    for (let i = 0; i < n; i++) {
       const [px, py] = at(path.x[i], path.y[i], path.z[i]);
-      if (i === 0) ctx.moveTo(px, py);
-      else ctx.lineTo(px, py);
+      if (last && i < n - 1 && Math.hypot(px - last[0], py - last[1]) < 0.5) continue;
+      if (last) ctx.lineTo(px, py);
+      else ctx.moveTo(px, py);
+      last = [px, py];
     }
     ctx.stroke();
     const dots = (points, r, fill, stroke, lineWidth) => {

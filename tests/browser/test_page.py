@@ -287,3 +287,33 @@ def test_no_gradient_arrow_where_the_run_converged(page: Page, base_url: str) ->
     expect(grad).to_have_attribute("visibility", "visible")
     page.locator("#scrubber").fill(str(last))
     expect(grad).to_have_attribute("visibility", "hidden")
+
+
+def test_the_drawn_path_leaves_out_only_what_is_under_half_a_pixel(
+    page: Page, base_url: str
+) -> None:
+    # 1,001 iterates of a slow run: the polyline keeps fewer points, and every iterate lies within
+    # half a pixel (plus the 0.05 px of rounding) of the line as drawn.
+    open_page(page, base_url + "/?surface=himmelblau&opt=gd&eta=0.0002&steps=1000&x0=-1&y0=1")
+    page.wait_for_function("() => !window.descentLab.player.playing")
+    far, kept, n = page.evaluate(
+        """() => {
+        const c = window.descentLab.contour, r = window.descentLab.run, map = c.mapper();
+        const line = c.path.getAttribute('points').split(' ').map((p) => p.split(',').map(Number));
+        const seg = ([ax, ay], [bx, by], [px, py]) => {
+            const dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+            const t = l2 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2)) : 0;
+            return Math.hypot(ax + t * dx - px, ay + t * dy - py);
+        };
+        let far = 0;
+        for (const [x, y] of r.path) {
+            const p = map(x, y);
+            let d = Infinity;
+            for (let i = 0; i + 1 < line.length; i++) d = Math.min(d, seg(line[i], line[i + 1], p));
+            far = Math.max(far, d);
+        }
+        return [far, line.length, r.path.length];
+    }"""
+    )
+    assert n == 1001 and kept < n / 2
+    assert far <= 0.55
