@@ -23,8 +23,9 @@ export class LiveSocket {
     this.retryMs = RETRY_MS;
     this.timer = null;
     // readMs: time spent reading and drawing answers (the page's script per redraw); binary:
-    // answers read from binary frames
-    this.stats = Object.assign(stats, { opened: 0, dropped: 0, readMs: 0, binary: 0 });
+    // answers read from binary frames; received: answers that came (some are never read: a newer
+    // one came before the next frame)
+    this.stats = Object.assign(stats, { opened: 0, dropped: 0, readMs: 0, binary: 0, received: 0 });
   }
 
   get open() {
@@ -74,6 +75,7 @@ export class LiveSocket {
     // before the next frame wait for it, when only the newest is read (they come in the order of
     // their ids, so it is the last one).
     ws.onmessage = (e) => {
+      this.stats.received += 1;
       this.newest = e.data;
       if (!this.drawn) this.deliver();
     };
