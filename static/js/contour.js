@@ -120,9 +120,9 @@ export class ContourView {
     };
   }
 
-  // Client pixels ↔ data, from public layout values only (size, margins, axis ranges).
-  toData(clientX, clientY) {
-    const r = this.div.getBoundingClientRect();
+  // Client pixels ↔ data, from public layout values only (size, margins, axis ranges). `r`: the
+  // plot's client rectangle, when the caller knows it (reading it lays out a changed page).
+  toData(clientX, clientY, r = this.div.getBoundingClientRect()) {
     const { width, height, xaxis, yaxis } = this.div.layout;
     const fx = (clientX - r.left - MARGIN.l) / (width - MARGIN.l - MARGIN.r);
     const fy = (clientY - r.top - MARGIN.t) / (height - MARGIN.t - MARGIN.b);

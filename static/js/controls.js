@@ -178,10 +178,17 @@ export class Controls {
   // (Looked for in the settings only: the whole document holds thousands of Plotly nodes, and this
   // runs with every answer while θ₀ is dragged.)
   clearErrors() {
+    this.errorsShown = false;
     const settings = document.querySelector(".sidebar") ?? document;
     for (const el of settings.querySelectorAll("[data-error-for]")) setText(el, "");
     for (const el of settings.querySelectorAll("[aria-invalid]"))
       el.removeAttribute("aria-invalid");
+  }
+
+  // The errors this form showed, if any: each live answer clears them, and looking for them
+  // costs more than drawing the readout.
+  clearShownErrors() {
+    if (this.errorsShown) this.clearErrors();
   }
 
   // The error slot of a field and the control it belongs to.
@@ -201,6 +208,7 @@ export class Controls {
     if (!slot) return false;
     slot.textContent = message;
     if (input) input.setAttribute("aria-invalid", "true");
+    this.errorsShown = true;
     return true;
   }
 

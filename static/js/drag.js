@@ -28,7 +28,17 @@ export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
     covered = null;
   };
 
-  const at = (e) => view.toData(e.clientX + grab[0], e.clientY + grab[1]);
+  // The plot's place is read once a drag starts (and again if the page scrolls): read with every
+  // move, it would lay out the page the last answer changed, in the middle of the move.
+  let rect = null;
+  const at = (e) => view.toData(e.clientX + grab[0], e.clientY + grab[1], rect ?? undefined);
+  window.addEventListener(
+    "scroll",
+    () => {
+      if (dragging) rect = gd.getBoundingClientRect();
+    },
+    { capture: true, passive: true },
+  );
 
   gd.addEventListener(
     "pointerdown",
@@ -36,6 +46,7 @@ export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
       if (e.button !== 0) return;
       const [px, py] = view.toPixels(...getTheta0());
       grab = [px - e.clientX, py - e.clientY];
+      rect = gd.getBoundingClientRect();
       dragging = Math.hypot(...grab) <= GRAB_RADIUS;
       moved = false;
     },

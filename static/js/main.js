@@ -155,7 +155,7 @@ const runs = new Runs({
     player.t = player.pos = raceLength() - 1;
     player.onState();
     views.show(r, player.t, pointerTime);
-    controls.clearErrors();
+    controls.clearShownErrors();
   },
   onError: showError,
 });
