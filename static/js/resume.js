@@ -206,8 +206,8 @@ export class ResumeOffer {
         `${describeChange(from, this.body.optimizer)}: restarted from θ₀.${fresh}`;
       $("resume-continue").textContent = `Continue from t = ${o.t}`;
       bar.hidden = false;
-    } else {
-      bar.hidden = true;
+    } else if (!bar.hidden) {
+      bar.hidden = true; // (rendered with every move of a drag: a write, even the same, costs)
     }
   }
 }
