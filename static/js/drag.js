@@ -60,8 +60,9 @@ export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
     onMove(at(e), e.timeStamp);
   });
 
-  // The release reaches Plotly's drag through the cover; the cover goes after it.
-  window.addEventListener("mouseup", () => setTimeout(uncover));
+  // The release reaches Plotly's drag through the cover (a mouse's mouseup follows its pointerup
+  // in the same task; a finger has none); the cover goes after it.
+  window.addEventListener("pointerup", () => setTimeout(uncover));
   window.addEventListener("pointercancel", uncover);
 
   window.addEventListener("pointerup", (e) => {

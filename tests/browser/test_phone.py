@@ -68,3 +68,38 @@ def test_nothing_overflows_a_phone(phone: Page, base_url: str, path: str) -> Non
     phone.locator("#gradfield-toggle").check()  # reachable and working on a phone
     phone.wait_for_function("() => new URL(location.href).searchParams.get('field') === '1'")
     assert not phone.problems.errors  # type: ignore[attr-defined]
+
+
+def test_a_finger_drags_theta0_and_the_page_answers_again(browser: Browser, base_url: str) -> None:
+    # A finger's release has no mouseup: the cover laid over the page during a drag (drag.js)
+    # must go all the same, or the page stops answering touches after the first drag.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    try:
+        page = context.new_page()
+        settle(page, base_url + "/?surface=himmelblau&opt=gd&eta=0.01&x0=-1&y0=1")
+        page.locator("#contour").scroll_into_view_if_needed()
+        pixels = "([x, y]) => window.descentLab.contour.toPixels(x, y)"
+        (x, y), (x2, y2) = page.evaluate(pixels, [-1, 1]), page.evaluate(pixels, [-2, 2])
+        cdp = context.new_cdp_session(page)
+
+        def touch(kind: str, points: list[tuple[float, float]]) -> None:
+            touches = [{"x": px, "y": py} for px, py in points]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touches})
+
+        touch("touchStart", [(x, y)])
+        for k in range(1, 11):
+            touch("touchMove", [(x + (x2 - x) * k / 10, y + (y2 - y) * k / 10)])
+            page.wait_for_timeout(20)
+        assert page.evaluate("document.querySelector('.drag-cover') !== null")
+        touch("touchEnd", [])
+        page.wait_for_function("() => document.querySelector('.drag-cover') === null")
+        page.wait_for_function(
+            "() => { const t = window.descentLab.state.theta0;"
+            " return Math.abs(t[0] + 2) < 0.05 && Math.abs(t[1] - 2) < 0.05; }"
+        )
+        # A tap elsewhere reaches the plot again and moves θ₀ there.
+        (tx, ty) = page.evaluate(pixels, [1, -1])
+        page.touchscreen.tap(tx, ty)
+        page.wait_for_function("() => Math.abs(window.descentLab.state.theta0[0] - 1) < 0.05")
+    finally:
+        context.close()
