@@ -13,6 +13,7 @@ import {
   PLOT_CONFIG,
   RUN_COLOR,
   rangesOf,
+  screenPoints,
   svg,
   thin,
 } from "./plotkit.js";
@@ -400,21 +401,10 @@ export class ContourView {
   }
 }
 
-// An SVG polyline's points, skipping points that do not map to the screen (overflowed values)
-// and points within SUBPIXEL of the last one kept (the last point is always kept): the drawn line
-// moves by less than that, and a slow run's 1,000 iterates, drawn with every answer while θ₀ is
-// dragged, shrink to the few hundred that show.
-const SUBPIXEL = 0.5;
+// An SVG polyline's points (plotkit.js screenPoints), to a tenth of a pixel.
 function points(map, xy) {
-  let out = "";
-  let last = null;
-  const n = xy.x.length;
-  for (let i = 0; i < n; i++) {
-    const [px, py] = map(xy.x[i], xy.y[i]);
-    if (!(Number.isFinite(px) && Number.isFinite(py))) continue;
-    if (last && i < n - 1 && Math.hypot(px - last[0], py - last[1]) < SUBPIXEL) continue;
-    last = [px, py];
-    out += `${out ? " " : ""}${Math.round(px * 10) / 10},${Math.round(py * 10) / 10}`;
-  }
-  return out;
+  const at = (i) => map(xy.x[i], xy.y[i]);
+  return screenPoints(xy.x.length, at)
+    .map(([px, py]) => `${Math.round(px * 10) / 10},${Math.round(py * 10) / 10}`)
+    .join(" ");
 }

@@ -4,7 +4,7 @@
 // The points are projected as Plotly's scene (gl-plot3d) projects them: the axis ranges map onto
 // a box of the scene's aspect ratio centred on 0, seen through lookAt(eye, center, up) and a
 // perspective of 45° vertical field of view over the scene's width / height.
-import { INK, RUN_COLOR } from "./plotkit.js";
+import { INK, RUN_COLOR, screenPoints } from "./plotkit.js";
 
 const FOVY = Math.PI / 4;
 
@@ -100,16 +100,10 @@ export class FlatPath3d {
     ctx.strokeStyle = RUN_COLOR;
     ctx.lineWidth = 4;
     ctx.beginPath();
-    // Points within half a pixel of the last one drawn are skipped (the last is always drawn):
-    // the line moves by less than that, and a slow run's 1,000 iterates shrink to what shows.
-    const n = path.x.length;
-    let last = null;
-    for (let i = 0; i < n; i++) {
-      const [px, py] = at(path.x[i], path.y[i], path.z[i]);
-      if (last && i < n - 1 && Math.hypot(px - last[0], py - last[1]) < 0.5) continue;
-      if (last) ctx.lineTo(px, py);
+    const shown = screenPoints(path.x.length, (i) => at(path.x[i], path.y[i], path.z[i]));
+    for (const [i, [px, py]] of shown.entries()) {
+      if (i) ctx.lineTo(px, py);
       else ctx.moveTo(px, py);
-      last = [px, py];
     }
     ctx.stroke();
     const dots = (points, r, fill, stroke, lineWidth) => {

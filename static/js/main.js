@@ -403,6 +403,7 @@ function subscribe() {
     }
     if (whole || changed("present")) presenter.set(Boolean(s.present));
     if (whole) {
+      writeTheta0.cancel(); // a dragged θ₀ still waiting would overwrite the new state's
       controls.write(s, sources.surface(s.surface));
       picker.write(s.surface);
     } else if (changed("theta0") && !fromForm) {

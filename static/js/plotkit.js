@@ -165,3 +165,21 @@ export function arrows(run, t, scale) {
   const step = next ? { x: [p[0], next[0]], y: [p[1], next[1]] } : { x: [], y: [] };
   return { grad, step };
 }
+
+// The screen points of a drawn path (`at(i)` maps iterate i to pixels), skipping those that do not
+// map to the screen (overflowed values) and those within SUBPIXEL of the last one kept (the last
+// is always kept): the drawn line moves by less than that, and a slow run's 1,000 iterates, drawn
+// with every answer while θ₀ is dragged, shrink to the few hundred that show.
+const SUBPIXEL = 0.5;
+export function screenPoints(n, at) {
+  const out = [];
+  let last = null;
+  for (let i = 0; i < n; i++) {
+    const p = at(i);
+    if (!(Number.isFinite(p[0]) && Number.isFinite(p[1]))) continue;
+    if (last && i < n - 1 && Math.hypot(p[0] - last[0], p[1] - last[1]) < SUBPIXEL) continue;
+    out.push(p);
+    last = p;
+  }
+  return out;
+}

@@ -72,7 +72,7 @@ export async function fetchRun(body, signal, onProgress = () => {}, init = null)
 export class StreamError extends Error {}
 
 // At most one call per `ms` (a number, or a function giving it), always ending with the newest
-// arguments.
+// arguments. `cancel()` drops a call still waiting: its arguments may be older than what is shown.
 export function throttle(fn, ms) {
   let last = 0;
   let timer = null;
@@ -82,13 +82,18 @@ export function throttle(fn, ms) {
     last = performance.now();
     fn(...args);
   };
-  return (...a) => {
+  const call = (...a) => {
     args = a;
     if (timer) return;
     const wait = last + (typeof ms === "function" ? ms() : ms) - performance.now();
     if (wait <= 0) fire();
     else timer = setTimeout(fire, wait);
   };
+  call.cancel = () => {
+    clearTimeout(timer);
+    timer = null;
+  };
+  return call;
 }
 
 // Like throttle, but the interval grows with what a call costs: from the call until the second

@@ -38,7 +38,7 @@ export class Views {
       if (!this.holding) this.statusHeight = entry.borderBoxSize[0].blockSize;
     }).observe($("status"));
     this.lossLive = { args: null, at: -Infinity, settle: null };
-    this.statusLive = { next: null, at: -Infinity, timer: null };
+    this.liveStatus = throttle((kind, message) => this.writeStatus(kind, message), LIVE_STATUS_MS);
     // The 3-D view and the loss chart cost tens of milliseconds a redraw (far more with software
     // WebGL), so they follow the current iterate at a lower rate, paced by what they cost, and
     // more sparingly while θ₀ is dragged, when the contour's path must keep up with the pointer.
@@ -79,7 +79,10 @@ export class Views {
       this.lossMarker(race);
     } else {
       // Dragged, the 3-D path is drawn flat on a canvas over the scene (surface3d.js): as cheap
-      // as the contour's, so both follow every answer.
+      // as the contour's, so both follow every answer. A paced redraw still waiting holds an
+      // older run: let loose once the pointer is up, it would put that run on the scene last.
+      this.draw3d.cancel();
+      this.lossMarker.cancel();
       this.surface3d.show(run, race, true);
       this.stats.redraws3d += 1;
       this.holdStatus();
@@ -101,6 +104,7 @@ export class Views {
       this.rebuildLoss(surface, run, pins, t);
       return;
     }
+    this.rebuildLoss.cancel(); // it would hold an older run
     const l = this.lossLive;
     l.args = [surface, run, pins, t];
     // A drag starts: the chart keeps the run it shows for now (the drag's first answers already
@@ -141,23 +145,8 @@ export class Views {
   }
 
   status(kind, message) {
-    clearTimeout(this.statusLive.timer);
-    this.statusLive.timer = null;
+    this.liveStatus.cancel();
     this.writeStatus(kind, message);
-  }
-
-  liveStatus(kind, message) {
-    const l = this.statusLive;
-    l.next = [kind, message];
-    if (l.timer) return;
-    const write = () => {
-      l.timer = null;
-      l.at = performance.now();
-      this.writeStatus(...l.next);
-    };
-    const wait = l.at + LIVE_STATUS_MS - performance.now();
-    if (wait <= 0) write();
-    else l.timer = setTimeout(write, wait);
   }
 
   writeStatus(kind, message) {
