@@ -1,5 +1,6 @@
 // The contour (2-D) view. Built once per surface (and set of pinned runs) with Plotly.react.
 
+import { setAttr } from "./dom.js";
 import { paramNames } from "./params.js";
 import {
   arrows,
@@ -72,6 +73,20 @@ export class ContourView {
       { cx: "5", cy: "5", r: "4", fill: RUN_COLOR, stroke: "#fff", "stroke-width": "1.5" },
       dot,
     );
+    // θ₀'s ring while it is dragged (drag.js): Plotly's own ring is hidden meanwhile, since moving
+    // it repaints Plotly's whole plot with every pointer move, while the overlay repaints anyway.
+    this.dragRing = svg(
+      "circle",
+      {
+        class: "drag-ring",
+        r: "9",
+        fill: "rgba(255,255,255,0.95)",
+        stroke: INK,
+        "stroke-width": "2.5",
+        visibility: "hidden",
+      },
+      this.overlay,
+    );
     this.pinLayer = svg("g", { class: "pins" }, this.overlay);
     this.pinLines = [];
     this.path = svg(
@@ -131,6 +146,19 @@ export class ContourView {
       xaxis.range[0] + fx * (xaxis.range[1] - xaxis.range[0]),
       yaxis.range[1] - fy * (yaxis.range[1] - yaxis.range[0]),
     ];
+  }
+
+  // Show θ₀'s dragged ring at client pixels (x, y), measured from the plot's rect `r`; null hides
+  // it, and shows Plotly's own again.
+  showDragRing(point, r) {
+    const on = point !== null;
+    if (on !== this.div.classList.contains("theta0-dragged")) {
+      this.div.classList.toggle("theta0-dragged", on);
+      this.dragRing.setAttribute("visibility", on ? "visible" : "hidden");
+    }
+    if (!on) return;
+    setAttr(this.dragRing, "cx", (point[0] - r.left - MARGIN.l).toFixed(1));
+    setAttr(this.dragRing, "cy", (point[1] - r.top - MARGIN.t).toFixed(1));
   }
 
   toPixels(x, y, ranges = null) {

@@ -24,6 +24,7 @@ export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
   let grab = [0, 0]; // θ₀'s offset from the pointer, in pixels: Plotly moves the shape by deltas
   let covered = null;
   const uncover = () => {
+    if (covered) view.showDragRing(null);
     covered?.remove();
     covered = null;
   };
@@ -57,6 +58,7 @@ export function wireDrag(view, { getTheta0, onMove, onEnd, onClick }) {
     if (!dragging || !(e.buttons & 1)) return;
     moved = true;
     covered ??= cover(); // (not at pointerdown: Plotly's drag starts on the ring's own events)
+    view.showDragRing([e.clientX + grab[0], e.clientY + grab[1]], rect);
     onMove(at(e), e.timeStamp);
   });
 

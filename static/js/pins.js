@@ -88,7 +88,7 @@ export function renderPins(list, pins, onRemove, current = null) {
   if (current && pins.length) {
     rows.unshift(row(RUN_COLOR, current.settings, labels(shown)[0], current.run, null));
   }
-  list.replaceChildren(...rows);
+  if (rows.length || list.firstChild) list.replaceChildren(...rows); // (with every live answer)
 }
 
 // The same, compact, over the views (in the status bar): what each colour is and how it ended.
@@ -106,7 +106,8 @@ export function renderRaceKey(list, pins, current) {
     li.append(swatch, el("b", "", text), el("span", "", end));
     return li;
   };
-  list.hidden = pins.length === 0;
+  if (list.hidden !== (pins.length === 0)) list.hidden = pins.length === 0;
+  if (!pins.length && !list.firstChild) return; // (with every live answer)
   list.replaceChildren(
     ...(pins.length
       ? [

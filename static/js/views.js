@@ -23,6 +23,9 @@ const SETTLE_MS = 300;
 // Dragged, the status line's words change with most answers, and each change lays the page out
 // again: they follow at most every LIVE_STATUS_MS, ending with the newest.
 const LIVE_STATUS_MS = 250;
+// Dragged, the readout's nine numbers follow ten times a second, ending with the newest: with
+// every answer (up to 60 a second, too quick to read) their text and layout cost ~1 ms a redraw.
+const LIVE_READOUT_MS = 100;
 
 export class Views {
   constructor() {
@@ -39,6 +42,7 @@ export class Views {
     }).observe($("status"));
     this.lossLive = { args: null, at: -Infinity, settle: null };
     this.liveStatus = throttle((kind, message) => this.writeStatus(kind, message), LIVE_STATUS_MS);
+    this.liveReadout = throttle((run, t) => this.readout(run, t), LIVE_READOUT_MS);
     // The 3-D view and the loss chart cost tens of milliseconds a redraw (far more with software
     // WebGL), so they follow the current iterate at a lower rate, paced by what they cost, and
     // more sparingly while θ₀ is dragged, when the contour's path must keep up with the pointer.
@@ -92,7 +96,10 @@ export class Views {
         this.stats.latencies.push(performance.now() - pointerTime);
       });
     }
-    this.readout(run, t);
+    if (pointerTime === undefined) {
+      this.liveReadout.cancel();
+      this.readout(run, t);
+    } else this.liveReadout(run, t);
     this.onShow?.(run, t); // the data view of a dataset surface (dataview.js)
   }
 

@@ -241,3 +241,30 @@ def test_a_redraw_waiting_from_before_the_drag_never_ends_on_the_scene(
     assert len(trace["x"]) == len(run["path"])
     assert trace["x"] == pytest.approx([p[0] for p in run["path"]], rel=1e-12)
     assert page.problems.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_dragged_ring_is_at_theta0_and_plotlys_own_after(page: Page, base_url: str) -> None:
+    """While θ₀ is dragged the overlay draws its ring (Plotly's is hidden: moving it repaints the
+    whole plot with every move), centred on the dragged θ₀; once released, Plotly's ring is back
+    at the final θ₀ and the overlay's is gone."""
+    open_page(page, base_url + URL)
+    page.wait_for_function("() => !window.descentLab.player.playing")
+    press_and_drag(page, (-1, 1), (2, -2))
+    wait_final(page)
+    ring = page.locator("#contour-frame circle.drag-ring")
+    shape = page.locator("#contour .shapelayer path[data-index=\"0\"]").first
+    expect(ring).to_be_visible()
+    expect(shape).to_be_hidden()
+    box = ring.bounding_box()
+    assert box is not None
+    theta0 = page.evaluate("window.descentLab.contour.toPixels(...window.descentLab.state.theta0)")
+    assert box["x"] + box["width"] / 2 == pytest.approx(theta0[0], abs=1.0)
+    assert box["y"] + box["height"] / 2 == pytest.approx(theta0[1], abs=1.0)
+    page.mouse.up()
+    expect(ring).to_be_hidden()
+    expect(shape).to_be_visible()
+    after = shape.bounding_box()
+    assert after is not None
+    assert after["x"] + after["width"] / 2 == pytest.approx(theta0[0], abs=1.5)
+    assert after["y"] + after["height"] / 2 == pytest.approx(theta0[1], abs=1.5)
+    assert page.problems.errors == []  # type: ignore[attr-defined]
