@@ -252,7 +252,7 @@ def test_the_dragged_ring_is_at_theta0_and_plotlys_own_after(page: Page, base_ur
     press_and_drag(page, (-1, 1), (2, -2))
     wait_final(page)
     ring = page.locator("#contour-frame circle.drag-ring")
-    shape = page.locator("#contour .shapelayer path[data-index=\"0\"]").first
+    shape = page.locator('#contour .shapelayer path[data-index="0"]').first
     expect(ring).to_be_visible()
     expect(shape).to_be_hidden()
     box = ring.bounding_box()
