@@ -294,7 +294,7 @@ CAPS = {
     ),
     "uploaded points": (
         {"data": {"kind": "linear", "data": {"x": [0.5] * 5001, "y": [1.0] * 5001}}},
-        "2–5000 points",
+        "A network trains on at most 5,000 points; this data has 5,001",
     ),
     "unknown field": ({"epochs": 3}, "Extra inputs are not permitted"),
     "resume state": (

@@ -144,10 +144,15 @@ def from_points(
     regression."""
     xs = np.asarray(x, dtype=np.float64)
     ys = np.asarray(y, dtype=np.float64)
-    if xs.ndim != 1 or ys.shape != xs.shape or not 2 <= xs.size <= MAX_POINTS:
+    if xs.ndim != 1 or ys.shape != xs.shape or xs.size < 2:
         raise ValueError(
-            f"x and y must be two lists of the same length, 2–{MAX_POINTS} points; "
+            f"x and y must be two lists of the same length, at least 2 points; "
             f"got shapes {xs.shape} and {ys.shape}"
+        )
+    if xs.size > MAX_POINTS:  # a surface's data may hold more (app.core.data allows 10,000)
+        raise ValueError(
+            f"A network trains on at most {MAX_POINTS:,} points; this data has {xs.size:,}. "
+            "Use a sample of it."
         )
     if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
         raise ValueError("x or y has a value that is not a finite number")

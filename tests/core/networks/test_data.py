@@ -80,5 +80,9 @@ def test_the_regression_datasets_become_network_data() -> None:
         from_points("d", [0.0, 1.0, 2.0], [0.0, 2.0, 1.0], "logistic")
     with pytest.raises(ValueError, match="same length"):
         from_points("d", [0.0, 1.0, 2.0], [0.0, 1.0], "linear")
+    with pytest.raises(ValueError, match="at least 2 points"):
+        from_points("d", [0.0], [0.0], "linear")
+    with pytest.raises(ValueError, match="at most 5,000 points; this data has 5,001"):
+        from_points("d", np.arange(5001.0), np.arange(5001.0), "linear")
     with pytest.raises(ValueError, match="Unknown kind"):
         from_points("d", [0.0, 1.0], [0.0, 1.0], "poisson")  # type: ignore[arg-type]
