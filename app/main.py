@@ -30,6 +30,7 @@ from app.api.routes import (
 )
 from app.core.descent import compiled
 from app.core.formulas import sandbox
+from app.core.networks import warm_up as warm_networks
 from app.core.surfaces import warm_presets
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.settings import Settings, get_settings
@@ -49,10 +50,17 @@ def warm_up() -> None:
     warm_presets()
 
 
+def compile_kernels() -> None:
+    """numba's kernels, compiled (or loaded from its cache) while the server starts: GD on the
+    presets, and GELU's erf."""
+    compiled.warm_up()
+    warm_networks()
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sandbox.start()  # the formula compiler's process server, started now rather than on demand
-    threading.Thread(target=compiled.warm_up, name="compile-gd", daemon=True).start()
+    threading.Thread(target=compile_kernels, name="compile-kernels", daemon=True).start()
     await run_in_threadpool(warm_up)  # uvicorn accepts connections once this is done
     await run_in_threadpool(pages.warm_up)  # the page and Plotly, rendered and compressed
     yield

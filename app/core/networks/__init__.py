@@ -27,6 +27,7 @@ from app.core.networks.mlp import (
     input_grid,
     layers,
     probabilities,
+    warm_up,
 )
 from app.core.networks.noise import MAX_PARAMETERS as NETWORK_NOISE_MAX_PARAMETERS
 from app.core.networks.noise import (
@@ -112,6 +113,7 @@ __all__ = [
     "StepRecord",
     "forward",
     "from_points",
+    "warm_up",
     "init_theta",
     "lanczos",
     "input_grid",

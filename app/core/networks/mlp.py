@@ -122,6 +122,12 @@ def _erf() -> Callable[[Any], Any]:
         return numba.vectorize(["float64(float64)"])(erf)  # type: ignore[no-any-return]
 
 
+def warm_up() -> None:
+    """Compile GELU's erf (or load it from numba's cache) now rather than in the first GELU
+    request (~1 s to compile)."""
+    _erf()
+
+
 def normal_cdf(z: Array) -> Array:
     """Φ(z) = ½(1 + erf(z/√2)), elementwise."""
     phi: Array = 0.5 * (1.0 + _erf()(z * _INV_SQRT2))
