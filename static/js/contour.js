@@ -30,9 +30,13 @@ const MARGIN = { l: 46, r: 76, t: 12, b: 38, autoexpand: false };
 // plot area: redrawing it costs well under a millisecond, while any Plotly route redraws far more
 // (and Plotly.animate with redraw:false erases contour traces in plotly.js 4).
 export class ContourView {
-  constructor(frame, div) {
+  // `maxStretch`: how much the plot may stretch one axis against the other to fill its box (1:
+  // the domain's own aspect ratio, as gradient arrows need; see size()).
+  constructor(frame, div, { maxStretch = 1 } = {}) {
     this.frame = frame; // positions the overlay over the plot area
     this.div = div;
+    this.maxStretch = maxStretch;
+    this.stretch = 1; // the drawn scale of y against that of x, set by size()
     this.pins = [];
     this.last = null;
     this.overlay = svg("svg", { class: "overlay", "aria-hidden": "true" }, frame);
@@ -119,17 +123,20 @@ export class ContourView {
     );
   }
 
-  // The plot area keeps the domain's aspect ratio, so gradients look perpendicular to contours.
+  // The plot area keeps the domain's aspect ratio, so gradients look perpendicular to contours;
+  // with maxStretch > 1, the shorter side may grow up to that factor to fill more of the box.
   size(domain, box) {
     const dx = domain.x[1] - domain.x[0];
     const dy = domain.y[1] - domain.y[0];
-    let pw = Math.max(120, box.width - MARGIN.l - MARGIN.r);
-    let ph = (pw * dy) / dx;
+    const maxW = Math.max(120, box.width - MARGIN.l - MARGIN.r);
     const maxH = Math.max(120, box.height - MARGIN.t - MARGIN.b);
+    let pw = maxW;
+    let ph = (pw * dy) / dx;
     if (ph > maxH) {
       ph = maxH;
-      pw = (ph * dx) / dy;
-    }
+      pw = Math.min(maxW, ((ph * dx) / dy) * this.maxStretch);
+    } else ph = Math.min(maxH, ph * this.maxStretch);
+    this.stretch = ph / dy / (pw / dx);
     return {
       width: Math.round(pw + MARGIN.l + MARGIN.r),
       height: Math.round(ph + MARGIN.t + MARGIN.b),

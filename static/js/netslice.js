@@ -11,6 +11,7 @@ import { SurfaceView } from "./surface3d.js";
 
 const Plotly = window.Plotly;
 const $ = (id) => document.getElementById(id);
+const MAX_STRETCH = 4;
 
 // The iterate of a kept path `ts` (ascending steps) on show at step t: the last one at or before.
 export function keptIndex(ts, t) {
@@ -25,9 +26,21 @@ export function keptIndex(ts, t) {
   return lo;
 }
 
+// How the drawn scales of β and α differ, when they do by more than a pixel's worth.
+function scaleNote(stretch) {
+  if (Math.abs(Math.log(stretch)) < 0.02) return "";
+  return stretch > 1
+    ? ` · β's unit drawn ${num(stretch, 2)}× as long as α's`
+    : ` · α's unit drawn ${num(1 / stretch, 2)}× as long as β's`;
+}
+
 export class SliceView {
   constructor() {
-    this.contour = new ContourView($("slice-frame"), $("slice-contour"));
+    // A PCA plane is often far longer along PC1 than PC2: drawn to one scale, it would be a thin
+    // strip. Its axes may differ in scale (up to MAX_STRETCH), and the caption says by how much.
+    this.contour = new ContourView($("slice-frame"), $("slice-contour"), {
+      maxStretch: MAX_STRETCH,
+    });
     this.surface3d = new SurfaceView($("slice-3d"));
     // the 3-D view costs tens of milliseconds a redraw: it follows the player at a lower rate
     // (the slice on show when it fires: a new slice may have been built meanwhile)
@@ -47,8 +60,8 @@ export class SliceView {
     $("slice-empty").hidden = true;
     $("slice3d-empty").hidden = true;
     // the caption first: its line changes the height left for the contour
-    $("slice-caption").textContent =
-      `${slice.plane === "pca" ? "α, β along PC1, PC2" : "α, β along two random directions"}, through θ at t = ${slice.through}`;
+    const caption = `${slice.plane === "pca" ? "α, β along PC1, PC2" : "α, β along two random directions"}, through θ at t = ${slice.through}`;
+    $("slice-caption").textContent = caption;
     const tr = slice.trajectory;
     const span = (v) => [v[0], v[v.length - 1]];
     const surface = {
@@ -75,6 +88,8 @@ export class SliceView {
       this.contour.build(surface, grid, colors, path[0], [], this.box()),
       this.surface3d.build(surface, grid, colors, []),
     ]);
+    this.caption = caption;
+    $("slice-caption").textContent = caption + scaleNote(this.contour.stretch);
     // θ₀'s ring marks the projected θ₀ here: nothing to drag
     await Plotly.relayout($("slice-contour"), { "shapes[0].editable": false });
     const ev = slice.explained_variance;
@@ -109,7 +124,9 @@ export class SliceView {
     $("n-heights").textContent = `${num(tr.true_loss[k], 4)} / ${num(tr.plane_loss[k], 4)}`;
   }
 
-  resize() {
-    if (this.slice) this.contour.resize(this.box());
+  async resize() {
+    if (!this.slice) return;
+    await this.contour.resize(this.box());
+    $("slice-caption").textContent = this.caption + scaleNote(this.contour.stretch);
   }
 }

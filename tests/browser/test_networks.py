@@ -218,3 +218,34 @@ def test_the_form_trains_under_the_csp_and_refuses_in_words(
         assert problems == []
     finally:
         context.close()
+
+
+# The slice's plot area against its data ranges and its frame's box (contour.js MARGIN).
+PLOT_AREA = """() => {
+  const l = document.getElementById('slice-contour').layout;
+  const pw = l.width - 46 - 76, ph = l.height - 12 - 38;
+  const box = document.getElementById('slice-frame').parentElement;
+  return {
+    stretch: (ph / (l.yaxis.range[1] - l.yaxis.range[0])) / (pw / (l.xaxis.range[1] - l.xaxis.range[0])),
+    pw, ph, maxW: box.clientWidth - 46 - 76, maxH: box.clientHeight - 12 - 38,
+    caption: document.getElementById('slice-caption').textContent,
+  };
+}"""
+
+
+def test_a_long_pca_slice_fills_its_box_and_says_how_its_scales_differ(
+    page: Page, base_url: str
+) -> None:
+    """A PCA plane far longer along PC1 than PC2, drawn to one scale, was a thin strip (474 × 153
+    px in a 474 × 450 box): its β axis now stretches to fill the box (at most 4×), and the caption
+    says by how much."""
+    url = "/network?data=chebyshev&points=20&hidden=32&opt=gd&eta=0.15&steps=4000&plane=pca"
+    open_network(page, base_url + url)
+    page.wait_for_function("() => document.getElementById('slice-contour').layout")
+    area = page.evaluate(PLOT_AREA)
+    assert 1.5 < area["stretch"] <= 4.0 + 1e-9
+    assert area["pw"] == pytest.approx(area["maxW"], abs=2)
+    assert area["ph"] == pytest.approx(area["maxH"], abs=2)  # fills the box, both ways
+    words = area["caption"].split("β's unit drawn ")[1]
+    assert float(words.split("×")[0]) == pytest.approx(area["stretch"], rel=0.01)
+    assert page.problems.errors == []  # type: ignore[attr-defined]
