@@ -226,7 +226,8 @@ PLOT_AREA = """() => {
   const pw = l.width - 46 - 76, ph = l.height - 12 - 38;
   const box = document.getElementById('slice-frame').parentElement;
   return {
-    stretch: (ph / (l.yaxis.range[1] - l.yaxis.range[0])) / (pw / (l.xaxis.range[1] - l.xaxis.range[0])),
+    stretch: (ph / (l.yaxis.range[1] - l.yaxis.range[0]))
+      / (pw / (l.xaxis.range[1] - l.xaxis.range[0])),
     pw, ph, maxW: box.clientWidth - 46 - 76, maxH: box.clientHeight - 12 - 38,
     caption: document.getElementById('slice-caption').textContent,
   };
