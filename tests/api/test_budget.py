@@ -105,6 +105,20 @@ def post(client: TestClient, path: str, body: dict[str, Any]) -> Any:
     return response
 
 
+# The estimates rest on evaluation costs measured on the machine the tests run on: a quick one
+# put the issue's 35 s example at 10 s and its 116 s formula map at 22 s, inside the 24 s budget,
+# and computed them. The refusal tests therefore run with a budget of SMALL_BUDGET s, which every
+# example exceeds several times over on any machine the suite runs on; what they test is that
+# work past the budget is refused before it starts, naming the budget and what to reduce.
+SMALL_BUDGET = 2.0
+
+
+@pytest.fixture
+def small_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(budget, "BUDGET_SECONDS", SMALL_BUDGET)
+
+
+@pytest.mark.usefixtures("small_budget")
 @pytest.mark.parametrize("example", list(OVER_BUDGET))
 def test_the_issues_examples_are_refused_naming_the_budget(
     client: TestClient, example: str
@@ -113,10 +127,11 @@ def test_the_issues_examples_are_refused_naming_the_budget(
     response = post(client, path, body)
     assert response.status_code == 422, response.text[:300]
     message = response.json()["message"]
-    assert f"budget of {budget.BUDGET_SECONDS:g} s" in message
-    assert "max_steps ≤" in message  # it says what to reduce, and to what
+    assert f"budget of {SMALL_BUDGET:g} s" in message
     if path == "/api/basins":
-        assert "n ≤" in message
+        assert "n ≤" in message  # it says what to reduce, and to what
+    else:
+        assert "max_steps ≤" in message
 
 
 def test_a_grid_of_400_on_10000_points_is_refused_or_completes(client: TestClient) -> None:
@@ -129,10 +144,9 @@ def test_a_grid_of_400_on_10000_points_is_refused_or_completes(client: TestClien
         assert len(response.json()["z"]) == 400
 
 
+@pytest.mark.usefixtures("small_budget")
 def test_the_suggested_reduction_is_accepted(client: TestClient) -> None:
-    """The n the 422 proposes fits the budget: asked again with it, the map is computed. (The
-    request is the issue's 116 s example: with 300 steps instead of 2,000, a quick machine's
-    estimate put it inside the budget and the map was computed.)"""
+    """The n the 422 proposes fits the budget: asked again with it, the map is computed."""
     body = {"surface": TANH, "n": 256, "max_steps": 2000, "optimizer": {"name": "newton", "eta": 1}}
     message = post(client, "/api/basins", body).json()["message"]
     n = int(message.split("n ≤ ")[1].split()[0].rstrip(","))

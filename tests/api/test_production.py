@@ -27,6 +27,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from app.api import budget
 from app.main import create_app
 from app.web import pages
 
@@ -324,11 +325,17 @@ def test_a_huge_resumed_step_count_is_refused_not_a_500(client: TestClient) -> N
         assert "state.step" in response.json()["message"]
 
 
-def test_batch_runs_on_costly_surfaces_are_capped_as_a_whole(client: TestClient) -> None:
+def test_batch_runs_on_costly_surfaces_are_capped_as_a_whole(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each field is capped, but a logistic loss costs one term per data point per start per
     step (10,000 points × 256² starts × 2,000 steps would take hours), and a formula what its
     compiled derivatives cost (sin·cos·tanh: 116 s for this map, measured). Work past the
-    budget is refused before any of it is done; smaller requests on the same surfaces run."""
+    budget is refused before any of it is done (a 422: a computed map would stream a 200);
+    smaller requests on the same surfaces run. The budget is 2 s here: the costs are measured on
+    the machine the tests run on, and a quick one put the formula's map at 22 s, inside the
+    real 24 s budget (see tests/api/test_budget.py)."""
+    monkeypatch.setattr(budget, "BUDGET_SECONDS", 2.0)
     x = [i / 100 for i in range(10_000)]
     data = {"kind": "logistic", "data": {"x": x, "y": [i % 3 % 2 for i in range(10_000)]}}
     formula = {"expression": "(x**2 + y - 11)**2 + (x + y**2 - 7)**2"}
@@ -342,11 +349,9 @@ def test_batch_runs_on_costly_surfaces_are_capped_as_a_whole(client: TestClient)
         ("/api/sweep", {"surface": data, "count": 200, "max_steps": 5000}),
         ("/api/basins", {"surface": costly, "n": 256, "max_steps": 2000}),
     ):
-        started = time.perf_counter()
         response = client.post(path, json=body)
-        assert response.status_code == 422, response.text
-        assert "budget" in response.json()["message"]
-        assert time.perf_counter() - started < 10  # refused up front, not after computing
+        assert response.status_code == 422, response.text[:300]
+        assert "budget of 2 s" in response.json()["message"]
     for surface in ({"kind": "logistic", "dataset": "overlap"}, formula):
         small = {"surface": surface, "n": 16, "max_steps": 50}
         assert client.post("/api/basins", json=small).status_code == 200
