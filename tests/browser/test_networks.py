@@ -200,6 +200,12 @@ def test_the_form_trains_under_the_csp_and_refuses_in_words(
         assert start["architecture"]["hidden"] == [8, 8]
         assert start["architecture"]["activation"] == "relu"
         assert start["optimizer"]["name"] == "adam" and start["optimizer"]["eta"] == 0.02
+        # The data view follows the player, which plays the run from t = 0: the regions asked for
+        # are those of the final θ (on a quick machine the run ended while the player was early).
+        page.wait_for_function(
+            f"() => {{ const r = {LAB}.run; return JSON.stringify({LAB}.drawnTheta) === "
+            "JSON.stringify(r.end.final.theta); }"
+        )
         regions = page.evaluate("() => document.querySelector('[data-testid=net-data]').data[0].z")
         assert len(regions) > 10 and all(0 <= p <= 1 for row in regions for p in row)
         assert any(p < 0.5 for row in regions for p in row) and any(
